@@ -1,0 +1,129 @@
+//! The command surface: clap definitions only.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Keep a serverless application's data safe through deploys and migrations.
+#[derive(Debug, Parser)]
+#[command(name = "holdfast", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./holdfast.toml if present).
+    #[arg(long, global = true, env = "HOLDFAST_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Stage whose settings in holdfast.toml apply ([stages.NAME]).
+    #[arg(long, global = true, env = "HOLDFAST_STAGE")]
+    pub stage: Option<String>,
+    /// More log output on stderr (-v, -vv); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// SQL schema migrations.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Show every migration's state. Changes nothing.
+    Status(MigrateArgs),
+    /// Print the exact SQL `up` would run. Changes nothing.
+    Plan(MigrateArgs),
+    /// Apply pending migrations.
+    Up(UpArgs),
+    /// Check for drift, missing files, failed or interrupted migrations and versions out of
+    /// order; exit 3 on any. Changes nothing.
+    Validate(MigrateArgs),
+    /// Mark an existing database without history as being at VERSION.
+    Baseline(BaselineArgs),
+    /// Remove failed/interrupted rows and accept changed checksums.
+    Repair(RepairArgs),
+    /// Create a new migration file with the next version.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MigrateArgs {
+    /// Database URL: postgres://…, mysql://… (or mariadb://…), sqlite://PATH.
+    #[arg(long, env = "HOLDFAST_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// Folder of migration files.
+    #[arg(long, env = "HOLDFAST_MIGRATIONS_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// History table name [default: holdfast_schema_history].
+    #[arg(long, env = "HOLDFAST_HISTORY_TABLE", value_name = "NAME")]
+    pub history_table: Option<String>,
+    /// History table schema (PostgreSQL) [default: the connection's current schema].
+    #[arg(long, env = "HOLDFAST_HISTORY_SCHEMA", value_name = "NAME")]
+    pub history_schema: Option<String>,
+    /// How long to wait for the migration lock [default: 10m].
+    #[arg(long, env = "HOLDFAST_LOCK_WAIT", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_wait: Option<std::time::Duration>,
+    /// Per-statement time limit [default: 10m].
+    #[arg(long, env = "HOLDFAST_STATEMENT_TIMEOUT", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub statement_timeout: Option<std::time::Duration>,
+    /// Limit on waiting for a table lock inside a migration [default: 30s].
+    #[arg(long, env = "HOLDFAST_LOCK_TIMEOUT", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+    /// Accept pending versions lower than the newest applied one.
+    #[arg(long, env = "HOLDFAST_ALLOW_OUT_OF_ORDER")]
+    pub allow_out_of_order: bool,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+    /// Apply versioned migrations up to and including this version only.
+    #[arg(long, env = "HOLDFAST_TARGET", value_name = "VERSION")]
+    pub target: Option<String>,
+    /// Continue failed or interrupted migrations at the statement where they stopped.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+    /// The version the existing database is at.
+    #[arg(long, value_name = "VERSION")]
+    pub version: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+    /// Confirm: repair changes the history table.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Folder of migration files.
+    #[arg(long, env = "HOLDFAST_MIGRATIONS_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Create a repeatable migration (R__…) instead of a versioned one.
+    #[arg(long)]
+    pub repeatable: bool,
+    /// What the migration does, e.g. "add users email index".
+    pub description: String,
+}

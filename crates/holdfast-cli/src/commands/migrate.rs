@@ -1,0 +1,215 @@
+//! `holdfast migrate …`.
+
+use super::{code, fail, CommandResult};
+use crate::cli::{GlobalArgs, MigrateArgs, MigrateCommand};
+use crate::output;
+use crate::settings::{self, MigrateRequest, UsageError};
+use holdfast_core::exit::Outcome;
+use holdfast_core::migration::{self, load_dir, MigrationSet, Version};
+use holdfast_sql::runner::{self, Event};
+use holdfast_sql::{connect, Access, Backend};
+
+impl MigrateCommand {
+    pub(super) fn wants_json(&self) -> bool {
+        match self {
+            MigrateCommand::Status(a) | MigrateCommand::Plan(a) | MigrateCommand::Validate(a) => {
+                a.json
+            }
+            MigrateCommand::Up(a) => a.common.json,
+            MigrateCommand::Baseline(a) => a.common.json,
+            MigrateCommand::Repair(a) => a.common.json,
+            MigrateCommand::New(_) => false,
+        }
+    }
+}
+
+pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult {
+    match command {
+        MigrateCommand::Status(args) => status(global, args, false).await,
+        MigrateCommand::Validate(args) => status(global, args, true).await,
+        MigrateCommand::Plan(args) => plan(global, args).await,
+        MigrateCommand::Up(args) => {
+            let target = args
+                .target
+                .as_deref()
+                .map(|t| {
+                    Version::parse(t).ok_or_else(|| {
+                        fail(UsageError(format!("--target `{t}` is not a version (digits, optionally dotted like 1.2)")))
+                    })
+                })
+                .transpose()?;
+            up(global, &args.common, target, args.resume).await
+        }
+        MigrateCommand::Baseline(args) => {
+            let version = Version::parse(&args.version).ok_or_else(|| {
+                fail(UsageError(format!("--version `{}` is not a version", args.version)))
+            })?;
+            baseline(global, &args.common, version).await
+        }
+        MigrateCommand::Repair(args) => {
+            if !args.yes {
+                return Err(fail(UsageError(
+                    "repair changes the history table: run it again with --yes after checking `holdfast migrate status`".into(),
+                )));
+            }
+            repair(global, &args.common).await
+        }
+        MigrateCommand::New(args) => new(global, args),
+    }
+}
+
+/// Validates settings and loads the migrations folder, before any connection is made.
+fn prepare(global: &GlobalArgs, args: &MigrateArgs) -> Result<(MigrateRequest, MigrationSet), Box<dyn super::Failure>> {
+    let req = settings::migrate_request(global, args).map_err(fail)?;
+    let source = load_dir(&req.dir, req.url.dialect()).map_err(|e| fail(UsageError(e.to_string())))?;
+    Ok((req, source))
+}
+
+async fn open(req: &MigrateRequest, access: Access) -> Result<Box<dyn Backend>, Box<dyn super::Failure>> {
+    connect(&req.url, access, &req.connect).await.map_err(fail)
+}
+
+async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> CommandResult {
+    let (req, source) = prepare(global, args)?;
+    let mut backend = open(&req, Access::ReadOnly).await?;
+    let report = runner::status(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::status_text(&report));
+    }
+    let outcome = if !validate {
+        Outcome::Success
+    } else if !report.errors.is_empty() {
+        Outcome::Usage
+    } else if !report.problems.is_empty() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    };
+    if validate && !args.json {
+        match outcome {
+            Outcome::Success => output::progress("Valid: no drift, missing, failed or out-of-order migrations."),
+            _ => output::error_line(&format!(
+                "validation found {} problem(s) and {} error(s)",
+                report.problems.len(),
+                report.errors.len()
+            )),
+        }
+    }
+    Ok(code(outcome))
+}
+
+async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
+    let (req, source) = prepare(global, args)?;
+    let mut backend = open(&req, Access::ReadOnly).await?;
+    let report = runner::plan_run(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::plan_text(&report));
+    }
+    Ok(code(if !report.errors.is_empty() {
+        Outcome::Usage
+    } else if !report.problems.is_empty() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    }))
+}
+
+async fn up(global: &GlobalArgs, args: &MigrateArgs, target: Option<Version>, resume: bool) -> CommandResult {
+    let (mut req, source) = prepare(global, args)?;
+    req.run.target = target;
+    req.run.resume = resume;
+    let mut backend = open(&req, Access::ReadWrite).await?;
+    let quiet = global.quiet;
+    let mut on_event = |event: Event<'_>| {
+        if quiet {
+            return;
+        }
+        match event {
+            Event::Applying { script, resumed_from } if resumed_from > 0 => {
+                output::progress(&format!("Resuming {script} at statement {}", resumed_from + 1))
+            }
+            Event::Applying { .. } => {}
+            Event::Applied(step) => output::progress(&format!(
+                "Applied {} ({} statement(s), {} ms)",
+                step.script, step.statements, step.execution_ms
+            )),
+        }
+    };
+    let report = runner::up(backend.as_mut(), &source, &req.run, &mut on_event)
+        .await
+        .map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::up_text(&report));
+        if report.outcome == Outcome::Success {
+            let status = runner::status(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+            output::print(&format!("\n{}", output::status_text(&status)));
+        }
+    }
+    Ok(code(report.outcome))
+}
+
+async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> CommandResult {
+    let (req, source) = prepare(global, args)?;
+    let mut backend = open(&req, Access::ReadWrite).await?;
+    runner::baseline(backend.as_mut(), &version, &req.run).await.map_err(fail)?;
+    let report = runner::status(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&format!("Baselined at version {version}.\n\n{}", output::status_text(&report)));
+    }
+    Ok(code(Outcome::Success))
+}
+
+async fn repair(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
+    let (req, source) = prepare(global, args)?;
+    let mut backend = open(&req, Access::ReadWrite).await?;
+    let report = runner::repair(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::repair_text(&report));
+    }
+    Ok(code(Outcome::Success))
+}
+
+fn new(global: &GlobalArgs, args: &crate::cli::NewArgs) -> CommandResult {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => settings::file_settings(global).map_err(fail)?.dir.ok_or_else(|| {
+            fail(UsageError("no migrations folder: pass --dir DIR or set migrate.dir in holdfast.toml".into()))
+        })?,
+    };
+    let mut versions = Vec::new();
+    if dir.exists() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| fail(UsageError(format!("{}: cannot read: {e}", dir.display()))))?;
+        for entry in entries.flatten() {
+            if let Ok(Some(name)) = migration::parse_file_name(&entry.file_name().to_string_lossy()) {
+                versions.extend(name.version);
+            }
+        }
+    }
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let name = migration::new_file_name(&versions, &args.description, args.repeatable, &now)
+        .map_err(|e| fail(UsageError(e)))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| fail(UsageError(format!("{}: cannot create: {e}", dir.display()))))?;
+    let path = dir.join(&name);
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
+    match created {
+        Ok(mut file) => {
+            use std::io::Write;
+            let _ = writeln!(file, "-- {}", args.description.trim());
+            output::print(&format!("{}\n", path.display()));
+            Ok(code(Outcome::Success))
+        }
+        Err(e) => Err(fail(UsageError(format!("{}: cannot create: {e}", path.display())))),
+    }
+}

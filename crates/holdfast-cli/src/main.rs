@@ -1,0 +1,47 @@
+//! `holdfast`: the command-line front end.
+//!
+//! Parses flags (clap), merges them with `holdfast.toml` and `HOLDFAST_*` variables into
+//! validated requests, calls the library, and prints human output or `--json` on stdout, with
+//! logs and progress on stderr. Exit codes follow `holdfast_core::exit`.
+
+mod cli;
+mod commands;
+mod output;
+mod settings;
+
+use clap::Parser;
+use holdfast_core::exit;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    init_logging(cli.global.verbose, cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::error_line(&format!("cannot start the async runtime: {e}"));
+            std::process::exit(exit::FAILED);
+        }
+    };
+    let code = runtime.block_on(commands::run(cli));
+    // Leave open connections to close with the process: their sessions (and locks) end with it.
+    drop(runtime);
+    std::process::exit(code);
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,holdfast_sql=info,holdfast_cli=info",
+        (false, 1) => "info,holdfast_sql=debug,holdfast_cli=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

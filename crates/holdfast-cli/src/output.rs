@@ -1,0 +1,215 @@
+//! Printing: human text or JSON on stdout, errors on stderr, everything through the redactor.
+//! A closed stdout (`holdfast … | head`) ends the process with exit code 0.
+
+use holdfast_core::exit;
+use holdfast_core::redact::Redactor;
+use holdfast_core::report::{
+    Entry, EntryState, PlanReport, Problem, RepairReport, StatusReport, UpReport,
+};
+use serde::Serialize;
+use std::io::Write;
+
+/// Writes redacted text to stdout.
+pub fn print(text: &str) {
+    let text = Redactor::global().redact(text);
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(exit::SUCCESS);
+        }
+    }
+}
+
+/// Writes a report as pretty JSON on stdout.
+pub fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => print(&format!("{json}\n")),
+        Err(e) => error_line(&format!("cannot encode the report as JSON: {e}")),
+    }
+}
+
+/// One redacted line on stderr.
+pub fn error_line(message: &str) {
+    eprintln!("error: {}", Redactor::global().redact(message));
+}
+
+/// A progress line on stderr.
+pub fn progress(message: &str) {
+    eprintln!("{}", Redactor::global().redact(message));
+}
+
+fn state_text(e: &Entry) -> String {
+    let at = |e: &Entry| {
+        format!(
+            "{} of {}",
+            e.statements_applied.unwrap_or(0) + 1,
+            e.statements_total.unwrap_or(0)
+        )
+    };
+    match e.state {
+        EntryState::Applied => "applied".into(),
+        EntryState::Pending => "pending".into(),
+        EntryState::Outdated => "changed, will re-apply".into(),
+        EntryState::Drift => "DRIFT (file changed)".into(),
+        EntryState::Missing => "MISSING file".into(),
+        EntryState::Future => "applied, newer than files".into(),
+        EntryState::Failed => format!("FAILED at statement {}", at(e)),
+        EntryState::Interrupted => format!("INTERRUPTED at statement {}", at(e)),
+        EntryState::Running => format!("RUNNING or interrupted at statement {}", at(e)),
+        EntryState::OutOfOrder => "pending, OUT OF ORDER".into(),
+        EntryState::BelowBaseline => "below baseline".into(),
+        EntryState::Baseline => "baseline".into(),
+    }
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::from("  ");
+        for (c, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn problems_and_warnings(problems: &[Problem], errors: &[String], warnings: &[String]) -> String {
+    let mut out = String::new();
+    if !errors.is_empty() {
+        out.push_str("\nErrors:\n");
+        for e in errors {
+            out.push_str(&format!("  {e}\n"));
+        }
+    }
+    if !problems.is_empty() {
+        out.push_str("\nProblems:\n");
+        for p in problems {
+            out.push_str(&format!("  {}: {}\n", p.migration, p.message));
+        }
+    }
+    if !warnings.is_empty() {
+        out.push_str("\nWarnings:\n");
+        for w in warnings {
+            out.push_str(&format!("  {w}\n"));
+        }
+    }
+    out
+}
+
+/// `status` / `validate` as text.
+pub fn status_text(r: &StatusReport) -> String {
+    let mut out = format!(
+        "Database  {}\nHistory   {}{}\nVersion   {}  ({} pending)\n\n",
+        r.database,
+        r.history_table,
+        if r.history_exists { "" } else { " (not created yet)" },
+        r.current_version.as_deref().unwrap_or("none"),
+        r.pending
+    );
+    if r.entries.is_empty() {
+        out.push_str("  no migrations\n");
+    } else {
+        let mut rows = vec![vec![
+            "VERSION".to_string(),
+            "DESCRIPTION".to_string(),
+            "STATE".to_string(),
+            "APPLIED AT".to_string(),
+        ]];
+        for e in &r.entries {
+            rows.push(vec![
+                e.version.clone().unwrap_or_else(|| "R".into()),
+                e.description.clone(),
+                state_text(e),
+                e.applied_at.clone().unwrap_or_default(),
+            ]);
+        }
+        out.push_str(&table(&rows));
+    }
+    out.push_str(&problems_and_warnings(&r.problems, &r.errors, &r.warnings));
+    out
+}
+
+/// `up` as text (the applied lines were shown as progress on stderr).
+pub fn up_text(r: &UpReport) -> String {
+    let mut out = String::new();
+    match (&r.failed, r.applied.len()) {
+        (Some(_), n) => out.push_str(&format!("Applied {n} migration(s) before the failure.\n")),
+        (None, 0) if r.problems.is_empty() && r.errors.is_empty() => {
+            out.push_str("Nothing to apply: the database is up to date.\n")
+        }
+        (None, 0) => {}
+        (None, n) => out.push_str(&format!("Applied {n} migration(s).\n")),
+    }
+    out.push_str(&format!(
+        "Database is at version {}.\n",
+        r.current_version.as_deref().unwrap_or("none")
+    ));
+    if let Some(f) = &r.failed {
+        out.push_str(&format!(
+            "\nFailed: {} statement {} of {} (line {}): {}\n  {}\n",
+            f.script, f.statement, f.statements_total, f.line, f.error, f.recovery
+        ));
+    }
+    out.push_str(&problems_and_warnings(&r.problems, &r.errors, &r.warnings));
+    out
+}
+
+/// `plan` as SQL text with comments.
+pub fn plan_text(r: &PlanReport) -> String {
+    let mut out = format!("-- Plan for {}\n", r.database);
+    if r.creates_history_table {
+        out.push_str("-- The history table does not exist yet: `up` creates it first.\n");
+    }
+    if r.steps.is_empty() {
+        out.push_str("-- Nothing to apply.\n");
+    }
+    for step in &r.steps {
+        out.push_str(&format!(
+            "\n-- {} ({}{})\n",
+            step.script,
+            if step.transactional {
+                "in one transaction with its history row"
+            } else {
+                "statement by statement, progress recorded"
+            },
+            if step.resumed_from > 0 {
+                format!(", resuming at statement {}", step.resumed_from + 1)
+            } else {
+                String::new()
+            }
+        ));
+        for sql in &step.statements {
+            out.push_str(sql);
+            out.push_str(";\n");
+        }
+    }
+    let notes = problems_and_warnings(&r.problems, &r.errors, &r.warnings);
+    for line in notes.lines() {
+        out.push_str(&format!("-- {line}\n"));
+    }
+    out
+}
+
+/// `repair` as text.
+pub fn repair_text(r: &RepairReport) -> String {
+    let mut out = String::new();
+    if r.removed.is_empty() && r.realigned.is_empty() {
+        out.push_str("Nothing to repair.\n");
+    }
+    for removed in &r.removed {
+        out.push_str(&format!("Removed history row: {removed}\n"));
+    }
+    for realigned in &r.realigned {
+        out.push_str(&format!("Accepted the changed checksum of {realigned}\n"));
+    }
+    out.push_str(&problems_and_warnings(&[], &[], &r.warnings));
+    out
+}

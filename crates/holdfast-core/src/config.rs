@@ -1,0 +1,241 @@
+//! `holdfast.toml`: the project's configuration file.
+//!
+//! Every setting can also come from a flag or a `HOLDFAST_*` variable; the front end merges them
+//! with this order of precedence: flag, environment variable, the selected stage's section, the
+//! top-level section, the built-in default.
+//!
+//! ```toml
+//! [migrate]
+//! database = "sqlite://app.db"
+//! dir = "migrations"
+//! lock_wait = "10m"
+//!
+//! [stages.prod.migrate]
+//! database = "postgres://app@prod-db/app"
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file name looked for in the working directory.
+pub const FILE_NAME: &str = "holdfast.toml";
+
+/// Why the configuration could not be read. Exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: stage `{stage}` is not defined (defined: {known})")]
+    UnknownStage {
+        path: PathBuf,
+        stage: String,
+        known: String,
+    },
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub migrate: MigrateSettings,
+    #[serde(default)]
+    pub stages: BTreeMap<String, StageConfig>,
+    /// Where the file was read from, if anywhere.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+/// A stage's overrides.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageConfig {
+    #[serde(default)]
+    pub migrate: MigrateSettings,
+}
+
+/// Settings of `holdfast migrate`. Every field is optional; see [`MigrateSettings::merge`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateSettings {
+    /// `postgres://…`, `mysql://…`, `mariadb://…` or `sqlite://PATH`.
+    pub database: Option<String>,
+    /// The migrations folder, relative to the configuration file.
+    pub dir: Option<PathBuf>,
+    /// Name of the history table (default `holdfast_schema_history`).
+    pub history_table: Option<String>,
+    /// Schema of the history table (PostgreSQL; default: the connection's current schema).
+    pub history_schema: Option<String>,
+    /// How long to wait for the migration lock (default 10 minutes).
+    #[serde(default, with = "opt_duration")]
+    pub lock_wait: Option<Duration>,
+    /// Default per-statement time limit (default 10 minutes).
+    #[serde(default, with = "opt_duration")]
+    pub statement_timeout: Option<Duration>,
+    /// Default limit on waiting for a table lock inside a migration (default 30 seconds).
+    #[serde(default, with = "opt_duration")]
+    pub lock_timeout: Option<Duration>,
+    /// Apply pending versions lower than the newest applied one.
+    pub allow_out_of_order: Option<bool>,
+}
+
+impl MigrateSettings {
+    /// Fills every unset field of `self` from `fallback`.
+    pub fn merge(self, fallback: MigrateSettings) -> MigrateSettings {
+        MigrateSettings {
+            database: self.database.or(fallback.database),
+            dir: self.dir.or(fallback.dir),
+            history_table: self.history_table.or(fallback.history_table),
+            history_schema: self.history_schema.or(fallback.history_schema),
+            lock_wait: self.lock_wait.or(fallback.lock_wait),
+            statement_timeout: self.statement_timeout.or(fallback.statement_timeout),
+            lock_timeout: self.lock_timeout.or(fallback.lock_timeout),
+            allow_out_of_order: self.allow_out_of_order.or(fallback.allow_out_of_order),
+        }
+    }
+}
+
+/// Built-in defaults.
+pub mod defaults {
+    use std::time::Duration;
+    pub const HISTORY_TABLE: &str = "holdfast_schema_history";
+    pub const LOCK_WAIT: Duration = Duration::from_secs(10 * 60);
+    pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+    pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+}
+
+impl Config {
+    /// Reads `explicit` if given (it must exist), else `holdfast.toml` in `cwd` if present,
+    /// else the empty configuration.
+    pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let candidate = cwd.join(FILE_NAME);
+                if !candidate.is_file() {
+                    return Ok(Config::default());
+                }
+                candidate
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut config = Config::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.clone(),
+            message,
+        })?;
+        // Relative folders are relative to the file, not to wherever the command runs.
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let rebase = |s: &mut MigrateSettings| {
+            if let Some(dir) = &s.dir {
+                if dir.is_relative() {
+                    s.dir = Some(base.join(dir));
+                }
+            }
+        };
+        rebase(&mut config.migrate);
+        config.stages.values_mut().for_each(|s| rebase(&mut s.migrate));
+        config.path = Some(path);
+        Ok(config)
+    }
+
+    /// Parses the text of a configuration file; the error names the line and the key.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let message = e.message().trim().to_string();
+            match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            }
+        })
+    }
+
+    /// The migrate settings for `stage` (stage overrides on top of the top-level section).
+    pub fn migrate_settings(&self, stage: Option<&str>) -> Result<MigrateSettings, ConfigError> {
+        let base = self.migrate.clone();
+        match stage {
+            None => Ok(base),
+            Some(name) => match self.stages.get(name) {
+                Some(s) => Ok(s.migrate.clone().merge(base)),
+                None => Err(ConfigError::UnknownStage {
+                    path: self.path.clone().unwrap_or_else(|| FILE_NAME.into()),
+                    stage: name.to_string(),
+                    known: if self.stages.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.stages.keys().cloned().collect::<Vec<_>>().join(", ")
+                    },
+                }),
+            },
+        }
+    }
+}
+
+mod opt_duration {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|t| {
+            humantime::parse_duration(&t).map_err(|e| {
+                serde::de::Error::custom(format!("`{t}` is not a duration like 30s or 10m ({e})"))
+            })
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sections_and_stages() {
+        let c = Config::parse(
+            r#"
+[migrate]
+database = "sqlite://a.db"
+dir = "migrations"
+lock_wait = "2m"
+
+[stages.prod.migrate]
+database = "postgres://app@db/app"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.migrate.lock_wait, Some(Duration::from_secs(120)));
+        let prod = c.migrate_settings(Some("prod")).unwrap();
+        assert_eq!(prod.database.as_deref(), Some("postgres://app@db/app"));
+        assert_eq!(prod.dir, Some(PathBuf::from("migrations")));
+        assert!(c.migrate_settings(Some("dev")).is_err());
+    }
+
+    #[test]
+    fn errors_name_the_line_and_key() {
+        let table = [
+            ("[migrate]\ndatabse = \"x\"\n", "line 2", "databse"),
+            ("[migrate]\nlock_wait = \"soon\"\n", "line 2", "not a duration"),
+            ("[migrate\n", "line 1", ""),
+            ("[migrat]\n", "line 1", "migrat"),
+        ];
+        for (text, line, key) in table {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.starts_with(line), "{text:?}: {err}");
+            assert!(err.contains(key), "{text:?}: {err}");
+        }
+    }
+}

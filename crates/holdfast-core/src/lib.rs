@@ -1,0 +1,21 @@
+//! Holdfast's pure model.
+//!
+//! Everything here is deterministic and free of network or database I/O: migration files and
+//! their checksums, statement splitting, the plan for a migration run (a pure function of the
+//! source migrations, the applied history and the options), the reports every command prints,
+//! the exit-code table, configuration and redaction of secrets. The drivers in `holdfast-sql` and
+//! the front ends (`holdfast-cli`, the Lambda) build on these types.
+//!
+//! This crate must never depend on `tokio`, `sqlx` or any `aws-*` crate.
+
+pub mod config;
+pub mod exit;
+pub mod history;
+pub mod migration;
+pub mod plan;
+pub mod redact;
+pub mod report;
+pub mod split;
+pub mod txn;
+
+pub use split::Dialect;

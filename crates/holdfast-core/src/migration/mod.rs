@@ -1,0 +1,13 @@
+//! Migration files: names, versions, checksums, directives, and loading a folder of them.
+
+mod checksum;
+mod directives;
+mod name;
+mod new_file;
+mod source;
+
+pub use checksum::{checksum, prefix_checksum, PrefixChecksum};
+pub use directives::Directives;
+pub use new_file::new_file_name;
+pub use name::{parse_file_name, FileName, Kind, Version};
+pub use source::{load_dir, Migration, MigrationSet, SourceError};

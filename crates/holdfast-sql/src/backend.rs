@@ -1,0 +1,73 @@
+//! The one trait every SQL backend implements.
+
+use crate::error::SqlError;
+use holdfast_core::history::{HistoryRow, NewRow, Progress};
+use holdfast_core::Dialect;
+use std::fmt;
+use std::time::Duration;
+
+/// An error the database returned for a statement: SQLSTATE (or the engine's code) and the
+/// primary message. Never the statement text or the server's DETAIL, which can carry values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} (SQLSTATE {code})", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What the migration runner needs of a database, on one dedicated session.
+///
+/// Implementations hold the lock on the same session that runs the migrations, and qualify the
+/// history table with its schema so that a migration's `SET search_path` / `USE` cannot
+/// redirect the history writes.
+#[async_trait::async_trait]
+pub trait Backend: Send {
+    /// The SQL dialect, which decides splitting and transactional behaviour.
+    fn dialect(&self) -> Dialect;
+    /// PostgreSQL's `server_version_num`, when known.
+    fn server_version(&self) -> Option<u32>;
+    /// The redacted URL, for reports.
+    fn display_url(&self) -> String;
+    /// The qualified history table name, for reports.
+    fn history_table(&self) -> String;
+
+    /// Takes the migration lock, waiting at most `wait`. [`SqlError::Busy`] when the wait runs
+    /// out, naming the holder when the database can tell.
+    async fn lock(&mut self, wait: Duration) -> Result<(), SqlError>;
+    /// Releases the migration lock.
+    async fn unlock(&mut self) -> Result<(), SqlError>;
+
+    /// Whether the history table exists. Creates nothing.
+    async fn history_exists(&mut self) -> Result<bool, SqlError>;
+    /// Creates the history table if it does not exist.
+    async fn create_history(&mut self) -> Result<(), SqlError>;
+    /// All history rows, oldest first.
+    async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError>;
+    /// Adds a row; returns its id.
+    async fn insert_row(&mut self, row: &NewRow) -> Result<i64, SqlError>;
+    /// Records progress (or the end) of a migration run statement by statement.
+    async fn update_row(&mut self, id: i64, progress: &Progress) -> Result<(), SqlError>;
+    /// Removes a row (repair).
+    async fn delete_row(&mut self, id: i64) -> Result<(), SqlError>;
+    /// Realigns a row's checksum with the file on disk (repair).
+    async fn set_checksum(&mut self, id: i64, checksum: &str) -> Result<(), SqlError>;
+
+    /// Sets the per-statement and lock-wait limits for the statements that follow.
+    async fn set_timeouts(&mut self, statement: Duration, lock: Duration) -> Result<(), SqlError>;
+    /// Starts a transaction.
+    async fn begin(&mut self) -> Result<(), DbError>;
+    /// Commits the transaction.
+    async fn commit(&mut self) -> Result<(), DbError>;
+    /// Rolls the transaction back.
+    async fn rollback(&mut self) -> Result<(), DbError>;
+    /// Runs one statement of a migration.
+    async fn execute(&mut self, sql: &str) -> Result<(), DbError>;
+}

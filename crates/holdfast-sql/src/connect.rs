@@ -1,0 +1,145 @@
+//! Database URLs and opening a backend session.
+
+use crate::backend::Backend;
+use crate::error::SqlError;
+use crate::session::AnySession;
+use holdfast_core::redact::{redact_url, Redactor};
+use holdfast_core::Dialect;
+use std::path::PathBuf;
+
+/// A parsed database URL. Its `Display` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    raw: String,
+    dialect: Dialect,
+    /// For SQLite: the file.
+    sqlite_path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", redact_url(&self.raw))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.raw))
+    }
+}
+
+impl DatabaseUrl {
+    /// Parses `postgres://…` (also `postgresql://`), `mysql://…` / `mariadb://…` or
+    /// `sqlite://PATH` (also `sqlite:PATH`). The password, if any, is registered with the
+    /// global redactor so that it never appears in output.
+    pub fn parse(raw: &str) -> Result<DatabaseUrl, SqlError> {
+        Redactor::global().register_url(raw);
+        let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        let (dialect, raw) = match scheme.as_deref() {
+            Some("postgres") | Some("postgresql") => (Dialect::Postgres, raw.to_string()),
+            Some("mysql") => (Dialect::MySql, raw.to_string()),
+            Some("mariadb") => (Dialect::MySql, format!("mysql{}", &raw["mariadb".len()..])),
+            Some("sqlite") => (Dialect::Sqlite, raw.to_string()),
+            _ => {
+                return Err(SqlError::Usage(format!(
+                    "database URL `{}` is not supported: use postgres://, mysql:// (or mariadb://) or sqlite://PATH",
+                    redact_url(raw)
+                )))
+            }
+        };
+        let sqlite_path = (dialect == Dialect::Sqlite).then(|| {
+            let rest = raw["sqlite:".len()..].trim_start_matches("//");
+            PathBuf::from(rest.split('?').next().unwrap_or(rest))
+        });
+        if let Some(path) = &sqlite_path {
+            if path.as_os_str().is_empty() {
+                return Err(SqlError::Usage(
+                    "sqlite URL has no file path: use sqlite://PATH".into(),
+                ));
+            }
+        }
+        if dialect != Dialect::Sqlite {
+            url::Url::parse(&raw).map_err(|e| {
+                SqlError::Usage(format!("database URL `{}` is malformed: {e}", redact_url(&raw)))
+            })?;
+        }
+        Ok(DatabaseUrl {
+            raw,
+            dialect,
+            sqlite_path,
+        })
+    }
+
+    /// The dialect this URL speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The URL with its password masked.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.raw)
+    }
+
+    pub(crate) fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    pub(crate) fn sqlite_path(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref()
+    }
+}
+
+/// Whether a session may change anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `status`, `plan`, `validate`: never creates or changes anything (not even a SQLite file).
+    ReadOnly,
+    /// `up`, `baseline`, `repair`.
+    ReadWrite,
+}
+
+/// Settings of a session.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// History table name (an identifier: letters, digits, `_`).
+    pub history_table: String,
+    /// History table schema (PostgreSQL); `None` = the connection's current schema.
+    pub history_schema: Option<String>,
+    /// Shown to other sessions (PostgreSQL `application_name`), so a lock holder is identifiable.
+    pub application_name: String,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            history_table: holdfast_core::config::defaults::HISTORY_TABLE.to_string(),
+            history_schema: None,
+            application_name: format!("holdfast {}", crate::runner::applied_by()),
+        }
+    }
+}
+
+/// Opens one dedicated session on `url`.
+pub async fn connect(
+    url: &DatabaseUrl,
+    access: Access,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Backend>, SqlError> {
+    for (what, name) in [
+        ("history table", Some(options.history_table.as_str())),
+        ("history schema", options.history_schema.as_deref()),
+    ] {
+        if let Some(name) = name {
+            let valid = !name.is_empty()
+                && name.len() <= 63
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit());
+            if !valid {
+                return Err(SqlError::Usage(format!(
+                    "{what} name `{name}` is not a plain identifier (letters, digits and _, at most 63)"
+                )));
+            }
+        }
+    }
+    Ok(Box::new(AnySession::open(url, access, options).await?))
+}

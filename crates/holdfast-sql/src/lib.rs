@@ -1,0 +1,20 @@
+//! Holdfast's SQL backends and migration runner.
+//!
+//! One [`Backend`] trait covers what the runner needs of a database: a migration lock held on
+//! one dedicated connection, the history table, transactions and statement execution. The
+//! PostgreSQL, MySQL/MariaDB and SQLite backends share one implementation over sqlx's `Any`
+//! driver and differ only in their [`dialect`] SQL and lock functions; a backend without
+//! sessions (the Aurora Data API) implements the same trait with a lock row and a lease.
+//!
+//! The [`runner`] turns a validated request into plans (from `holdfast-core`) and runs them.
+
+pub mod backend;
+pub mod connect;
+pub mod dialect;
+pub mod error;
+pub mod runner;
+mod session;
+
+pub use backend::{Backend, DbError};
+pub use connect::{connect, Access, ConnectOptions, DatabaseUrl};
+pub use error::SqlError;

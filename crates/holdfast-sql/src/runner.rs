@@ -1,0 +1,466 @@
+//! The migration runner: status, plan, validate, up, baseline and repair over any [`Backend`].
+//!
+//! `up` takes the lock, re-reads the history under it (so a runner that waited finds the work
+//! done), plans, and applies each step: a transactional migration commits together with its
+//! history row; any other runs statement by statement, its row recording `running` before each
+//! statement and the count after it, so a failure or a kill leaves an exact record to resume
+//! from. The lock is released on every path before returning.
+
+use crate::backend::{Backend, DbError};
+use crate::error::SqlError;
+use holdfast_core::exit::Outcome;
+use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
+use holdfast_core::migration::{Kind, MigrationSet, PrefixChecksum, Version};
+use holdfast_core::plan::{plan, Plan, PlanOptions, Step};
+use holdfast_core::report::{
+    AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport, UpReport,
+    FORMAT_VERSION,
+};
+use std::time::{Duration, Instant};
+
+/// Who applies migrations, as recorded in the history: `user@host`.
+pub fn applied_by() -> String {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    format!("{user}@{host}")
+}
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub lock_wait: Duration,
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub resume: bool,
+    pub allow_out_of_order: bool,
+    pub target: Option<Version>,
+    pub applied_by: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        use holdfast_core::config::defaults;
+        RunOptions {
+            lock_wait: defaults::LOCK_WAIT,
+            statement_timeout: defaults::STATEMENT_TIMEOUT,
+            lock_timeout: defaults::LOCK_TIMEOUT,
+            resume: false,
+            allow_out_of_order: false,
+            target: None,
+            applied_by: applied_by(),
+        }
+    }
+}
+
+/// Progress of a run, for front ends that show it as it happens.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// About to apply a migration.
+    Applying { script: &'a str, resumed_from: usize },
+    /// A migration was applied.
+    Applied(&'a AppliedStep),
+}
+
+fn plan_options(b: &dyn Backend, opts: &RunOptions, holds_lock: bool) -> PlanOptions {
+    PlanOptions {
+        dialect: b.dialect(),
+        server_version: b.server_version(),
+        resume: opts.resume,
+        allow_out_of_order: opts.allow_out_of_order,
+        target: opts.target.clone(),
+        holds_lock,
+    }
+}
+
+async fn history_if_any(b: &mut dyn Backend) -> Result<(bool, Vec<HistoryRow>), SqlError> {
+    if b.history_exists().await? {
+        Ok((true, b.read_history().await?))
+    } else {
+        Ok((false, Vec::new()))
+    }
+}
+
+fn blocker_texts(plan: &Plan<'_>) -> Vec<String> {
+    plan.blockers.iter().map(ToString::to_string).collect()
+}
+
+/// `status` and `validate`: reads, never writes.
+pub async fn status(
+    b: &mut dyn Backend,
+    source: &MigrationSet,
+    opts: &RunOptions,
+) -> Result<StatusReport, SqlError> {
+    let (exists, rows) = history_if_any(b).await?;
+    let plan = plan(source, &rows, &plan_options(b, opts, false));
+    Ok(StatusReport {
+        format_version: FORMAT_VERSION,
+        database: b.display_url(),
+        history_table: b.history_table(),
+        history_exists: exists,
+        current_version: plan.current_version.clone(),
+        pending: plan.pending_count(),
+        errors: blocker_texts(&plan),
+        problems: plan.problems,
+        warnings: plan.warnings,
+        entries: plan.entries,
+    })
+}
+
+/// `plan`: the exact statements `up` would run. Reads, never writes.
+pub async fn plan_run(
+    b: &mut dyn Backend,
+    source: &MigrationSet,
+    opts: &RunOptions,
+) -> Result<PlanReport, SqlError> {
+    let (exists, rows) = history_if_any(b).await?;
+    let plan = plan(source, &rows, &plan_options(b, opts, false));
+    Ok(PlanReport {
+        format_version: FORMAT_VERSION,
+        database: b.display_url(),
+        creates_history_table: !exists,
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| PlannedStep {
+                kind: s.migration.kind,
+                version: s.migration.version.as_ref().map(ToString::to_string),
+                description: s.migration.description.clone(),
+                script: s.migration.script.clone(),
+                transactional: s.transactional,
+                resumed_from: s.start,
+                statements: s.migration.statements[s.start..]
+                    .iter()
+                    .map(|st| st.sql.clone())
+                    .collect(),
+            })
+            .collect(),
+        errors: blocker_texts(&plan),
+        problems: plan.problems,
+        warnings: plan.warnings,
+    })
+}
+
+/// Runs `work` with the migration lock held, releasing it whatever happens.
+async fn with_lock<T>(
+    b: &mut dyn Backend,
+    wait: Duration,
+    work: impl for<'b> AsyncFnOnce(&'b mut dyn Backend) -> Result<T, SqlError>,
+) -> Result<T, SqlError> {
+    b.lock(wait).await?;
+    let result = work(&mut *b).await;
+    let released = b.unlock().await;
+    let value = result?;
+    released?;
+    Ok(value)
+}
+
+/// `up`: applies every pending migration, exactly once however many runners start together.
+///
+/// Returns a report whose `outcome` says how it ended: success, problems found before starting
+/// (exit 3), bad input found before starting (exit 2), or a failed migration (exit 1) with
+/// what was applied before it and how to recover. Errors of the connection or the lock
+/// (busy: exit 5) are `Err`.
+pub async fn up(
+    b: &mut dyn Backend,
+    source: &MigrationSet,
+    opts: &RunOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<UpReport, SqlError> {
+    with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+        if !b.history_exists().await? {
+            b.create_history().await?;
+        }
+        let rows = b.read_history().await?;
+        let plan = plan(source, &rows, &plan_options(b, opts, true));
+        let mut report = UpReport {
+            format_version: FORMAT_VERSION,
+            database: b.display_url(),
+            outcome: Outcome::Success,
+            applied: Vec::new(),
+            failed: None,
+            problems: Vec::new(),
+            errors: Vec::new(),
+            current_version: plan.current_version.clone(),
+            warnings: plan.warnings.clone(),
+        };
+        if !plan.blockers.is_empty() {
+            report.outcome = Outcome::Usage;
+            report.errors = blocker_texts(&plan);
+            return Ok(report);
+        }
+        if !plan.problems.is_empty() {
+            report.outcome = Outcome::CheckFailed;
+            report.problems = plan.problems;
+            return Ok(report);
+        }
+        for step in &plan.steps {
+            on_event(Event::Applying {
+                script: &step.migration.script,
+                resumed_from: step.start,
+            });
+            match apply(b, step, opts).await {
+                Ok(applied) => {
+                    on_event(Event::Applied(&applied));
+                    if let Some(v) = &step.migration.version {
+                        report.current_version = Some(v.to_string());
+                    }
+                    report.applied.push(applied);
+                }
+                Err(failed) => {
+                    report.outcome = Outcome::Failed;
+                    report.failed = Some(failed);
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    })
+    .await
+}
+
+/// Applies one step; on failure says exactly where it stopped and how to recover.
+async fn apply(
+    b: &mut dyn Backend,
+    step: &Step<'_>,
+    opts: &RunOptions,
+) -> Result<AppliedStep, FailedStep> {
+    let m = step.migration;
+    let total = m.statements.len();
+    let started = Instant::now();
+    let elapsed = |started: Instant| started.elapsed().as_millis() as i64;
+    let fail = |index: usize, error: String, rolled_back: bool| {
+        let statement = (index + 1).min(total.max(1));
+        let recovery = if rolled_back {
+            format!(
+                "the migration was rolled back: nothing of it was applied; fix {} and run `holdfast migrate up` again",
+                m.script
+            )
+        } else {
+            format!(
+                "statements 1..{} of {} are applied and recorded; fix statement {statement} (keep 1..{} unchanged) and run `holdfast migrate up --resume`, or undo them by hand and run `holdfast migrate repair --yes`",
+                statement - 1,
+                m.script,
+                statement - 1
+            )
+        };
+        FailedStep {
+            script: m.script.clone(),
+            statement,
+            statements_total: total,
+            line: m.statements.get(index).map_or(0, |s| s.line),
+            error,
+            rolled_back,
+            recovery,
+        }
+    };
+    let own = |e: SqlError| e.to_string();
+
+    let statement_timeout = m.directives.statement_timeout.unwrap_or(opts.statement_timeout);
+    let lock_timeout = m.directives.lock_timeout.unwrap_or(opts.lock_timeout);
+    b.set_timeouts(statement_timeout, lock_timeout)
+        .await
+        .map_err(|e| fail(step.start, own(e), step.transactional))?;
+
+    let mut prefix = PrefixChecksum::default();
+    for st in &m.statements[..step.start] {
+        prefix.push(&st.sql);
+    }
+    let new_row = |state: RowState, applied: usize, prefix: String, ms: i64| NewRow {
+        version: m.version.as_ref().map(ToString::to_string),
+        description: m.description.clone(),
+        kind: m.kind,
+        script: m.script.clone(),
+        checksum: m.checksum.clone(),
+        applied_by: opts.applied_by.clone(),
+        execution_ms: ms,
+        state,
+        statements_applied: applied as i64,
+        statements_total: total as i64,
+        prefix_checksum: Some(prefix),
+        error: None,
+    };
+    let progress = |state: RowState, applied: usize, prefix: String, ms: i64, error: Option<String>| Progress {
+        state,
+        statements_applied: applied as i64,
+        prefix_checksum: prefix,
+        execution_ms: ms,
+        checksum: m.checksum.clone(),
+        error,
+    };
+
+    if step.transactional {
+        let abort = async |b: &mut dyn Backend, index: usize, error: String| {
+            let _ = b.rollback().await;
+            fail(index, error, true)
+        };
+        if let Err(e) = b.begin().await {
+            return Err(fail(step.start, e.to_string(), true));
+        }
+        for (index, st) in m.statements.iter().enumerate().skip(step.start) {
+            if let Err(e) = b.execute(&st.sql).await {
+                return Err(abort(b, index, e.to_string()).await);
+            }
+            prefix.push(&st.sql);
+        }
+        let ms = elapsed(started);
+        let recorded = match step.row {
+            Some(id) => b
+                .update_row(id, &progress(RowState::Applied, total, prefix.current(), ms, None))
+                .await
+                .map(|_| id),
+            None => b.insert_row(&new_row(RowState::Applied, total, prefix.current(), ms)).await,
+        };
+        if let Err(e) = recorded {
+            return Err(abort(b, total.saturating_sub(1), own(e)).await);
+        }
+        if let Err(e) = b.commit().await {
+            return Err(abort(b, total.saturating_sub(1), format!("commit failed: {e}")).await);
+        }
+    } else {
+        let id = match step.row {
+            Some(id) => b
+                .update_row(id, &progress(RowState::Running, step.start, prefix.current(), 0, None))
+                .await
+                .map(|_| id),
+            None => b.insert_row(&new_row(RowState::Running, 0, prefix.current(), 0)).await,
+        }
+        .map_err(|e| fail(step.start, own(e), false))?;
+        for (index, st) in m.statements.iter().enumerate().skip(step.start) {
+            if let Err(e) = b.execute(&st.sql).await {
+                let error = DbError::to_string(&e);
+                let record = progress(RowState::Failed, index, prefix.current(), elapsed(started), Some(error.clone()));
+                if let Err(re) = b.update_row(id, &record).await {
+                    return Err(fail(index, format!("{error}; and recording the failure failed too: {re}"), false));
+                }
+                return Err(fail(index, error, false));
+            }
+            prefix.push(&st.sql);
+            let done = index + 1;
+            let state = if done == total { RowState::Applied } else { RowState::Running };
+            b.update_row(id, &progress(state, done, prefix.current(), elapsed(started), None))
+                .await
+                .map_err(|e| {
+                    fail(index, format!("statement {done} succeeded but recording it failed ({e}); the history says {index} statements"), false)
+                })?;
+        }
+    }
+    Ok(AppliedStep {
+        kind: m.kind,
+        version: m.version.as_ref().map(ToString::to_string),
+        description: m.description.clone(),
+        script: m.script.clone(),
+        transactional: step.transactional,
+        resumed_from: step.start,
+        statements: total - step.start,
+        execution_ms: elapsed(started),
+    })
+}
+
+/// `baseline`: marks an existing database, which has no history yet, as being at `version`.
+/// Files at or below it are never applied.
+pub async fn baseline(
+    b: &mut dyn Backend,
+    version: &Version,
+    opts: &RunOptions,
+) -> Result<(), SqlError> {
+    with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+        if !b.history_exists().await? {
+            b.create_history().await?;
+        }
+        let rows = b.read_history().await?;
+        if !rows.is_empty() {
+            return Err(SqlError::Usage(format!(
+                "{} already has {} row(s): baseline is for a database that has no history yet; nothing was changed",
+                b.history_table(),
+                rows.len()
+            )));
+        }
+        b.insert_row(&NewRow {
+            version: Some(version.to_string()),
+            description: "baseline".into(),
+            kind: Kind::Baseline,
+            script: String::new(),
+            checksum: String::new(),
+            applied_by: opts.applied_by.clone(),
+            execution_ms: 0,
+            state: RowState::Applied,
+            statements_applied: 0,
+            statements_total: 0,
+            prefix_checksum: None,
+            error: None,
+        })
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `repair`: removes failed and interrupted rows (after a manual clean-up) and realigns the
+/// checksums of applied files that changed on disk.
+pub async fn repair(
+    b: &mut dyn Backend,
+    source: &MigrationSet,
+    opts: &RunOptions,
+) -> Result<RepairReport, SqlError> {
+    with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+        let mut report = RepairReport {
+            format_version: FORMAT_VERSION,
+            database: b.display_url(),
+            removed: Vec::new(),
+            realigned: Vec::new(),
+            warnings: Vec::new(),
+        };
+        if !b.history_exists().await? {
+            report.warnings.push("there is no history table: nothing to repair".into());
+            return Ok(report);
+        }
+        let rows = b.read_history().await?;
+        let latest = latest_rows(&rows);
+        for row in latest {
+            let label = if row.script.is_empty() { row.description.clone() } else { row.script.clone() };
+            match row.state {
+                RowState::Failed | RowState::Running => {
+                    b.delete_row(row.id).await?;
+                    report.removed.push(format!(
+                        "{label} ({} at statement {} of {})",
+                        row.state.as_str(),
+                        row.statements_applied + 1,
+                        row.statements_total
+                    ));
+                }
+                RowState::Applied => {
+                    let on_disk = source.iter().find(|m| match (&m.version, &row.version) {
+                        (Some(v), Some(rv)) if row.kind == Kind::Versioned => {
+                            Version::parse(rv).is_some_and(|rv| &rv == v)
+                        }
+                        (None, None) => row.kind == Kind::Repeatable && m.description == row.description,
+                        _ => false,
+                    });
+                    if let Some(m) = on_disk {
+                        if m.checksum != row.checksum && row.kind == Kind::Versioned {
+                            b.set_checksum(row.id, &m.checksum).await?;
+                            report.realigned.push(label);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(report)
+    })
+    .await
+}
+
+/// The rows that count: every versioned and baseline row, and the newest row per repeatable.
+fn latest_rows(rows: &[HistoryRow]) -> Vec<&HistoryRow> {
+    rows.iter()
+        .filter(|r| {
+            r.kind != Kind::Repeatable
+                || !rows.iter().any(|o| {
+                    o.kind == Kind::Repeatable && o.description == r.description && o.id > r.id
+                })
+        })
+        .collect()
+}

@@ -1,0 +1,607 @@
+//! One dedicated session on PostgreSQL, MySQL/MariaDB or SQLite, over sqlx's `Any` driver.
+//!
+//! The lock is taken on this session and every migration runs on it: PostgreSQL advisory lock,
+//! MySQL `GET_LOCK`, SQLite's exclusive locking mode (the write lock is kept from the first
+//! `BEGIN EXCLUSIVE` until the session ends). A killed process loses its session and with it the
+//! lock; PostgreSQL 14+ is told to notice a vanished client within seconds
+//! (`client_connection_check_interval`) so a dead runner's statement does not hold the lock on.
+
+use crate::backend::{Backend, DbError};
+use crate::connect::{Access, ConnectOptions, DatabaseUrl};
+use crate::dialect;
+use crate::error::SqlError;
+use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
+use holdfast_core::migration::Kind;
+use holdfast_core::redact::Redactor;
+use holdfast_core::Dialect;
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+use sqlx::{AssertSqlSafe, Connection, Row};
+use std::time::Duration;
+
+pub(crate) struct AnySession {
+    conn: AnyConnection,
+    dialect: Dialect,
+    url: String,
+    /// Qualified, quoted history table.
+    table: String,
+    table_display: String,
+    table_name: String,
+    /// PostgreSQL schema or MySQL database of the history table.
+    schema: String,
+    server_version: Option<u32>,
+    mariadb: bool,
+    /// Last limits set, to avoid a round trip per migration.
+    timeouts: Option<(Duration, Duration)>,
+    locked: bool,
+}
+
+fn db_error(e: sqlx::Error) -> DbError {
+    match &e {
+        sqlx::Error::Database(d) => DbError {
+            code: d.code().map(|c| c.to_string()),
+            message: Redactor::global().redact(d.message()),
+        },
+        other => DbError {
+            code: None,
+            message: Redactor::global().redact(&other.to_string()),
+        },
+    }
+}
+
+fn internal(context: &str) -> impl FnOnce(sqlx::Error) -> SqlError + '_ {
+    move |e| SqlError::internal(context, db_error(e))
+}
+
+fn ms(d: Duration) -> u128 {
+    d.as_millis()
+}
+
+/// FNV-1a: a stable 64-bit key for the PostgreSQL advisory lock of one history table.
+fn lock_key(name: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
+}
+
+impl AnySession {
+    pub(crate) async fn open(
+        url: &DatabaseUrl,
+        access: Access,
+        options: &ConnectOptions,
+    ) -> Result<AnySession, SqlError> {
+        sqlx::any::install_default_drivers();
+        let dialect = url.dialect();
+        let connect_url = match dialect {
+            Dialect::Postgres => {
+                let mut parsed = url::Url::parse(url.raw())
+                    .map_err(|e| SqlError::Usage(format!("{}: {e}", url.redacted())))?;
+                if !parsed.query_pairs().any(|(k, _)| k == "application_name") {
+                    parsed
+                        .query_pairs_mut()
+                        .append_pair("application_name", &options.application_name);
+                }
+                parsed.to_string()
+            }
+            Dialect::MySql => url.raw().to_string(),
+            Dialect::Sqlite => {
+                let path = url.sqlite_path().expect("sqlite URLs have a path");
+                match access {
+                    // Never create the file for a read-only look.
+                    Access::ReadOnly if !path.exists() => "sqlite::memory:".to_string(),
+                    Access::ReadOnly => format!("sqlite://{}?mode=ro", path.display()),
+                    Access::ReadWrite => format!("sqlite://{}?mode=rwc", path.display()),
+                }
+            }
+        };
+        let conn = AnyConnection::connect(&connect_url)
+            .await
+            .map_err(|e| SqlError::Connect {
+                url: url.redacted(),
+                message: db_error(e).to_string(),
+            })?;
+        let mut session = AnySession {
+            conn,
+            dialect,
+            url: url.redacted(),
+            table: String::new(),
+            table_display: String::new(),
+            table_name: options.history_table.clone(),
+            schema: String::new(),
+            server_version: None,
+            mariadb: false,
+            timeouts: None,
+            locked: false,
+        };
+        session.prepare(access, options).await?;
+        Ok(session)
+    }
+
+    async fn prepare(&mut self, access: Access, options: &ConnectOptions) -> Result<(), SqlError> {
+        let read_only = access == Access::ReadOnly;
+        match self.dialect {
+            Dialect::Postgres => {
+                let row = sqlx::query(
+                    "SELECT current_setting('server_version_num'), current_schema()::text",
+                )
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(internal("reading server settings"))?;
+                let version: String = row.try_get(0).map_err(internal("server version"))?;
+                self.server_version = version.parse().ok();
+                let current: Option<String> = row.try_get(1).map_err(internal("current schema"))?;
+                self.schema = match (&options.history_schema, current) {
+                    (Some(s), _) => s.clone(),
+                    (None, Some(s)) => s,
+                    (None, None) => {
+                        return Err(SqlError::Usage(
+                            "the connection has no current schema (empty search_path): set history_schema".into(),
+                        ))
+                    }
+                };
+                let mut setup = String::new();
+                if self.server_version.is_some_and(|v| v >= 140000) {
+                    setup.push_str("SET client_connection_check_interval = '2s';");
+                }
+                if read_only {
+                    setup.push_str("SET default_transaction_read_only = on;");
+                }
+                self.run_own(&setup, "preparing the session").await?;
+            }
+            Dialect::MySql => {
+                let row = sqlx::query("SELECT VERSION(), DATABASE()")
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .map_err(internal("reading server settings"))?;
+                let version: String = row.try_get(0).map_err(internal("server version"))?;
+                self.mariadb = version.contains("MariaDB");
+                let database: Option<String> = row.try_get(1).map_err(internal("database"))?;
+                self.schema = database.ok_or_else(|| {
+                    SqlError::Usage(format!(
+                        "{}: the MySQL URL must name a database (mysql://user@host/DATABASE)",
+                        self.url
+                    ))
+                })?;
+                self.run_own("SET time_zone = '+00:00'", "preparing the session")
+                    .await?;
+                if read_only {
+                    self.run_own("SET SESSION TRANSACTION READ ONLY", "preparing the session")
+                        .await?;
+                }
+            }
+            Dialect::Sqlite => {
+                // sqlx turns foreign keys on; SQLite's default is off, and with them on the
+                // documented 12-step table rebuild cascades deletes.
+                self.run_own("PRAGMA foreign_keys = OFF", "preparing the session")
+                    .await?;
+                self.schema = "main".into();
+            }
+        }
+        self.table = format!(
+            "{}.{}",
+            dialect::quote(self.dialect, &self.schema),
+            dialect::quote(self.dialect, &self.table_name)
+        );
+        self.table_display = format!("{}.{}", self.schema, self.table_name);
+        Ok(())
+    }
+
+    async fn run_own(&mut self, sql: &str, context: &str) -> Result<(), SqlError> {
+        if sql.is_empty() {
+            return Ok(());
+        }
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal(context))?;
+        Ok(())
+    }
+
+    fn mysql_lock_name(&self) -> String {
+        let name = format!("holdfast:{}", self.table_display);
+        name.chars().take(64).collect()
+    }
+
+    async fn describe_holder(&mut self) -> String {
+        let unknown = "another session".to_string();
+        match self.dialect {
+            Dialect::Postgres => {
+                let key = lock_key(&self.table_display);
+                let sql = "SELECT a.pid::bigint, COALESCE(a.application_name, ''), COALESCE(a.usename::text, ''), \
+                           COALESCE(host(a.client_addr), 'local'), \
+                           to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+                           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                           WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 \
+                           AND l.objid::bigint = $2 AND l.objsubid = 1 LIMIT 1";
+                let row = sqlx::query(sql)
+                    .bind((key as u64 >> 32) as i64)
+                    .bind((key as u64 & 0xffff_ffff) as i64)
+                    .fetch_optional(&mut self.conn)
+                    .await;
+                match row {
+                    Ok(Some(r)) => {
+                        let pid: i64 = r.try_get(0).unwrap_or_default();
+                        let app: String = r.try_get(1).unwrap_or_default();
+                        let user: String = r.try_get(2).unwrap_or_default();
+                        let host: String = r.try_get(3).unwrap_or_default();
+                        let since: String = r.try_get(4).unwrap_or_default();
+                        format!("PostgreSQL backend pid {pid} (`{app}`, user {user} from {host}, connected {since})")
+                    }
+                    _ => unknown,
+                }
+            }
+            Dialect::MySql => {
+                let name = self.mysql_lock_name();
+                let row = sqlx::query(
+                    "SELECT CAST(p.ID AS SIGNED), p.USER, p.HOST FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)",
+                )
+                .bind(name)
+                .fetch_optional(&mut self.conn)
+                .await;
+                match row {
+                    Ok(Some(r)) => {
+                        let id: i64 = r.try_get(0).unwrap_or_default();
+                        let user: String = r.try_get(1).unwrap_or_default();
+                        let host: String = r.try_get(2).unwrap_or_default();
+                        format!("connection {id} (user {user} from {host})")
+                    }
+                    _ => unknown,
+                }
+            }
+            Dialect::Sqlite => "another process writing to this SQLite file".to_string(),
+        }
+    }
+
+    fn busy(&self, holder: String, wait: Duration) -> SqlError {
+        SqlError::Busy {
+            target: self.table_display.clone(),
+            holder,
+            waited: humanize(wait),
+        }
+    }
+}
+
+fn humanize(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs % 60 == 0 {
+        format!("{}m", secs / 60)
+    } else if secs > 0 {
+        format!("{secs}s")
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn row_to_history(row: &AnyRow) -> Result<HistoryRow, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let state: String = row.try_get("state")?;
+    Ok(HistoryRow {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        description: row.try_get("description")?,
+        kind: Kind::parse(&kind).unwrap_or(Kind::Versioned),
+        script: row.try_get("script")?,
+        checksum: row.try_get("checksum")?,
+        applied_at: row.try_get::<Option<String>, _>("applied_at")?.unwrap_or_default(),
+        applied_by: row.try_get("applied_by")?,
+        execution_ms: row.try_get("execution_ms")?,
+        // An unknown state is treated as failed: never silently as applied.
+        state: RowState::parse(&state).unwrap_or(RowState::Failed),
+        statements_applied: row.try_get("statements_applied")?,
+        statements_total: row.try_get("statements_total")?,
+        prefix_checksum: row.try_get("prefix_checksum")?,
+        error: row.try_get("error")?,
+    })
+}
+
+fn is_sqlite_busy(e: &DbError) -> bool {
+    let code_busy = e
+        .code
+        .as_deref()
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5 || c & 0xff == 6);
+    code_busy || e.message.contains("database is locked")
+}
+
+#[async_trait::async_trait]
+impl Backend for AnySession {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn server_version(&self) -> Option<u32> {
+        self.server_version
+    }
+
+    fn display_url(&self) -> String {
+        self.url.clone()
+    }
+
+    fn history_table(&self) -> String {
+        self.table_display.clone()
+    }
+
+    async fn lock(&mut self, wait: Duration) -> Result<(), SqlError> {
+        match self.dialect {
+            Dialect::Postgres => {
+                let key = lock_key(&self.table_display);
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .map_err(internal("taking the migration lock"))?;
+                if !got {
+                    let holder = self.describe_holder().await;
+                    if wait.is_zero() {
+                        return Err(self.busy(holder, wait));
+                    }
+                    tracing::info!(%holder, "waiting up to {} for the migration lock", humanize(wait));
+                    self.run_own(
+                        &format!("SET statement_timeout = 0; SET lock_timeout = '{}ms'", ms(wait).max(1)),
+                        "setting the lock wait",
+                    )
+                    .await?;
+                    self.timeouts = None;
+                    let result = sqlx::query("SELECT pg_advisory_lock($1)")
+                        .bind(key)
+                        .execute(&mut self.conn)
+                        .await;
+                    if let Err(e) = result {
+                        let e = db_error(e);
+                        if e.code.as_deref() == Some("55P03") {
+                            let holder = self.describe_holder().await;
+                            return Err(self.busy(holder, wait));
+                        }
+                        return Err(SqlError::internal("taking the migration lock", e));
+                    }
+                }
+            }
+            Dialect::MySql => {
+                let name = self.mysql_lock_name();
+                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                    .bind(name.clone())
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .map_err(internal("taking the migration lock"))?;
+                if got != Some(1) {
+                    let holder = self.describe_holder().await;
+                    if wait.is_zero() {
+                        return Err(self.busy(holder, wait));
+                    }
+                    tracing::info!(%holder, "waiting up to {} for the migration lock", humanize(wait));
+                    if self.mariadb {
+                        self.run_own("SET SESSION max_statement_time = 0", "setting the lock wait")
+                            .await?;
+                        self.timeouts = None;
+                    }
+                    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                        .bind(name)
+                        .bind(wait.as_secs_f64().ceil() as i64)
+                        .fetch_one(&mut self.conn)
+                        .await
+                        .map_err(internal("taking the migration lock"))?;
+                    if got != Some(1) {
+                        let holder = self.describe_holder().await;
+                        return Err(self.busy(holder, wait));
+                    }
+                }
+            }
+            Dialect::Sqlite => {
+                let setup = format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA locking_mode = EXCLUSIVE;",
+                    ms(wait)
+                );
+                self.run_own(&setup, "setting the lock wait").await?;
+                self.timeouts = None;
+                if let Err(e) = self.execute("BEGIN EXCLUSIVE").await {
+                    if is_sqlite_busy(&e) {
+                        let holder = self.describe_holder().await;
+                        return Err(self.busy(holder, wait));
+                    }
+                    return Err(SqlError::internal("taking the migration lock", e));
+                }
+                self.execute("COMMIT")
+                    .await
+                    .map_err(|e| SqlError::internal("taking the migration lock", e))?;
+            }
+        }
+        self.locked = true;
+        Ok(())
+    }
+
+    async fn unlock(&mut self) -> Result<(), SqlError> {
+        if !self.locked {
+            return Ok(());
+        }
+        match self.dialect {
+            Dialect::Postgres => {
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(lock_key(&self.table_display))
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(internal("releasing the migration lock"))?;
+            }
+            Dialect::MySql => {
+                sqlx::query("SELECT RELEASE_LOCK(?)")
+                    .bind(self.mysql_lock_name())
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(internal("releasing the migration lock"))?;
+            }
+            Dialect::Sqlite => {
+                // Normal locking mode releases the lock at the next access of the file.
+                self.run_own(
+                    "PRAGMA locking_mode = NORMAL; SELECT count(*) FROM sqlite_master;",
+                    "releasing the migration lock",
+                )
+                .await?;
+            }
+        }
+        self.locked = false;
+        Ok(())
+    }
+
+    async fn history_exists(&mut self) -> Result<bool, SqlError> {
+        let count: i64 = match self.dialect {
+            Dialect::Postgres | Dialect::MySql => sqlx::query_scalar(AssertSqlSafe(
+                dialect::placeholders(
+                    self.dialect,
+                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                ),
+            ))
+            .bind(self.schema.clone())
+            .bind(self.table_name.clone())
+            .fetch_one(&mut self.conn)
+            .await,
+            Dialect::Sqlite => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+                    .bind(self.table_name.clone())
+                    .fetch_one(&mut self.conn)
+                    .await
+            }
+        }
+        .map_err(internal("looking for the history table"))?;
+        Ok(count > 0)
+    }
+
+    async fn create_history(&mut self) -> Result<(), SqlError> {
+        let ddl = dialect::create_history(self.dialect, &self.table);
+        self.run_own(&ddl, "creating the history table").await
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError> {
+        let rows = sqlx::query(AssertSqlSafe(dialect::select_history(self.dialect, &self.table)))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(internal("reading the history table"))?;
+        rows.iter()
+            .map(row_to_history)
+            .collect::<Result<_, _>>()
+            .map_err(internal("reading the history table"))
+    }
+
+    async fn insert_row(&mut self, row: &NewRow) -> Result<i64, SqlError> {
+        let sql = dialect::insert_row(self.dialect, &self.table);
+        let query = sqlx::query(AssertSqlSafe(sql))
+            .bind(row.version.clone())
+            .bind(row.description.clone())
+            .bind(row.kind.as_str())
+            .bind(row.script.clone())
+            .bind(row.checksum.clone())
+            .bind(row.applied_by.clone())
+            .bind(row.execution_ms)
+            .bind(row.state.as_str())
+            .bind(row.statements_applied)
+            .bind(row.statements_total)
+            .bind(row.prefix_checksum.clone())
+            .bind(row.error.clone());
+        let context = "recording the migration in the history table";
+        match self.dialect {
+            Dialect::MySql => {
+                let result = query.execute(&mut self.conn).await.map_err(internal(context))?;
+                result.last_insert_id().ok_or_else(|| {
+                    SqlError::internal(
+                        context,
+                        DbError {
+                            code: None,
+                            message: "the server returned no id for the history row".into(),
+                        },
+                    )
+                })
+            }
+            _ => {
+                let row = query.fetch_one(&mut self.conn).await.map_err(internal(context))?;
+                row.try_get::<i64, _>(0).map_err(internal(context))
+            }
+        }
+    }
+
+    async fn update_row(&mut self, id: i64, p: &Progress) -> Result<(), SqlError> {
+        sqlx::query(AssertSqlSafe(dialect::update_row(self.dialect, &self.table)))
+            .bind(p.state.as_str())
+            .bind(p.statements_applied)
+            .bind(p.prefix_checksum.clone())
+            .bind(p.execution_ms)
+            .bind(p.checksum.clone())
+            .bind(p.error.clone())
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal("recording progress in the history table"))?;
+        Ok(())
+    }
+
+    async fn delete_row(&mut self, id: i64) -> Result<(), SqlError> {
+        sqlx::query(AssertSqlSafe(dialect::delete_row(self.dialect, &self.table)))
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal("removing a history row"))?;
+        Ok(())
+    }
+
+    async fn set_checksum(&mut self, id: i64, checksum: &str) -> Result<(), SqlError> {
+        sqlx::query(AssertSqlSafe(dialect::set_checksum(self.dialect, &self.table)))
+            .bind(checksum.to_string())
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal("realigning a checksum"))?;
+        Ok(())
+    }
+
+    async fn set_timeouts(&mut self, statement: Duration, lock: Duration) -> Result<(), SqlError> {
+        if self.timeouts == Some((statement, lock)) {
+            return Ok(());
+        }
+        let sql = match self.dialect {
+            Dialect::Postgres => format!(
+                "SET statement_timeout = '{}ms'; SET lock_timeout = '{}ms'",
+                ms(statement),
+                ms(lock)
+            ),
+            Dialect::MySql => {
+                let lock_secs = lock.as_secs().max(1);
+                if self.mariadb {
+                    format!(
+                        "SET SESSION max_statement_time = {}, SESSION lock_wait_timeout = {lock_secs}, SESSION innodb_lock_wait_timeout = {lock_secs}",
+                        statement.as_secs_f64()
+                    )
+                } else {
+                    format!(
+                        "SET SESSION max_execution_time = {}, SESSION lock_wait_timeout = {lock_secs}, SESSION innodb_lock_wait_timeout = {lock_secs}",
+                        ms(statement)
+                    )
+                }
+            }
+            // SQLite has no statement time limit; the lock limit is the busy timeout.
+            Dialect::Sqlite => format!("PRAGMA busy_timeout = {}", ms(lock)),
+        };
+        self.run_own(&sql, "setting statement and lock timeouts").await?;
+        self.timeouts = Some((statement, lock));
+        Ok(())
+    }
+
+    async fn begin(&mut self) -> Result<(), DbError> {
+        self.execute("BEGIN").await
+    }
+
+    async fn commit(&mut self) -> Result<(), DbError> {
+        self.execute("COMMIT").await
+    }
+
+    async fn rollback(&mut self) -> Result<(), DbError> {
+        self.execute("ROLLBACK").await
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(db_error)
+    }
+}
