@@ -58,7 +58,12 @@ pub enum MigrateCommand {
 #[derive(Debug, Args, Clone)]
 pub struct MigrateArgs {
     /// Database URL: postgres://…, mysql://… (or mariadb://…), sqlite://PATH.
-    #[arg(long, env = "HOLDFAST_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HOLDFAST_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
     /// Folder of migration files.
     #[arg(long, env = "HOLDFAST_MIGRATIONS_DIR", value_name = "DIR")]

@@ -15,7 +15,10 @@ use holdfast_core::exit;
 fn main() {
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             output::error_line(&format!("cannot start the async runtime: {e}"));

@@ -110,7 +110,11 @@ pub fn status_text(r: &StatusReport) -> String {
         "Database  {}\nHistory   {}{}\nVersion   {}  ({} pending)\n\n",
         r.database,
         r.history_table,
-        if r.history_exists { "" } else { " (not created yet)" },
+        if r.history_exists {
+            ""
+        } else {
+            " (not created yet)"
+        },
         r.current_version.as_deref().unwrap_or("none"),
         r.pending
     );

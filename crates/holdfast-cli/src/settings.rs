@@ -40,7 +40,10 @@ pub fn file_settings(global: &GlobalArgs) -> Result<MigrateSettings, UsageError>
 }
 
 /// Merges flags (clap already merged `HOLDFAST_*` variables into them) over the file.
-pub fn migrate_request(global: &GlobalArgs, args: &MigrateArgs) -> Result<MigrateRequest, UsageError> {
+pub fn migrate_request(
+    global: &GlobalArgs,
+    args: &MigrateArgs,
+) -> Result<MigrateRequest, UsageError> {
     let flags = MigrateSettings {
         database: args.database.clone(),
         dir: args.dir.clone(),

@@ -144,7 +144,10 @@ impl Config {
             }
         };
         rebase(&mut config.migrate);
-        config.stages.values_mut().for_each(|s| rebase(&mut s.migrate));
+        config
+            .stages
+            .values_mut()
+            .for_each(|s| rebase(&mut s.migrate));
         config.path = Some(path);
         Ok(config)
     }
@@ -228,7 +231,11 @@ database = "postgres://app@db/app"
     fn errors_name_the_line_and_key() {
         let table = [
             ("[migrate]\ndatabse = \"x\"\n", "line 2", "databse"),
-            ("[migrate]\nlock_wait = \"soon\"\n", "line 2", "not a duration"),
+            (
+                "[migrate]\nlock_wait = \"soon\"\n",
+                "line 2",
+                "not a duration",
+            ),
             ("[migrate\n", "line 1", ""),
             ("[migrat]\n", "line 1", "migrat"),
         ];

@@ -145,7 +145,10 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
     let within_target = |v: &Version| opts.target.as_ref().is_none_or(|t| v <= t);
 
     for m in &source.versioned {
-        let v = m.version.as_ref().expect("versioned migrations have versions");
+        let v = m
+            .version
+            .as_ref()
+            .expect("versioned migrations have versions");
         match versioned_rows.get(v) {
             Some(row) => planner.existing(m, row, within_target(v)),
             None if baseline.as_ref().is_some_and(|(b, _)| v <= b) => {
@@ -181,7 +184,12 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
     let latest_on_disk = source.latest_version();
     let mut orphans: Vec<(&Version, &&HistoryRow)> = versioned_rows
         .iter()
-        .filter(|(v, _)| !source.versioned.iter().any(|m| m.version.as_ref() == Some(*v)))
+        .filter(|(v, _)| {
+            !source
+                .versioned
+                .iter()
+                .any(|m| m.version.as_ref() == Some(*v))
+        })
         .collect();
     orphans.sort_by(|a, b| a.0.cmp(b.0));
     for (v, row) in orphans {
@@ -212,9 +220,10 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
         _ => false,
     };
     if skip_repeatables && !source.repeatable.is_empty() {
-        planner
-            .warnings
-            .push("repeatable migrations are not applied when --target stops before the newest version".into());
+        planner.warnings.push(
+            "repeatable migrations are not applied when --target stops before the newest version"
+                .into(),
+        );
     }
     for m in &source.repeatable {
         match repeatable_rows.get(m.description.as_str()) {
@@ -317,7 +326,10 @@ impl<'a> Planner<'a, '_> {
     }
 
     fn entry(&mut self, m: Option<&Migration>, row: Option<&HistoryRow>, state: EntryState) {
-        let kind = m.map(|m| m.kind).or(row.map(|r| r.kind)).unwrap_or(Kind::Versioned);
+        let kind = m
+            .map(|m| m.kind)
+            .or(row.map(|r| r.kind))
+            .unwrap_or(Kind::Versioned);
         let entry = Entry {
             kind,
             version: m
@@ -404,7 +416,11 @@ impl<'a> Planner<'a, '_> {
                         );
                     }
                 } else {
-                    let error = row.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                    let error = row
+                        .error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
                     self.problem(
                         kind,
                         m.label(),

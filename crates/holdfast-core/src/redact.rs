@@ -150,10 +150,16 @@ mod tests {
     #[test]
     fn masks_url_passwords() {
         let cases = [
-            ("postgres://app:s3cret@db:5432/x", "postgres://app:***@db:5432/x"),
+            (
+                "postgres://app:s3cret@db:5432/x",
+                "postgres://app:***@db:5432/x",
+            ),
             ("mysql://root@127.0.0.1/test", "mysql://root@127.0.0.1/test"),
             ("sqlite://local.db", "sqlite://local.db"),
-            ("postgres://u:p%40ss@h/db?sslmode=require", "postgres://u:***@h/db?sslmode=require"),
+            (
+                "postgres://u:p%40ss@h/db?sslmode=require",
+                "postgres://u:***@h/db?sslmode=require",
+            ),
             ("postgres://u:pa@ss@h/db", "postgres://u:***@h/db"),
             ("not a url", "not a url"),
         ];
@@ -164,7 +170,10 @@ mod tests {
 
     #[test]
     fn decodes_url_password() {
-        assert_eq!(url_password("postgres://u:p%40ss@h/db").as_deref(), Some("p@ss"));
+        assert_eq!(
+            url_password("postgres://u:p%40ss@h/db").as_deref(),
+            Some("p@ss")
+        );
         assert_eq!(url_password("postgres://u@h/db"), None);
         assert_eq!(url_password("postgres://u:@h/db"), None);
     }
@@ -176,6 +185,9 @@ mod tests {
         let text = "error connecting to postgres://app:hunter22@db/x: password hunter22 rejected";
         let out = r.redact(text);
         assert!(!out.contains("hunter22"), "{out}");
-        assert_eq!(out, "error connecting to postgres://app:***@db/x: password *** rejected");
+        assert_eq!(
+            out,
+            "error connecting to postgres://app:***@db/x: password *** rejected"
+        );
     }
 }

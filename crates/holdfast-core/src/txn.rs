@@ -50,10 +50,12 @@ pub fn transaction_blocker(
             if starts(&["CREATE", "SUBSCRIPTION"]) || starts(&["DROP", "SUBSCRIPTION"]) {
                 return Some("CREATE/DROP SUBSCRIPTION cannot run inside a transaction");
             }
-            let adds_enum_value = starts(&["ALTER", "TYPE"])
-                && w.windows(2).any(|p| p == ["ADD", "VALUE"]);
+            let adds_enum_value =
+                starts(&["ALTER", "TYPE"]) && w.windows(2).any(|p| p == ["ADD", "VALUE"]);
             if adds_enum_value && server_version.is_some_and(|v| v < 120000) {
-                return Some("ALTER TYPE … ADD VALUE cannot run inside a transaction before PostgreSQL 12");
+                return Some(
+                    "ALTER TYPE … ADD VALUE cannot run inside a transaction before PostgreSQL 12",
+                );
             }
             None
         }
@@ -143,18 +145,43 @@ mod tests {
         use Dialect::*;
         let table: &[(&str, Dialect, Option<u32>, bool)] = &[
             ("CREATE INDEX CONCURRENTLY i ON t (c)", Postgres, None, true),
-            ("create unique index concurrently i on t (c)", Postgres, None, true),
-            ("CREATE /* why */ INDEX\n  CONCURRENTLY i ON t (c)", Postgres, None, true),
+            (
+                "create unique index concurrently i on t (c)",
+                Postgres,
+                None,
+                true,
+            ),
+            (
+                "CREATE /* why */ INDEX\n  CONCURRENTLY i ON t (c)",
+                Postgres,
+                None,
+                true,
+            ),
             ("DROP INDEX CONCURRENTLY i", Postgres, None, true),
-            ("REINDEX (VERBOSE) INDEX CONCURRENTLY i", Postgres, None, true),
+            (
+                "REINDEX (VERBOSE) INDEX CONCURRENTLY i",
+                Postgres,
+                None,
+                true,
+            ),
             ("VACUUM ANALYZE t", Postgres, None, true),
             ("BEGIN", Postgres, None, true),
             ("COMMIT", Postgres, None, true),
             ("START TRANSACTION", Postgres, None, true),
             ("ROLLBACK", Postgres, None, true),
             ("ROLLBACK TO SAVEPOINT a", Postgres, None, false),
-            ("ALTER TYPE mood ADD VALUE 'meh'", Postgres, Some(110000), true),
-            ("ALTER TYPE mood ADD VALUE 'meh'", Postgres, Some(150000), false),
+            (
+                "ALTER TYPE mood ADD VALUE 'meh'",
+                Postgres,
+                Some(110000),
+                true,
+            ),
+            (
+                "ALTER TYPE mood ADD VALUE 'meh'",
+                Postgres,
+                Some(150000),
+                false,
+            ),
             ("CREATE INDEX i ON t (c)", Postgres, None, false),
             ("CREATE TABLE concurrently (id int)", Postgres, None, false),
             ("DO $$ BEGIN PERFORM 1; END $$", Postgres, None, false),
@@ -163,7 +190,12 @@ mod tests {
             ("PRAGMA foreign_keys=OFF", Sqlite, None, true),
             ("PRAGMA user_version = 3", Sqlite, None, false),
             ("ATTACH DATABASE 'x.db' AS x", Sqlite, None, true),
-            ("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END", Sqlite, None, false),
+            (
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END",
+                Sqlite,
+                None,
+                false,
+            ),
             ("CREATE INDEX CONCURRENTLY i ON t (c)", MySql, None, false),
             ("BEGIN", MySql, None, true),
         ];

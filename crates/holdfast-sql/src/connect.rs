@@ -60,7 +60,10 @@ impl DatabaseUrl {
         }
         if dialect != Dialect::Sqlite {
             url::Url::parse(&raw).map_err(|e| {
-                SqlError::Usage(format!("database URL `{}` is malformed: {e}", redact_url(&raw)))
+                SqlError::Usage(format!(
+                    "database URL `{}` is malformed: {e}",
+                    redact_url(&raw)
+                ))
             })?;
         }
         Ok(DatabaseUrl {

@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn numbers_placeholders_for_postgres_only() {
-        assert_eq!(placeholders(Dialect::Postgres, "a = ? AND b = ?"), "a = $1 AND b = $2");
+        assert_eq!(
+            placeholders(Dialect::Postgres, "a = ? AND b = ?"),
+            "a = $1 AND b = $2"
+        );
         assert_eq!(placeholders(Dialect::MySql, "a = ?"), "a = ?");
     }
 }

@@ -59,7 +59,10 @@ impl Default for RunOptions {
 #[derive(Debug)]
 pub enum Event<'a> {
     /// About to apply a migration.
-    Applying { script: &'a str, resumed_from: usize },
+    Applying {
+        script: &'a str,
+        resumed_from: usize,
+    },
     /// A migration was applied.
     Applied(&'a AppliedStep),
 }
@@ -258,7 +261,10 @@ async fn apply(
     };
     let own = |e: SqlError| e.to_string();
 
-    let statement_timeout = m.directives.statement_timeout.unwrap_or(opts.statement_timeout);
+    let statement_timeout = m
+        .directives
+        .statement_timeout
+        .unwrap_or(opts.statement_timeout);
     let lock_timeout = m.directives.lock_timeout.unwrap_or(opts.lock_timeout);
     b.set_timeouts(statement_timeout, lock_timeout)
         .await
@@ -282,14 +288,17 @@ async fn apply(
         prefix_checksum: Some(prefix),
         error: None,
     };
-    let progress = |state: RowState, applied: usize, prefix: String, ms: i64, error: Option<String>| Progress {
-        state,
-        statements_applied: applied as i64,
-        prefix_checksum: prefix,
-        execution_ms: ms,
-        checksum: m.checksum.clone(),
-        error,
-    };
+    let progress =
+        |state: RowState, applied: usize, prefix: String, ms: i64, error: Option<String>| {
+            Progress {
+                state,
+                statements_applied: applied as i64,
+                prefix_checksum: prefix,
+                execution_ms: ms,
+                checksum: m.checksum.clone(),
+                error,
+            }
+        };
 
     if step.transactional {
         let abort = async |b: &mut dyn Backend, index: usize, error: String| {
@@ -308,10 +317,16 @@ async fn apply(
         let ms = elapsed(started);
         let recorded = match step.row {
             Some(id) => b
-                .update_row(id, &progress(RowState::Applied, total, prefix.current(), ms, None))
+                .update_row(
+                    id,
+                    &progress(RowState::Applied, total, prefix.current(), ms, None),
+                )
                 .await
                 .map(|_| id),
-            None => b.insert_row(&new_row(RowState::Applied, total, prefix.current(), ms)).await,
+            None => {
+                b.insert_row(&new_row(RowState::Applied, total, prefix.current(), ms))
+                    .await
+            }
         };
         if let Err(e) = recorded {
             return Err(abort(b, total.saturating_sub(1), own(e)).await);
@@ -322,24 +337,44 @@ async fn apply(
     } else {
         let id = match step.row {
             Some(id) => b
-                .update_row(id, &progress(RowState::Running, step.start, prefix.current(), 0, None))
+                .update_row(
+                    id,
+                    &progress(RowState::Running, step.start, prefix.current(), 0, None),
+                )
                 .await
                 .map(|_| id),
-            None => b.insert_row(&new_row(RowState::Running, 0, prefix.current(), 0)).await,
+            None => {
+                b.insert_row(&new_row(RowState::Running, 0, prefix.current(), 0))
+                    .await
+            }
         }
         .map_err(|e| fail(step.start, own(e), false))?;
         for (index, st) in m.statements.iter().enumerate().skip(step.start) {
             if let Err(e) = b.execute(&st.sql).await {
                 let error = DbError::to_string(&e);
-                let record = progress(RowState::Failed, index, prefix.current(), elapsed(started), Some(error.clone()));
+                let record = progress(
+                    RowState::Failed,
+                    index,
+                    prefix.current(),
+                    elapsed(started),
+                    Some(error.clone()),
+                );
                 if let Err(re) = b.update_row(id, &record).await {
-                    return Err(fail(index, format!("{error}; and recording the failure failed too: {re}"), false));
+                    return Err(fail(
+                        index,
+                        format!("{error}; and recording the failure failed too: {re}"),
+                        false,
+                    ));
                 }
                 return Err(fail(index, error, false));
             }
             prefix.push(&st.sql);
             let done = index + 1;
-            let state = if done == total { RowState::Applied } else { RowState::Running };
+            let state = if done == total {
+                RowState::Applied
+            } else {
+                RowState::Running
+            };
             b.update_row(id, &progress(state, done, prefix.current(), elapsed(started), None))
                 .await
                 .map_err(|e| {
@@ -414,13 +449,19 @@ pub async fn repair(
             warnings: Vec::new(),
         };
         if !b.history_exists().await? {
-            report.warnings.push("there is no history table: nothing to repair".into());
+            report
+                .warnings
+                .push("there is no history table: nothing to repair".into());
             return Ok(report);
         }
         let rows = b.read_history().await?;
         let latest = latest_rows(&rows);
         for row in latest {
-            let label = if row.script.is_empty() { row.description.clone() } else { row.script.clone() };
+            let label = if row.script.is_empty() {
+                row.description.clone()
+            } else {
+                row.script.clone()
+            };
             match row.state {
                 RowState::Failed | RowState::Running => {
                     b.delete_row(row.id).await?;
@@ -436,7 +477,9 @@ pub async fn repair(
                         (Some(v), Some(rv)) if row.kind == Kind::Versioned => {
                             Version::parse(rv).is_some_and(|rv| &rv == v)
                         }
-                        (None, None) => row.kind == Kind::Repeatable && m.description == row.description,
+                        (None, None) => {
+                            row.kind == Kind::Repeatable && m.description == row.description
+                        }
                         _ => false,
                     });
                     if let Some(m) = on_disk {

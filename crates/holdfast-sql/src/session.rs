@@ -266,7 +266,7 @@ impl AnySession {
 
 fn humanize(d: Duration) -> String {
     let secs = d.as_secs();
-    if secs >= 60 && secs % 60 == 0 {
+    if secs >= 60 && secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else if secs > 0 {
         format!("{secs}s")
@@ -285,7 +285,9 @@ fn row_to_history(row: &AnyRow) -> Result<HistoryRow, sqlx::Error> {
         kind: Kind::parse(&kind).unwrap_or(Kind::Versioned),
         script: row.try_get("script")?,
         checksum: row.try_get("checksum")?,
-        applied_at: row.try_get::<Option<String>, _>("applied_at")?.unwrap_or_default(),
+        applied_at: row
+            .try_get::<Option<String>, _>("applied_at")?
+            .unwrap_or_default(),
         applied_by: row.try_get("applied_by")?,
         execution_ms: row.try_get("execution_ms")?,
         // An unknown state is treated as failed: never silently as applied.
@@ -340,7 +342,10 @@ impl Backend for AnySession {
                     }
                     tracing::info!(%holder, "waiting up to {} for the migration lock", humanize(wait));
                     self.run_own(
-                        &format!("SET statement_timeout = 0; SET lock_timeout = '{}ms'", ms(wait).max(1)),
+                        &format!(
+                            "SET statement_timeout = 0; SET lock_timeout = '{}ms'",
+                            ms(wait).max(1)
+                        ),
                         "setting the lock wait",
                     )
                     .await?;
@@ -373,8 +378,11 @@ impl Backend for AnySession {
                     }
                     tracing::info!(%holder, "waiting up to {} for the migration lock", humanize(wait));
                     if self.mariadb {
-                        self.run_own("SET SESSION max_statement_time = 0", "setting the lock wait")
-                            .await?;
+                        self.run_own(
+                            "SET SESSION max_statement_time = 0",
+                            "setting the lock wait",
+                        )
+                        .await?;
                         self.timeouts = None;
                     }
                     let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
@@ -473,10 +481,13 @@ impl Backend for AnySession {
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError> {
-        let rows = sqlx::query(AssertSqlSafe(dialect::select_history(self.dialect, &self.table)))
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(internal("reading the history table"))?;
+        let rows = sqlx::query(AssertSqlSafe(dialect::select_history(
+            self.dialect,
+            &self.table,
+        )))
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(internal("reading the history table"))?;
         rows.iter()
             .map(row_to_history)
             .collect::<Result<_, _>>()
@@ -501,7 +512,10 @@ impl Backend for AnySession {
         let context = "recording the migration in the history table";
         match self.dialect {
             Dialect::MySql => {
-                let result = query.execute(&mut self.conn).await.map_err(internal(context))?;
+                let result = query
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(internal(context))?;
                 result.last_insert_id().ok_or_else(|| {
                     SqlError::internal(
                         context,
@@ -513,43 +527,55 @@ impl Backend for AnySession {
                 })
             }
             _ => {
-                let row = query.fetch_one(&mut self.conn).await.map_err(internal(context))?;
+                let row = query
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .map_err(internal(context))?;
                 row.try_get::<i64, _>(0).map_err(internal(context))
             }
         }
     }
 
     async fn update_row(&mut self, id: i64, p: &Progress) -> Result<(), SqlError> {
-        sqlx::query(AssertSqlSafe(dialect::update_row(self.dialect, &self.table)))
-            .bind(p.state.as_str())
-            .bind(p.statements_applied)
-            .bind(p.prefix_checksum.clone())
-            .bind(p.execution_ms)
-            .bind(p.checksum.clone())
-            .bind(p.error.clone())
-            .bind(id)
-            .execute(&mut self.conn)
-            .await
-            .map_err(internal("recording progress in the history table"))?;
+        sqlx::query(AssertSqlSafe(dialect::update_row(
+            self.dialect,
+            &self.table,
+        )))
+        .bind(p.state.as_str())
+        .bind(p.statements_applied)
+        .bind(p.prefix_checksum.clone())
+        .bind(p.execution_ms)
+        .bind(p.checksum.clone())
+        .bind(p.error.clone())
+        .bind(id)
+        .execute(&mut self.conn)
+        .await
+        .map_err(internal("recording progress in the history table"))?;
         Ok(())
     }
 
     async fn delete_row(&mut self, id: i64) -> Result<(), SqlError> {
-        sqlx::query(AssertSqlSafe(dialect::delete_row(self.dialect, &self.table)))
-            .bind(id)
-            .execute(&mut self.conn)
-            .await
-            .map_err(internal("removing a history row"))?;
+        sqlx::query(AssertSqlSafe(dialect::delete_row(
+            self.dialect,
+            &self.table,
+        )))
+        .bind(id)
+        .execute(&mut self.conn)
+        .await
+        .map_err(internal("removing a history row"))?;
         Ok(())
     }
 
     async fn set_checksum(&mut self, id: i64, checksum: &str) -> Result<(), SqlError> {
-        sqlx::query(AssertSqlSafe(dialect::set_checksum(self.dialect, &self.table)))
-            .bind(checksum.to_string())
-            .bind(id)
-            .execute(&mut self.conn)
-            .await
-            .map_err(internal("realigning a checksum"))?;
+        sqlx::query(AssertSqlSafe(dialect::set_checksum(
+            self.dialect,
+            &self.table,
+        )))
+        .bind(checksum.to_string())
+        .bind(id)
+        .execute(&mut self.conn)
+        .await
+        .map_err(internal("realigning a checksum"))?;
         Ok(())
     }
 
@@ -580,7 +606,8 @@ impl Backend for AnySession {
             // SQLite has no statement time limit; the lock limit is the busy timeout.
             Dialect::Sqlite => format!("PRAGMA busy_timeout = {}", ms(lock)),
         };
-        self.run_own(&sql, "setting statement and lock timeouts").await?;
+        self.run_own(&sql, "setting statement and lock timeouts")
+            .await?;
         self.timeouts = Some((statement, lock));
         Ok(())
     }

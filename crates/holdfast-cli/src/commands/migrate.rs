@@ -34,7 +34,9 @@ pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult
                 .as_deref()
                 .map(|t| {
                     Version::parse(t).ok_or_else(|| {
-                        fail(UsageError(format!("--target `{t}` is not a version (digits, optionally dotted like 1.2)")))
+                        fail(UsageError(format!(
+                            "--target `{t}` is not a version (digits, optionally dotted like 1.2)"
+                        )))
                     })
                 })
                 .transpose()?;
@@ -42,7 +44,10 @@ pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult
         }
         MigrateCommand::Baseline(args) => {
             let version = Version::parse(&args.version).ok_or_else(|| {
-                fail(UsageError(format!("--version `{}` is not a version", args.version)))
+                fail(UsageError(format!(
+                    "--version `{}` is not a version",
+                    args.version
+                )))
             })?;
             baseline(global, &args.common, version).await
         }
@@ -59,20 +64,29 @@ pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult
 }
 
 /// Validates settings and loads the migrations folder, before any connection is made.
-fn prepare(global: &GlobalArgs, args: &MigrateArgs) -> Result<(MigrateRequest, MigrationSet), Box<dyn super::Failure>> {
+fn prepare(
+    global: &GlobalArgs,
+    args: &MigrateArgs,
+) -> Result<(MigrateRequest, MigrationSet), Box<dyn super::Failure>> {
     let req = settings::migrate_request(global, args).map_err(fail)?;
-    let source = load_dir(&req.dir, req.url.dialect()).map_err(|e| fail(UsageError(e.to_string())))?;
+    let source =
+        load_dir(&req.dir, req.url.dialect()).map_err(|e| fail(UsageError(e.to_string())))?;
     Ok((req, source))
 }
 
-async fn open(req: &MigrateRequest, access: Access) -> Result<Box<dyn Backend>, Box<dyn super::Failure>> {
+async fn open(
+    req: &MigrateRequest,
+    access: Access,
+) -> Result<Box<dyn Backend>, Box<dyn super::Failure>> {
     connect(&req.url, access, &req.connect).await.map_err(fail)
 }
 
 async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> CommandResult {
     let (req, source) = prepare(global, args)?;
     let mut backend = open(&req, Access::ReadOnly).await?;
-    let report = runner::status(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    let report = runner::status(backend.as_mut(), &source, &req.run)
+        .await
+        .map_err(fail)?;
     if args.json {
         output::print_json(&report);
     } else {
@@ -89,7 +103,9 @@ async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> Comm
     };
     if validate && !args.json {
         match outcome {
-            Outcome::Success => output::progress("Valid: no drift, missing, failed or out-of-order migrations."),
+            Outcome::Success => {
+                output::progress("Valid: no drift, missing, failed or out-of-order migrations.")
+            }
             _ => output::error_line(&format!(
                 "validation found {} problem(s) and {} error(s)",
                 report.problems.len(),
@@ -103,7 +119,9 @@ async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> Comm
 async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     let (req, source) = prepare(global, args)?;
     let mut backend = open(&req, Access::ReadOnly).await?;
-    let report = runner::plan_run(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    let report = runner::plan_run(backend.as_mut(), &source, &req.run)
+        .await
+        .map_err(fail)?;
     if args.json {
         output::print_json(&report);
     } else {
@@ -118,7 +136,12 @@ async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     }))
 }
 
-async fn up(global: &GlobalArgs, args: &MigrateArgs, target: Option<Version>, resume: bool) -> CommandResult {
+async fn up(
+    global: &GlobalArgs,
+    args: &MigrateArgs,
+    target: Option<Version>,
+    resume: bool,
+) -> CommandResult {
     let (mut req, source) = prepare(global, args)?;
     req.run.target = target;
     req.run.resume = resume;
@@ -129,9 +152,13 @@ async fn up(global: &GlobalArgs, args: &MigrateArgs, target: Option<Version>, re
             return;
         }
         match event {
-            Event::Applying { script, resumed_from } if resumed_from > 0 => {
-                output::progress(&format!("Resuming {script} at statement {}", resumed_from + 1))
-            }
+            Event::Applying {
+                script,
+                resumed_from,
+            } if resumed_from > 0 => output::progress(&format!(
+                "Resuming {script} at statement {}",
+                resumed_from + 1
+            )),
             Event::Applying { .. } => {}
             Event::Applied(step) => output::progress(&format!(
                 "Applied {} ({} statement(s), {} ms)",
@@ -147,7 +174,9 @@ async fn up(global: &GlobalArgs, args: &MigrateArgs, target: Option<Version>, re
     } else {
         output::print(&output::up_text(&report));
         if report.outcome == Outcome::Success {
-            let status = runner::status(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+            let status = runner::status(backend.as_mut(), &source, &req.run)
+                .await
+                .map_err(fail)?;
             output::print(&format!("\n{}", output::status_text(&status)));
         }
     }
@@ -157,12 +186,19 @@ async fn up(global: &GlobalArgs, args: &MigrateArgs, target: Option<Version>, re
 async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> CommandResult {
     let (req, source) = prepare(global, args)?;
     let mut backend = open(&req, Access::ReadWrite).await?;
-    runner::baseline(backend.as_mut(), &version, &req.run).await.map_err(fail)?;
-    let report = runner::status(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    runner::baseline(backend.as_mut(), &version, &req.run)
+        .await
+        .map_err(fail)?;
+    let report = runner::status(backend.as_mut(), &source, &req.run)
+        .await
+        .map_err(fail)?;
     if args.json {
         output::print_json(&report);
     } else {
-        output::print(&format!("Baselined at version {version}.\n\n{}", output::status_text(&report)));
+        output::print(&format!(
+            "Baselined at version {version}.\n\n{}",
+            output::status_text(&report)
+        ));
     }
     Ok(code(Outcome::Success))
 }
@@ -170,7 +206,9 @@ async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> 
 async fn repair(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     let (req, source) = prepare(global, args)?;
     let mut backend = open(&req, Access::ReadWrite).await?;
-    let report = runner::repair(backend.as_mut(), &source, &req.run).await.map_err(fail)?;
+    let report = runner::repair(backend.as_mut(), &source, &req.run)
+        .await
+        .map_err(fail)?;
     if args.json {
         output::print_json(&report);
     } else {
@@ -182,16 +220,23 @@ async fn repair(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
 fn new(global: &GlobalArgs, args: &crate::cli::NewArgs) -> CommandResult {
     let dir = match &args.dir {
         Some(d) => d.clone(),
-        None => settings::file_settings(global).map_err(fail)?.dir.ok_or_else(|| {
-            fail(UsageError("no migrations folder: pass --dir DIR or set migrate.dir in holdfast.toml".into()))
-        })?,
+        None => settings::file_settings(global)
+            .map_err(fail)?
+            .dir
+            .ok_or_else(|| {
+                fail(UsageError(
+                    "no migrations folder: pass --dir DIR or set migrate.dir in holdfast.toml"
+                        .into(),
+                ))
+            })?,
     };
     let mut versions = Vec::new();
     if dir.exists() {
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| fail(UsageError(format!("{}: cannot read: {e}", dir.display()))))?;
         for entry in entries.flatten() {
-            if let Ok(Some(name)) = migration::parse_file_name(&entry.file_name().to_string_lossy()) {
+            if let Ok(Some(name)) = migration::parse_file_name(&entry.file_name().to_string_lossy())
+            {
                 versions.extend(name.version);
             }
         }
@@ -202,7 +247,10 @@ fn new(global: &GlobalArgs, args: &crate::cli::NewArgs) -> CommandResult {
     std::fs::create_dir_all(&dir)
         .map_err(|e| fail(UsageError(format!("{}: cannot create: {e}", dir.display()))))?;
     let path = dir.join(&name);
-    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path);
     match created {
         Ok(mut file) => {
             use std::io::Write;
@@ -210,6 +258,9 @@ fn new(global: &GlobalArgs, args: &crate::cli::NewArgs) -> CommandResult {
             output::print(&format!("{}\n", path.display()));
             Ok(code(Outcome::Success))
         }
-        Err(e) => Err(fail(UsageError(format!("{}: cannot create: {e}", path.display())))),
+        Err(e) => Err(fail(UsageError(format!(
+            "{}: cannot create: {e}",
+            path.display()
+        )))),
     }
 }

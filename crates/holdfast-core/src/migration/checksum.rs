@@ -49,7 +49,10 @@ impl PrefixChecksum {
 fn normalized_lines(text: &str) -> impl Iterator<Item = &str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end()).collect();
-    let keep = lines.iter().rposition(|l| !l.is_empty()).map_or(0, |i| i + 1);
+    let keep = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(0, |i| i + 1);
     lines.into_iter().take(keep)
 }
 

@@ -36,13 +36,11 @@ impl Directives {
             let directive = comment.and_then(|c| c.strip_prefix(PREFIX));
             match (directive, leading) {
                 (Some(d), true) => directives.apply(d.trim()).map_err(|e| (line, e))?,
-                (Some(_), false) => {
-                    return Err((
-                        line,
-                        "holdfast directives must stand in the leading comment lines, before any SQL"
-                            .to_string(),
-                    ))
-                }
+                (Some(_), false) => return Err((
+                    line,
+                    "holdfast directives must stand in the leading comment lines, before any SQL"
+                        .to_string(),
+                )),
                 (None, _) => {
                     if !trimmed.is_empty() && comment.is_none() {
                         leading = false;
@@ -95,16 +93,35 @@ mod tests {
 
     #[test]
     fn none_by_default() {
-        assert_eq!(Directives::parse("SELECT 1;").unwrap(), Directives::default());
+        assert_eq!(
+            Directives::parse("SELECT 1;").unwrap(),
+            Directives::default()
+        );
     }
 
     #[test]
     fn rejects_bad_directives_with_their_line() {
         let table = [
-            ("-- holdfast:no-transactoin\nSELECT 1;", 1, "unknown directive"),
-            ("\n-- holdfast:statement-timeout=soon\nSELECT 1;", 2, "not a duration"),
-            ("-- holdfast:statement-timeout\nSELECT 1;", 1, "needs a value"),
-            ("SELECT 1;\n-- holdfast:no-transaction\n", 2, "leading comment lines"),
+            (
+                "-- holdfast:no-transactoin\nSELECT 1;",
+                1,
+                "unknown directive",
+            ),
+            (
+                "\n-- holdfast:statement-timeout=soon\nSELECT 1;",
+                2,
+                "not a duration",
+            ),
+            (
+                "-- holdfast:statement-timeout\nSELECT 1;",
+                1,
+                "needs a value",
+            ),
+            (
+                "SELECT 1;\n-- holdfast:no-transaction\n",
+                2,
+                "leading comment lines",
+            ),
             ("-- holdfast:no-transaction=yes\n", 1, "takes no value"),
         ];
         for (text, line, reason) in table {

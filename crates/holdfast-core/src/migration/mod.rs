@@ -8,6 +8,6 @@ mod source;
 
 pub use checksum::{checksum, prefix_checksum, PrefixChecksum};
 pub use directives::Directives;
-pub use new_file::new_file_name;
 pub use name::{parse_file_name, FileName, Kind, Version};
+pub use new_file::new_file_name;
 pub use source::{load_dir, Migration, MigrationSet, SourceError};

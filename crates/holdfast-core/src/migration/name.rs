@@ -76,7 +76,11 @@ impl Version {
     }
 
     fn significant(&self) -> &[u64] {
-        let keep = self.parts.iter().rposition(|&p| p != 0).map_or(0, |i| i + 1);
+        let keep = self
+            .parts
+            .iter()
+            .rposition(|&p| p != 0)
+            .map_or(0, |i| i + 1);
         &self.parts[..keep]
     }
 }
@@ -154,10 +158,14 @@ pub fn parse_file_name(name: &str) -> Result<Option<FileName>, String> {
     }
     if let Some(rest) = stem.strip_prefix('V') {
         let Some((version, description)) = rest.split_once("__") else {
-            return Err(format!("no `__` between version and description ({expected})"));
+            return Err(format!(
+                "no `__` between version and description ({expected})"
+            ));
         };
         let version = Version::parse(version).ok_or_else(|| {
-            format!("`{version}` is not a version: use digits, optionally dotted like 1.2 ({expected})")
+            format!(
+                "`{version}` is not a version: use digits, optionally dotted like 1.2 ({expected})"
+            )
         })?;
         return Ok(Some(FileName {
             kind: Kind::Versioned,
@@ -196,10 +204,20 @@ mod tests {
 
     #[test]
     fn parses_names() {
-        let table: &[(&str, Result<Option<(Kind, Option<&str>, &str)>, ()>)] = &[
-            ("V1__init.sql", Ok(Some((Kind::Versioned, Some("1"), "init")))),
-            ("V1.2__add_users.sql", Ok(Some((Kind::Versioned, Some("1.2"), "add users")))),
-            ("V20240101120000__x.sql", Ok(Some((Kind::Versioned, Some("20240101120000"), "x")))),
+        type Expected<'a> = Result<Option<(Kind, Option<&'a str>, &'a str)>, ()>;
+        let table: &[(&str, Expected)] = &[
+            (
+                "V1__init.sql",
+                Ok(Some((Kind::Versioned, Some("1"), "init"))),
+            ),
+            (
+                "V1.2__add_users.sql",
+                Ok(Some((Kind::Versioned, Some("1.2"), "add users"))),
+            ),
+            (
+                "V20240101120000__x.sql",
+                Ok(Some((Kind::Versioned, Some("20240101120000"), "x"))),
+            ),
             ("R__views.sql", Ok(Some((Kind::Repeatable, None, "views")))),
             ("README.md", Ok(None)),
             (".V1__hidden.sql", Ok(None)),

@@ -30,7 +30,9 @@ pub fn new_file_name(
         None => 1,
         Some(h) if timestamps => {
             let stamp: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
-            let stamp: u64 = stamp.parse().map_err(|_| format!("`{now}` is not a time"))?;
+            let stamp: u64 = stamp
+                .parse()
+                .map_err(|_| format!("`{now}` is not a time"))?;
             stamp.max(h.parts()[0] + 1)
         }
         Some(h) => h.parts()[0] + 1,
@@ -59,7 +61,10 @@ mod tests {
         ];
         for (existing, desc, repeatable, want) in table {
             let versions: Vec<Version> = existing.iter().map(|s| v(s)).collect();
-            assert_eq!(new_file_name(&versions, desc, *repeatable, now).unwrap(), *want);
+            assert_eq!(
+                new_file_name(&versions, desc, *repeatable, now).unwrap(),
+                *want
+            );
         }
         assert!(new_file_name(&[], " -- ", false, now).is_err());
     }

@@ -97,7 +97,10 @@ pub fn load_dir(dir: &Path, dialect: Dialect) -> Result<MigrationSet, SourceErro
     let mut versions: HashMap<Version, PathBuf> = HashMap::new();
     let mut repeatables: HashMap<String, PathBuf> = HashMap::new();
     for (script, path) in files {
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let Some(name) = parse_file_name(file_name).map_err(|message| SourceError::File {
             path: path.clone(),
             message: format!("not a valid migration name: {message}"),
@@ -174,7 +177,8 @@ pub fn load_dir(dir: &Path, dialect: Dialect) -> Result<MigrationSet, SourceErro
         }
     }
     set.versioned.sort_by(|a, b| a.version.cmp(&b.version));
-    set.repeatable.sort_by(|a, b| a.description.cmp(&b.description));
+    set.repeatable
+        .sort_by(|a, b| a.description.cmp(&b.description));
     Ok(set)
 }
 
