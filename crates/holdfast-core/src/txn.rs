@@ -79,6 +79,20 @@ pub fn transaction_blocker(
     }
 }
 
+/// Whether `statement` changes session state that would leak into the migrations after it
+/// (PostgreSQL `SET`/`RESET` such as `SET search_path`, MySQL `USE` and `SET`). The runner
+/// restores the session after a migration that has one, so migrations applied in one run behave
+/// as they would in separate runs.
+pub fn changes_session(statement: &str, dialect: Dialect) -> bool {
+    let words = leading_words(statement, 2);
+    match (dialect, words.first().map(String::as_str)) {
+        (Dialect::Postgres, Some("SET")) => words.get(1).map(String::as_str) != Some("LOCAL"),
+        (Dialect::Postgres, Some("RESET")) => true,
+        (Dialect::MySql, Some("USE" | "SET")) => true,
+        _ => false,
+    }
+}
+
 /// The first `max` words of a statement, upper-cased, skipping comments; stops at the first
 /// character that is neither a word character, whitespace nor a comment.
 fn leading_words(sql: &str, max: usize) -> Vec<String> {
@@ -117,7 +131,7 @@ fn leading_words(sql: &str, max: usize) -> Vec<String> {
                 if !current.is_empty() {
                     words.push(std::mem::take(&mut current));
                 }
-                if c == '(' || c == '=' || c == ',' {
+                if matches!(c, '(' | ')' | '=' | ',') {
                     continue;
                 }
                 break;
@@ -139,6 +153,23 @@ fn leading_words(sql: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_statements_that_change_the_session() {
+        use Dialect::*;
+        let table = [
+            ("SET search_path TO other", Postgres, true),
+            ("set local lock_timeout = '1s'", Postgres, false),
+            ("RESET search_path", Postgres, true),
+            ("SELECT 1", Postgres, false),
+            ("USE other", MySql, true),
+            ("SET NAMES utf8mb4", MySql, true),
+            ("PRAGMA foreign_keys = ON", Sqlite, false),
+        ];
+        for (sql, dialect, changes) in table {
+            assert_eq!(changes_session(sql, dialect), changes, "{sql}");
+        }
+    }
 
     #[test]
     fn finds_statements_a_transaction_cannot_hold() {

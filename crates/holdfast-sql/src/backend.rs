@@ -62,6 +62,9 @@ pub trait Backend: Send {
 
     /// Sets the per-statement and lock-wait limits for the statements that follow.
     async fn set_timeouts(&mut self, statement: Duration, lock: Duration) -> Result<(), SqlError>;
+    /// Restores the session after a migration changed it (`SET search_path`, `USE`), keeping
+    /// the lock.
+    async fn reset_session(&mut self) -> Result<(), SqlError>;
     /// Starts a transaction.
     async fn begin(&mut self) -> Result<(), DbError>;
     /// Commits the transaction.

@@ -16,6 +16,7 @@ use holdfast_core::report::{
     AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport, UpReport,
     FORMAT_VERSION,
 };
+use holdfast_core::txn::changes_session;
 use std::time::{Duration, Instant};
 
 /// Who applies migrations, as recorded in the history: `user@host`.
@@ -204,7 +205,17 @@ pub async fn up(
                 script: &step.migration.script,
                 resumed_from: step.start,
             });
-            match apply(b, step, opts).await {
+            let result = apply(b, step, opts).await;
+            let dialect = b.dialect();
+            if step
+                .migration
+                .statements
+                .iter()
+                .any(|s| changes_session(&s.sql, dialect))
+            {
+                b.reset_session().await?;
+            }
+            match result {
                 Ok(applied) => {
                     on_event(Event::Applied(&applied));
                     if let Some(v) = &step.migration.version {

@@ -612,6 +612,32 @@ impl Backend for AnySession {
         Ok(())
     }
 
+    async fn reset_session(&mut self) -> Result<(), SqlError> {
+        let sql = match self.dialect {
+            // RESET ALL keeps advisory locks (DISCARD ALL would drop them).
+            Dialect::Postgres => {
+                let mut sql = "RESET ALL;".to_string();
+                if self.server_version.is_some_and(|v| v >= 140000) {
+                    sql.push_str("SET client_connection_check_interval = '2s';");
+                }
+                sql
+            }
+            Dialect::MySql => format!("USE {}", dialect::quote(Dialect::MySql, &self.schema)),
+            Dialect::Sqlite => return Ok(()),
+        };
+        self.run_own(&sql, "restoring the session after a migration")
+            .await?;
+        if self.dialect == Dialect::MySql {
+            self.run_own(
+                "SET time_zone = '+00:00'",
+                "restoring the session after a migration",
+            )
+            .await?;
+        }
+        self.timeouts = None;
+        Ok(())
+    }
+
     async fn begin(&mut self) -> Result<(), DbError> {
         self.execute("BEGIN").await
     }
