@@ -398,11 +398,15 @@ impl Backend for AnySession {
                 }
             }
             Dialect::Sqlite => {
-                let setup = format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA locking_mode = EXCLUSIVE;",
-                    ms(wait)
-                );
-                self.run_own(&setup, "setting the lock wait").await?;
+                // Wait for the write lock in normal locking mode (a failed attempt releases its
+                // shared lock, so waiting runners cannot deadlock each other), then switch to
+                // exclusive mode while holding it: from then on the lock is kept across
+                // transactions until `unlock` or the end of the session.
+                self.run_own(
+                    &format!("PRAGMA busy_timeout = {}", ms(wait)),
+                    "setting the lock wait",
+                )
+                .await?;
                 self.timeouts = None;
                 if let Err(e) = self.execute("BEGIN EXCLUSIVE").await {
                     if is_sqlite_busy(&e) {
@@ -411,9 +415,14 @@ impl Backend for AnySession {
                     }
                     return Err(SqlError::internal("taking the migration lock", e));
                 }
-                self.execute("COMMIT")
-                    .await
-                    .map_err(|e| SqlError::internal("taking the migration lock", e))?;
+                let keep = async |s: &mut AnySession| -> Result<(), DbError> {
+                    s.execute("PRAGMA locking_mode = EXCLUSIVE").await?;
+                    s.execute("COMMIT").await
+                };
+                if let Err(e) = keep(self).await {
+                    let _ = self.execute("ROLLBACK").await;
+                    return Err(SqlError::internal("taking the migration lock", e));
+                }
             }
         }
         self.locked = true;
