@@ -17,7 +17,8 @@ pub struct DbError {
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.code {
-            Some(code) => write!(f, "{} (SQLSTATE {code})", self.message),
+            Some(code) if code.len() == 5 => write!(f, "{} (SQLSTATE {code})", self.message),
+            Some(code) => write!(f, "{} (error code {code})", self.message),
             None => f.write_str(&self.message),
         }
     }

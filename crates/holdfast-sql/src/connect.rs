@@ -83,6 +83,12 @@ impl DatabaseUrl {
         redact_url(&self.raw)
     }
 
+    /// Whether opening this database for writing would create it (a SQLite file that does not
+    /// exist yet). Callers check their input first so that bad input creates nothing.
+    pub fn would_create(&self) -> bool {
+        self.sqlite_path.as_ref().is_some_and(|p| !p.exists())
+    }
+
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }

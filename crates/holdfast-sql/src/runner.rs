@@ -174,10 +174,8 @@ pub async fn up(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<UpReport, SqlError> {
     with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
-        if !b.history_exists().await? {
-            b.create_history().await?;
-        }
-        let rows = b.read_history().await?;
+        // Plan first: bad input or problems stop the run before anything is created.
+        let (exists, rows) = history_if_any(b).await?;
         let plan = plan(source, &rows, &plan_options(b, opts, true));
         let mut report = UpReport {
             format_version: FORMAT_VERSION,
@@ -199,6 +197,9 @@ pub async fn up(
             report.outcome = Outcome::CheckFailed;
             report.problems = plan.problems;
             return Ok(report);
+        }
+        if !exists && !plan.steps.is_empty() {
+            b.create_history().await?;
         }
         for step in &plan.steps {
             on_event(Event::Applying {

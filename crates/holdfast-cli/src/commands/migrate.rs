@@ -145,6 +145,22 @@ async fn up(
     let (mut req, source) = prepare(global, args)?;
     req.run.target = target;
     req.run.resume = resume;
+    if req.url.would_create() {
+        // Opening a new SQLite file for writing creates it: check the input first.
+        let mut empty = open(&req, Access::ReadOnly).await?;
+        let preview = runner::plan_run(empty.as_mut(), &source, &req.run)
+            .await
+            .map_err(fail)?;
+        if let Some(error) = preview.errors.first() {
+            return Err(fail(UsageError(format!(
+                "{error}{}",
+                match preview.errors.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", n - 1),
+                }
+            ))));
+        }
+    }
     let mut backend = open(&req, Access::ReadWrite).await?;
     let quiet = global.quiet;
     let mut on_event = |event: Event<'_>| {

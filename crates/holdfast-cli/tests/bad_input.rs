@@ -1,0 +1,262 @@
+//! Every bad input: a one-line message naming the file, line or key at fault, exit code 2, and
+//! the database untouched (no history table, no user table, no SQLite file).
+
+mod common;
+use common::*;
+
+struct Case {
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    engine: Engine,
+    extra: &'static [&'static str],
+    /// Every one of these must appear in stderr.
+    message: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "duplicate version",
+        files: &[
+            ("V1__a.sql", "CREATE TABLE a (id int);"),
+            ("V1.0__b.sql", "CREATE TABLE b (id int);"),
+        ],
+        engine: Engine::Sqlite,
+        extra: &[],
+        message: &["V1__a.sql", "V1.0__b.sql", "both have version"],
+    },
+    Case {
+        name: "unparseable name",
+        files: &[
+            ("V1__a.sql", "CREATE TABLE a (id int);"),
+            ("V2_b.sql", "CREATE TABLE b (id int);"),
+        ],
+        engine: Engine::Sqlite,
+        extra: &[],
+        message: &["V2_b.sql", "not a valid migration name"],
+    },
+    Case {
+        name: "empty file",
+        files: &[
+            ("V1__a.sql", "CREATE TABLE a (id int);"),
+            ("V2__empty.sql", "-- nothing yet\n"),
+        ],
+        engine: Engine::Postgres,
+        extra: &[],
+        message: &["V2__empty.sql", "no SQL statements"],
+    },
+    Case {
+        name: "unterminated string",
+        files: &[(
+            "V1__a.sql",
+            "CREATE TABLE a (id int);\nINSERT INTO a VALUES ('oops);\n",
+        )],
+        engine: Engine::MySql,
+        extra: &[],
+        message: &["V1__a.sql:2", "unterminated"],
+    },
+    Case {
+        name: "unterminated dollar quote",
+        files: &[(
+            "V1__f.sql",
+            "CREATE FUNCTION f() RETURNS int AS $$\nSELECT 1;\n",
+        )],
+        engine: Engine::Postgres,
+        extra: &[],
+        message: &["V1__f.sql:1", "unterminated"],
+    },
+    Case {
+        name: "unknown directive",
+        files: &[(
+            "V1__a.sql",
+            "-- holdfast:no-transactoin\nCREATE TABLE a (id int);",
+        )],
+        engine: Engine::Postgres,
+        extra: &[],
+        message: &["V1__a.sql:1", "unknown directive"],
+    },
+    Case {
+        name: "COPY FROM stdin",
+        files: &[(
+            "V1__a.sql",
+            "CREATE TABLE a (id int);\nCOPY a FROM stdin;\n1\n\\.\n",
+        )],
+        engine: Engine::Postgres,
+        extra: &[],
+        message: &["V1__a.sql:2", "COPY", "not supported"],
+    },
+    Case {
+        name: "CONCURRENTLY inside a transaction",
+        files: &[(
+            "V1__a.sql",
+            "CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+        )],
+        engine: Engine::Postgres,
+        extra: &[],
+        message: &[
+            "V1__a.sql",
+            "statement 2 (line 2)",
+            "holdfast:no-transaction",
+        ],
+    },
+    Case {
+        name: "explicit COMMIT inside a transaction",
+        files: &[(
+            "V1__a.sql",
+            "CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n",
+        )],
+        engine: Engine::Sqlite,
+        extra: &[],
+        message: &["V1__a.sql", "statement 2", "transaction control"],
+    },
+    Case {
+        name: "invalid UTF-8",
+        files: &[
+            ("V1__a.sql", "CREATE TABLE a (id int);\n"),
+            ("V2__b.sql", "\u{0}"),
+        ],
+        engine: Engine::Sqlite,
+        extra: &[],
+        message: &["V2__b.sql"],
+    },
+    Case {
+        name: "bad target",
+        files: &[("V1__a.sql", "CREATE TABLE a (id int);")],
+        engine: Engine::Sqlite,
+        extra: &["--target", "latest"],
+        message: &["--target", "latest"],
+    },
+    Case {
+        name: "bad lock wait",
+        files: &[("V1__a.sql", "CREATE TABLE a (id int);")],
+        engine: Engine::Sqlite,
+        extra: &["--lock-wait", "forever"],
+        message: &["--lock-wait"],
+    },
+    Case {
+        name: "bad history table name",
+        files: &[("V1__a.sql", "CREATE TABLE a (id int);")],
+        engine: Engine::Postgres,
+        extra: &["--history-table", "x; DROP TABLE y"],
+        message: &["history table name", "not a plain identifier"],
+    },
+];
+
+#[test]
+fn bad_input_is_refused_before_anything_changes() {
+    for case in CASES {
+        let db = TempDatabase::new(case.engine);
+        let dir = MigrationDir::new();
+        for (name, text) in case.files {
+            if *name == "V2__b.sql" && case.name == "invalid UTF-8" {
+                std::fs::write(dir.path().join(name), [0x53, 0x45, 0xff, 0xfe, b';']).unwrap();
+            } else {
+                dir.write(name, text);
+            }
+        }
+        // --target belongs to `up` only.
+        let subs: &[&str] = if case.extra.contains(&"--target") {
+            &["up"]
+        } else {
+            &["up", "plan", "validate"]
+        };
+        for &sub in subs {
+            let run = migrate(&db, &dir, sub, case.extra);
+            assert_eq!(
+                run.code, 2,
+                "{} ({sub}): expected exit 2\nstdout:\n{}\nstderr:\n{}",
+                case.name, run.stdout, run.stderr
+            );
+            let text = run.all();
+            for needle in case.message {
+                assert!(
+                    text.contains(needle),
+                    "{} ({sub}): missing `{needle}` in:\n{text}",
+                    case.name
+                );
+            }
+            assert!(!text.contains("panicked"), "{}: {text}", case.name);
+            match case.engine {
+                Engine::Sqlite => {
+                    let path = db.sqlite_path().unwrap();
+                    assert!(
+                        !path.exists(),
+                        "{} ({sub}): the SQLite file was created",
+                        case.name
+                    );
+                }
+                _ => {
+                    assert!(
+                        !db.table_exists("holdfast_schema_history"),
+                        "{} ({sub}): history created",
+                        case.name
+                    );
+                    assert!(
+                        user_tables(&db).is_empty(),
+                        "{} ({sub}): tables created",
+                        case.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = MigrationDir::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["migrate", "status", "--dir", "."], "no database"),
+        (
+            &["migrate", "status", "--database", "sqlite://x.db"],
+            "no migrations folder",
+        ),
+        (
+            &[
+                "migrate",
+                "status",
+                "--database",
+                "oracle://x",
+                "--dir",
+                ".",
+            ],
+            "not supported",
+        ),
+        (
+            &[
+                "migrate",
+                "status",
+                "--database",
+                "sqlite://x.db",
+                "--dir",
+                "/no/such/folder",
+            ],
+            "/no/such/folder",
+        ),
+        (&["migrate", "frobnicate"], "frobnicate"),
+        (
+            &[
+                "migrate",
+                "repair",
+                "--database",
+                "sqlite://x.db",
+                "--dir",
+                ".",
+            ],
+            "--yes",
+        ),
+        (
+            &["--config", "/no/such/holdfast.toml", "migrate", "status"],
+            "/no/such/holdfast.toml",
+        ),
+    ];
+    for (args, needle) in cases {
+        let run = Run::from(holdfast(dir.path()).args(*args).output().unwrap());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.all());
+        assert!(
+            run.stderr.contains(needle),
+            "{args:?}: missing `{needle}` in {}",
+            run.stderr
+        );
+        assert!(!dir.path().join("x.db").exists());
+    }
+}
