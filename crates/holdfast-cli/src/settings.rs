@@ -69,8 +69,13 @@ pub fn migrate_request(
         history_schema: s.history_schema,
         ..ConnectOptions::default()
     };
+    let lock_wait = s.lock_wait.unwrap_or(defaults::LOCK_WAIT);
+    let connect = ConnectOptions {
+        busy_wait: lock_wait,
+        ..connect
+    };
     let run = RunOptions {
-        lock_wait: s.lock_wait.unwrap_or(defaults::LOCK_WAIT),
+        lock_wait,
         statement_timeout: s.statement_timeout.unwrap_or(defaults::STATEMENT_TIMEOUT),
         lock_timeout: s.lock_timeout.unwrap_or(defaults::LOCK_TIMEOUT),
         allow_out_of_order: s.allow_out_of_order.unwrap_or(false),

@@ -524,3 +524,18 @@ fn a_held_lock_makes_a_second_runner_exit_busy_after_its_wait() {
         assert_eq!(history(&db), ["1|versioned|applied|1|1"], "{engine:?}");
     }
 }
+
+/// One real TLS handshake (rustls with the ring provider): `sslmode=require` fails unless the
+/// session is encrypted.
+#[test]
+fn postgres_over_tls() {
+    let db = TempDatabase::new(Engine::Postgres);
+    let dir = MigrationDir::new();
+    dir.write("V1__a.sql", &create_table("a"));
+    let url = format!("{}?sslmode=require", db.url);
+    let mut cmd = holdfast(dir.path());
+    cmd.args(["migrate", "up", "--database", &url, "--dir"])
+        .arg(dir.path());
+    Run::from(cmd.output().unwrap()).expect(0);
+    assert_eq!(user_tables(&db), ["a"]);
+}

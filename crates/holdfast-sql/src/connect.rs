@@ -116,6 +116,9 @@ pub struct ConnectOptions {
     pub history_schema: Option<String>,
     /// Shown to other sessions (PostgreSQL `application_name`), so a lock holder is identifiable.
     pub application_name: String,
+    /// How long a SQLite session waits for another process's write lock before giving up
+    /// (a read-only look waits while a migration runs).
+    pub busy_wait: std::time::Duration,
 }
 
 impl Default for ConnectOptions {
@@ -124,6 +127,7 @@ impl Default for ConnectOptions {
             history_table: holdfast_core::config::defaults::HISTORY_TABLE.to_string(),
             history_schema: None,
             application_name: format!("holdfast {}", crate::runner::applied_by()),
+            busy_wait: holdfast_core::config::defaults::LOCK_WAIT,
         }
     }
 }

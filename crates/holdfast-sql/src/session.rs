@@ -175,8 +175,11 @@ impl AnySession {
             Dialect::Sqlite => {
                 // sqlx turns foreign keys on; SQLite's default is off, and with them on the
                 // documented 12-step table rebuild cascades deletes.
-                self.run_own("PRAGMA foreign_keys = OFF", "preparing the session")
-                    .await?;
+                let setup = format!(
+                    "PRAGMA foreign_keys = OFF; PRAGMA busy_timeout = {}",
+                    ms(options.busy_wait)
+                );
+                self.run_own(&setup, "preparing the session").await?;
                 self.schema = "main".into();
             }
         }

@@ -189,7 +189,7 @@ async fn up(
         output::print_json(&report);
     } else {
         output::print(&output::up_text(&report));
-        if report.outcome == Outcome::Success {
+        if report.outcome == Outcome::Success && !report.applied.is_empty() {
             let status = runner::status(backend.as_mut(), &source, &req.run)
                 .await
                 .map_err(fail)?;
