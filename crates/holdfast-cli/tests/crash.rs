@@ -39,7 +39,7 @@ fn postgres_rolls_back_a_killed_migration_and_applies_it_again() {
     let mut child = spawn_up(&db, &dir);
     wait_for(Duration::from_secs(30), "the long statement", || {
         db.query_i64(
-            "SELECT COUNT(*)::bigint FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(CASE%' AND pid <> pg_backend_pid()",
+            "SELECT COUNT(*)::bigint FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(CASE%' AND pid <> pg_backend_pid()",
         )[0] > 0
     });
     child.kill().unwrap(); // SIGKILL

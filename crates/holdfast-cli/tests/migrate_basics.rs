@@ -539,3 +539,24 @@ fn postgres_over_tls() {
     Run::from(cmd.output().unwrap()).expect(0);
     assert_eq!(user_tables(&db), ["a"]);
 }
+
+/// PostgreSQL sends a transactional migration in one message: comments at the end of a
+/// statement, dollar-quoted bodies and semicolons in strings must survive that.
+#[test]
+fn postgres_batches_keep_every_statement_intact() {
+    let db = TempDatabase::new(Engine::Postgres);
+    let dir = MigrationDir::new();
+    dir.write(
+        "V1__tricky.sql",
+        "CREATE TABLE t (id int, note text) -- a trailing comment\n;\n\
+         INSERT INTO t VALUES (1, 'semi; colon -- not a comment');\n\
+         CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END; $body$;\n\
+         INSERT INTO t SELECT f() + 1, E'it\\'s';\n",
+    );
+    migrate(&db, &dir, "up", &[]).expect(0);
+    assert_eq!(
+        db.query_text("SELECT note FROM t ORDER BY id"),
+        ["semi; colon -- not a comment", "it's"]
+    );
+    assert_eq!(history(&db), ["1|versioned|applied|4|4"]);
+}

@@ -74,4 +74,19 @@ pub trait Backend: Send {
     async fn rollback(&mut self) -> Result<(), DbError>;
     /// Runs one statement of a migration.
     async fn execute(&mut self, sql: &str) -> Result<(), DbError>;
+
+    /// Starts a transaction and runs `statements` in it, stopping at the first error; the
+    /// transaction is left open for the caller to commit or roll back. An error carries the
+    /// index of the statement that failed (`None`: starting the transaction failed). Backends
+    /// may send it all in one round trip; the default sends one statement at a time.
+    async fn begin_and_execute(
+        &mut self,
+        statements: &[&str],
+    ) -> Result<(), (Option<usize>, DbError)> {
+        self.begin().await.map_err(|e| (None, e))?;
+        for (index, sql) in statements.iter().enumerate() {
+            self.execute(sql).await.map_err(|e| (Some(index), e))?;
+        }
+        Ok(())
+    }
 }

@@ -317,14 +317,15 @@ async fn apply(
             let _ = b.rollback().await;
             fail(index, error, true)
         };
-        if let Err(e) = b.begin().await {
-            return Err(fail(step.start, e.to_string(), true));
+        let statements: Vec<&str> = m.statements[step.start..]
+            .iter()
+            .map(|s| s.sql.as_str())
+            .collect();
+        if let Err((index, e)) = b.begin_and_execute(&statements).await {
+            return Err(abort(b, step.start + index.unwrap_or(0), e.to_string()).await);
         }
-        for (index, st) in m.statements.iter().enumerate().skip(step.start) {
-            if let Err(e) = b.execute(&st.sql).await {
-                return Err(abort(b, index, e.to_string()).await);
-            }
-            prefix.push(&st.sql);
+        for sql in &statements {
+            prefix.push(sql);
         }
         let ms = elapsed(started);
         let recorded = match step.row {

@@ -10,6 +10,7 @@ use crate::backend::{Backend, DbError};
 use crate::connect::{Access, ConnectOptions, DatabaseUrl};
 use crate::dialect;
 use crate::error::SqlError;
+use futures_util::StreamExt;
 use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
 use holdfast_core::migration::Kind;
 use holdfast_core::redact::Redactor;
@@ -51,6 +52,15 @@ fn db_error(e: sqlx::Error) -> DbError {
 
 fn internal(context: &str) -> impl FnOnce(sqlx::Error) -> SqlError + '_ {
     move |e| SqlError::internal(context, db_error(e))
+}
+
+/// A string literal of Holdfast's own (identifiers, lock names) for `dialect`.
+fn literal(dialect: Dialect, value: &str) -> String {
+    let escaped = value.replace('\'', "''");
+    match dialect {
+        Dialect::MySql => format!("'{}'", escaped.replace('\\', "\\\\")),
+        _ => format!("'{escaped}'"),
+    }
 }
 
 fn ms(d: Duration) -> u128 {
@@ -124,12 +134,19 @@ impl AnySession {
         let read_only = access == Access::ReadOnly;
         match self.dialect {
             Dialect::Postgres => {
-                let row = sqlx::query(
-                    "SELECT current_setting('server_version_num'), current_schema()::text",
-                )
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(internal("reading server settings"))?;
+                // One round trip: version, schema, and the session settings.
+                let mut sql =
+                    "SELECT current_setting('server_version_num'), current_schema()::text, \
+                     CASE WHEN current_setting('server_version_num')::int >= 140000 \
+                     THEN set_config('client_connection_check_interval', '2s', false) END"
+                        .to_string();
+                if read_only {
+                    sql.push_str(", set_config('default_transaction_read_only', 'on', false)");
+                }
+                let row = self
+                    .simple_row(&sql)
+                    .await
+                    .map_err(internal("reading server settings"))?;
                 let version: String = row.try_get(0).map_err(internal("server version"))?;
                 self.server_version = version.parse().ok();
                 let current: Option<String> = row.try_get(1).map_err(internal("current schema"))?;
@@ -142,14 +159,6 @@ impl AnySession {
                         ))
                     }
                 };
-                let mut setup = String::new();
-                if self.server_version.is_some_and(|v| v >= 140000) {
-                    setup.push_str("SET client_connection_check_interval = '2s';");
-                }
-                if read_only {
-                    setup.push_str("SET default_transaction_read_only = on;");
-                }
-                self.run_own(&setup, "preparing the session").await?;
             }
             Dialect::MySql => {
                 let row = sqlx::query("SELECT VERSION(), DATABASE()")
@@ -190,6 +199,14 @@ impl AnySession {
         );
         self.table_display = format!("{}.{}", self.schema, self.table_name);
         Ok(())
+    }
+
+    /// One row of Holdfast's own query, sent with the simple protocol (one round trip, no
+    /// prepared statement). Only for SQL whose literals are built with [`literal`].
+    async fn simple_row(&mut self, sql: &str) -> Result<AnyRow, sqlx::Error> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut self.conn)
+            .await
     }
 
     async fn run_own(&mut self, sql: &str, context: &str) -> Result<(), SqlError> {
@@ -333,10 +350,10 @@ impl Backend for AnySession {
         match self.dialect {
             Dialect::Postgres => {
                 let key = lock_key(&self.table_display);
-                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut self.conn)
+                let got: bool = self
+                    .simple_row(&format!("SELECT pg_try_advisory_lock({key})"))
                     .await
+                    .and_then(|r| r.try_get(0))
                     .map_err(internal("taking the migration lock"))?;
                 if !got {
                     let holder = self.describe_holder().await;
@@ -369,10 +386,13 @@ impl Backend for AnySession {
             }
             Dialect::MySql => {
                 let name = self.mysql_lock_name();
-                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
-                    .bind(name.clone())
-                    .fetch_one(&mut self.conn)
+                let got: Option<i64> = self
+                    .simple_row(&format!(
+                        "SELECT GET_LOCK({}, 0)",
+                        literal(Dialect::MySql, &name)
+                    ))
                     .await
+                    .and_then(|r| r.try_get(0))
                     .map_err(internal("taking the migration lock"))?;
                 if got != Some(1) {
                     let holder = self.describe_holder().await;
@@ -438,18 +458,18 @@ impl Backend for AnySession {
         }
         match self.dialect {
             Dialect::Postgres => {
-                sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(lock_key(&self.table_display))
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(internal("releasing the migration lock"))?;
+                let sql = format!(
+                    "SELECT pg_advisory_unlock({})",
+                    lock_key(&self.table_display)
+                );
+                self.run_own(&sql, "releasing the migration lock").await?;
             }
             Dialect::MySql => {
-                sqlx::query("SELECT RELEASE_LOCK(?)")
-                    .bind(self.mysql_lock_name())
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(internal("releasing the migration lock"))?;
+                let sql = format!(
+                    "SELECT RELEASE_LOCK({})",
+                    literal(Dialect::MySql, &self.mysql_lock_name())
+                );
+                self.run_own(&sql, "releasing the migration lock").await?;
             }
             Dialect::Sqlite => {
                 // Normal locking mode releases the lock at the next access of the file.
@@ -465,25 +485,26 @@ impl Backend for AnySession {
     }
 
     async fn history_exists(&mut self) -> Result<bool, SqlError> {
-        let count: i64 = match self.dialect {
-            Dialect::Postgres | Dialect::MySql => sqlx::query_scalar(AssertSqlSafe(
-                dialect::placeholders(
-                    self.dialect,
-                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                ),
-            ))
-            .bind(self.schema.clone())
-            .bind(self.table_name.clone())
-            .fetch_one(&mut self.conn)
-            .await,
+        let (schema, table) = (
+            literal(self.dialect, &self.schema),
+            literal(self.dialect, &self.table_name),
+        );
+        let sql = match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = {schema} AND tablename = {table}"
+            ),
+            Dialect::MySql => format!(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {schema} AND table_name = {table}"
+            ),
             Dialect::Sqlite => {
-                sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
-                    .bind(self.table_name.clone())
-                    .fetch_one(&mut self.conn)
-                    .await
+                format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = {table}")
             }
-        }
-        .map_err(internal("looking for the history table"))?;
+        };
+        let count: i64 = self
+            .simple_row(&sql)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(internal("looking for the history table"))?;
         Ok(count > 0)
     }
 
@@ -493,7 +514,7 @@ impl Backend for AnySession {
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError> {
-        let rows = sqlx::query(AssertSqlSafe(dialect::select_history(
+        let rows = sqlx::raw_sql(AssertSqlSafe(dialect::select_history(
             self.dialect,
             &self.table,
         )))
@@ -660,6 +681,37 @@ impl Backend for AnySession {
 
     async fn rollback(&mut self) -> Result<(), DbError> {
         self.execute("ROLLBACK").await
+    }
+
+    async fn begin_and_execute(
+        &mut self,
+        statements: &[&str],
+    ) -> Result<(), (Option<usize>, DbError)> {
+        if self.dialect != Dialect::Postgres {
+            self.begin().await.map_err(|e| (None, e))?;
+            for (index, sql) in statements.iter().enumerate() {
+                self.execute(sql).await.map_err(|e| (Some(index), e))?;
+            }
+            return Ok(());
+        }
+        // PostgreSQL: BEGIN and every statement in one simple-protocol message (one round
+        // trip). Each statement reports its own completion, so the count of completions before
+        // an error names the statement that failed. A newline before each `;` keeps a trailing
+        // `--` comment from swallowing it.
+        let mut batch = String::from("BEGIN");
+        for sql in statements {
+            batch.push_str("\n;\n");
+            batch.push_str(sql);
+        }
+        let mut results = sqlx::raw_sql(AssertSqlSafe(batch)).execute_many(&mut self.conn);
+        let mut completed = 0usize;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) => completed += 1,
+                Err(e) => return Err((completed.checked_sub(1), db_error(e))),
+            }
+        }
+        Ok(())
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
