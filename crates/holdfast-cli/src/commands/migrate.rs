@@ -6,6 +6,7 @@ use crate::output;
 use crate::settings::{self, MigrateRequest, UsageError};
 use holdfast_core::exit::Outcome;
 use holdfast_core::migration::{self, load_dir, MigrationSet, Version};
+use holdfast_core::report::Problem;
 use holdfast_sql::runner::{self, Event};
 use holdfast_sql::{connect, Access, Backend};
 
@@ -63,6 +64,26 @@ pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult
     }
 }
 
+/// Prints a report as JSON or as text.
+fn emit<T: serde::Serialize>(json: bool, report: &T, text: fn(&T) -> String) {
+    if json {
+        output::print_json(report);
+    } else {
+        output::print(&text(report));
+    }
+}
+
+/// Bad input in pending files is exit 2; problems are exit 3.
+fn check_outcome(errors: &[String], problems: &[Problem]) -> Outcome {
+    if !errors.is_empty() {
+        Outcome::Usage
+    } else if !problems.is_empty() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    }
+}
+
 /// Validates settings and loads the migrations folder, before any connection is made.
 fn prepare(
     global: &GlobalArgs,
@@ -87,17 +108,9 @@ async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> Comm
     let report = runner::status(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    if args.json {
-        output::print_json(&report);
-    } else {
-        output::print(&output::status_text(&report));
-    }
-    let outcome = if !validate {
-        Outcome::Success
-    } else if !report.errors.is_empty() {
-        Outcome::Usage
-    } else if !report.problems.is_empty() {
-        Outcome::CheckFailed
+    emit(args.json, &report, output::status_text);
+    let outcome = if validate {
+        check_outcome(&report.errors, &report.problems)
     } else {
         Outcome::Success
     };
@@ -122,18 +135,8 @@ async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     let report = runner::plan_run(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    if args.json {
-        output::print_json(&report);
-    } else {
-        output::print(&output::plan_text(&report));
-    }
-    Ok(code(if !report.errors.is_empty() {
-        Outcome::Usage
-    } else if !report.problems.is_empty() {
-        Outcome::CheckFailed
-    } else {
-        Outcome::Success
-    }))
+    emit(args.json, &report, output::plan_text);
+    Ok(code(check_outcome(&report.errors, &report.problems)))
 }
 
 async fn up(
@@ -225,11 +228,7 @@ async fn repair(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     let report = runner::repair(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    if args.json {
-        output::print_json(&report);
-    } else {
-        output::print(&output::repair_text(&report));
-    }
+    emit(args.json, &report, output::repair_text);
     Ok(code(Outcome::Success))
 }
 
