@@ -35,6 +35,8 @@ pub(crate) struct AnySession {
     /// Last limits set, to avoid a round trip per migration.
     timeouts: Option<(Duration, Duration)>,
     locked: bool,
+    /// The history table is known to exist (tables do not vanish under a run).
+    history_seen: bool,
 }
 
 fn db_error(e: sqlx::Error) -> DbError {
@@ -125,6 +127,7 @@ impl AnySession {
             mariadb: false,
             timeouts: None,
             locked: false,
+            history_seen: false,
         };
         session.prepare(access, options).await?;
         Ok(session)
@@ -350,11 +353,21 @@ impl Backend for AnySession {
         match self.dialect {
             Dialect::Postgres => {
                 let key = lock_key(&self.table_display);
-                let got: bool = self
-                    .simple_row(&format!("SELECT pg_try_advisory_lock({key})"))
+                // The first attempt also looks for the history table: one round trip.
+                let sql = format!(
+                    "SELECT pg_try_advisory_lock({key}), to_regclass({}) IS NOT NULL",
+                    literal(Dialect::Postgres, &self.table)
+                );
+                let row = self
+                    .simple_row(&sql)
                     .await
-                    .and_then(|r| r.try_get(0))
                     .map_err(internal("taking the migration lock"))?;
+                let got: bool = row
+                    .try_get(0)
+                    .map_err(internal("taking the migration lock"))?;
+                self.history_seen = row
+                    .try_get(1)
+                    .map_err(internal("looking for the history table"))?;
                 if !got {
                     let holder = self.describe_holder().await;
                     if wait.is_zero() {
@@ -485,6 +498,9 @@ impl Backend for AnySession {
     }
 
     async fn history_exists(&mut self) -> Result<bool, SqlError> {
+        if self.history_seen {
+            return Ok(true);
+        }
         let (schema, table) = (
             literal(self.dialect, &self.schema),
             literal(self.dialect, &self.table_name),
@@ -505,12 +521,15 @@ impl Backend for AnySession {
             .await
             .and_then(|r| r.try_get(0))
             .map_err(internal("looking for the history table"))?;
-        Ok(count > 0)
+        self.history_seen = count > 0;
+        Ok(self.history_seen)
     }
 
     async fn create_history(&mut self) -> Result<(), SqlError> {
         let ddl = dialect::create_history(self.dialect, &self.table);
-        self.run_own(&ddl, "creating the history table").await
+        self.run_own(&ddl, "creating the history table").await?;
+        self.history_seen = true;
+        Ok(())
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError> {

@@ -5,9 +5,9 @@ use crate::cli::{GlobalArgs, MigrateArgs, MigrateCommand};
 use crate::output;
 use crate::settings::{self, MigrateRequest, UsageError};
 use holdfast_core::exit::Outcome;
-use holdfast_core::migration::{self, load_dir, MigrationSet, Version};
+use holdfast_core::migration::{self, load_dir, MigrationSet, SourceError, Version};
 use holdfast_core::report::Problem;
-use holdfast_sql::runner::{self, Event};
+use holdfast_sql::runner::{self, Event, RunOptions};
 use holdfast_sql::{connect, Access, Backend};
 
 impl MigrateCommand {
@@ -84,15 +84,50 @@ fn check_outcome(errors: &[String], problems: &[Problem]) -> Outcome {
     }
 }
 
-/// Validates settings and loads the migrations folder, before any connection is made.
-fn prepare(
+type Started = (MigrateRequest, MigrationSet, Box<dyn Backend>);
+
+/// Validated settings, the migrations folder and a session.
+///
+/// The folder is read while the connection is being made (they are independent), except where
+/// opening would create the database (a new SQLite file): there the input is checked first, so
+/// that bad input creates nothing. Bad input is reported ahead of a connection error.
+async fn start(
     global: &GlobalArgs,
     args: &MigrateArgs,
-) -> Result<(MigrateRequest, MigrationSet), Box<dyn super::Failure>> {
-    let req = settings::migrate_request(global, args).map_err(fail)?;
-    let source =
-        load_dir(&req.dir, req.url.dialect()).map_err(|e| fail(UsageError(e.to_string())))?;
-    Ok((req, source))
+    access: Access,
+    adjust: impl FnOnce(&mut RunOptions),
+) -> Result<Started, Box<dyn super::Failure>> {
+    let mut req = settings::migrate_request(global, args).map_err(fail)?;
+    adjust(&mut req.run);
+    let load_error = |e: SourceError| fail(UsageError(e.to_string()));
+    if access == Access::ReadWrite && req.url.would_create() {
+        let source = load_dir(&req.dir, req.url.dialect()).map_err(load_error)?;
+        let mut empty = open(&req, Access::ReadOnly).await?;
+        let preview = runner::plan_run(empty.as_mut(), &source, &req.run)
+            .await
+            .map_err(fail)?;
+        if let Some(error) = preview.errors.first() {
+            let more = match preview.errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            return Err(fail(UsageError(format!("{error}{more}"))));
+        }
+        let backend = open(&req, access).await?;
+        return Ok((req, source, backend));
+    }
+    let (dir, dialect) = (req.dir.clone(), req.url.dialect());
+    let loading = tokio::task::spawn_blocking(move || load_dir(&dir, dialect));
+    let opened = open(&req, access).await;
+    let source = loading
+        .await
+        .map_err(|e| {
+            fail(UsageError(format!(
+                "reading the migrations folder failed: {e}"
+            )))
+        })?
+        .map_err(load_error)?;
+    Ok((req, source, opened?))
 }
 
 async fn open(
@@ -103,8 +138,7 @@ async fn open(
 }
 
 async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> CommandResult {
-    let (req, source) = prepare(global, args)?;
-    let mut backend = open(&req, Access::ReadOnly).await?;
+    let (req, source, mut backend) = start(global, args, Access::ReadOnly, |_| {}).await?;
     let report = runner::status(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
@@ -130,8 +164,7 @@ async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> Comm
 }
 
 async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
-    let (req, source) = prepare(global, args)?;
-    let mut backend = open(&req, Access::ReadOnly).await?;
+    let (req, source, mut backend) = start(global, args, Access::ReadOnly, |_| {}).await?;
     let report = runner::plan_run(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
@@ -145,26 +178,11 @@ async fn up(
     target: Option<Version>,
     resume: bool,
 ) -> CommandResult {
-    let (mut req, source) = prepare(global, args)?;
-    req.run.target = target;
-    req.run.resume = resume;
-    if req.url.would_create() {
-        // Opening a new SQLite file for writing creates it: check the input first.
-        let mut empty = open(&req, Access::ReadOnly).await?;
-        let preview = runner::plan_run(empty.as_mut(), &source, &req.run)
-            .await
-            .map_err(fail)?;
-        if let Some(error) = preview.errors.first() {
-            return Err(fail(UsageError(format!(
-                "{error}{}",
-                match preview.errors.len() {
-                    1 => String::new(),
-                    n => format!(" (and {} more)", n - 1),
-                }
-            ))));
-        }
-    }
-    let mut backend = open(&req, Access::ReadWrite).await?;
+    let (req, source, mut backend) = start(global, args, Access::ReadWrite, |run| {
+        run.target = target;
+        run.resume = resume;
+    })
+    .await?;
     let quiet = global.quiet;
     let mut on_event = |event: Event<'_>| {
         if quiet {
@@ -203,8 +221,7 @@ async fn up(
 }
 
 async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> CommandResult {
-    let (req, source) = prepare(global, args)?;
-    let mut backend = open(&req, Access::ReadWrite).await?;
+    let (req, source, mut backend) = start(global, args, Access::ReadWrite, |_| {}).await?;
     runner::baseline(backend.as_mut(), &version, &req.run)
         .await
         .map_err(fail)?;
@@ -223,8 +240,7 @@ async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> 
 }
 
 async fn repair(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
-    let (req, source) = prepare(global, args)?;
-    let mut backend = open(&req, Access::ReadWrite).await?;
+    let (req, source, mut backend) = start(global, args, Access::ReadWrite, |_| {}).await?;
     let report = runner::repair(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
