@@ -316,6 +316,7 @@ class Bench:
         self.holdfast = os.path.abspath(args.holdfast)
         self.n = args.migrations
         self.runs = args.runs
+        self.synchronous_commit = args.synchronous_commit
         self.server = Server(args.url)
         self.work = os.path.join(self.tools, "run")
         self.logs = os.path.join(self.work, "logs")
@@ -371,6 +372,8 @@ class Bench:
         db = f"bench_{tool.name}_{tag}"
         self.server.drop(db)
         self.server.create(db)
+        if self.synchronous_commit:
+            self.server.sql(f'ALTER DATABASE "{db}" SET synchronous_commit = {self.synchronous_commit}')
         try:
             t = self.timed(tool, db, "(a) apply all")
             self.check(tool, db, "(a) apply all")
@@ -426,6 +429,12 @@ def fmt_ms(seconds):
     return f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
 
 
+def fmt_cell(times):
+    """Median, then the range over the repetitions."""
+    return (f"{fmt_ms(statistics.median(times))} "
+            f"<sub>({fmt_ms(min(times)).removesuffix(' ms')}–{fmt_ms(max(times))})</sub>")
+
+
 def fmt_ratio(x):
     return f"{x:.2f}×"
 
@@ -441,8 +450,11 @@ def machine_facts(bench):
     except OSError:
         pass
     nproc = run_capture(["nproc"])
+    sync = bench.synchronous_commit or bench.server.sql("SHOW synchronous_commit")
     return {"nproc": nproc, "cpu": cpu, "os": f"{platform.system()} {platform.release()}",
-            "postgres": bench.server.version()}
+            "postgres": bench.server.version(),
+            "durability": f"fsync={bench.server.sql('SHOW fsync')}, synchronous_commit={sync}"
+                          + (" (set on each benchmark database)" if bench.synchronous_commit else "")}
 
 
 def report(bench, versions, facts):
@@ -457,8 +469,11 @@ def report(bench, versions, facts):
     for tool in bench.all:
         a = med["a"][tool.name]
         b = med["b"].get(tool.name)
-        rows.append(f"| {tool.label} | {versions[tool.name]} | {fmt_ms(a)} | {fmt_ratio(a / hf_a)} | "
-                    + (f"{fmt_ms(b)} | {fmt_ratio(b / hf_b)} |" if b is not None else "n/a | n/a |"))
+        cells_b = "n/a | n/a"
+        if b is not None:
+            cells_b = f"{fmt_cell(bench.times['b'][tool.name])} | {fmt_ratio(b / hf_b)}"
+        rows.append(f"| {tool.label} | {versions[tool.name]} | {fmt_cell(bench.times['a'][tool.name])} "
+                    f"| {fmt_ratio(a / hf_a)} | {cells_b} |")
     table = "\n".join(rows)
     floor = med["a"]["psql"]
     today = datetime.date.today().isoformat()
@@ -480,12 +495,19 @@ and {bench.n} history rows. Ratio = the tool's median / holdfast's median: above
 is faster.
 
 Measured {today}: {facts['nproc']} cores ({facts['cpu']}), {facts['os']}, PostgreSQL
-{facts['postgres']}; the whole run took {bench.elapsed / 60:.1f} minutes.
+{facts['postgres']} with {facts['durability']}; the whole run took {bench.elapsed / 60:.1f}
+minutes. Cells: median <sub>(fastest–slowest)</sub>.
 
 {table}
 
 (a) holdfast / psql floor: **{fmt_ratio(hf_a / floor)}** (psql runs the same files, `BEGIN; \\i file; COMMIT;`
 each, in one process with no history table: the least any tool can cost).
+
+How to read it: (a) is mostly the server's own work (creating {bench.n} tables with their indexes
+and committing {bench.n} transactions), which psql's row measures alone; a ratio near 1 there means
+the tool adds little on top, and differences smaller than the fastest–slowest ranges are noise.
+(b) is almost all the tool's own cost: process start-up (a JVM for Liquibase), connecting, reading
+and checking the {bench.n} files, reading the history table.
 
 The commands run, each from its own folder of migrations (URL = `{bench.server.display_url("DB")}`, DB =
 `bench_<tool>_<i>`):
@@ -519,6 +541,8 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--migrations", type=int, default=500)
+    p.add_argument("--synchronous-commit", default="", choices=["", "on", "off", "local"],
+                   help="set on each benchmark database (default: the server's own setting)")
     p.add_argument("--only", default="", help="comma-separated peer tools to run (default: all)")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()

@@ -11,6 +11,8 @@
 #   HOLDFAST_BENCH_RUNS          repetitions of each scenario (default 5)
 #   HOLDFAST_BENCH_MIGRATIONS    number of migrations (default 500)
 #   HOLDFAST_BENCH_TOOLS_DIR     cache folder for the peer tools (default target/bench-tools)
+#   HOLDFAST_BENCH_SYNCHRONOUS_COMMIT  on|off|local: set on each benchmark database (default: the
+#                                server's setting; off takes the disk's commit flush out of (a))
 #   HOLDFAST_BENCH_NO_WRITE=1    print the table but leave BENCHMARKS.md alone
 #   HOLDFAST_BENCH_ONLY          comma-separated peers to install and run, for a quick check
 #                                (sqlx,refinery,dbmate,liquibase; holdfast and psql always run;
@@ -103,7 +105,7 @@ main() {
     case "${1:-}" in
         --install-only) install_tools; log "tools ready in $tools"; return ;;
         "") ;;
-        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
         *) die "unknown argument: $1 (try --help)" ;;
     esac
     need psql
@@ -117,6 +119,7 @@ main() {
         --runs "${HOLDFAST_BENCH_RUNS:-5}" \
         --migrations "${HOLDFAST_BENCH_MIGRATIONS:-500}" \
         --only "${HOLDFAST_BENCH_ONLY:-}" \
+        --synchronous-commit "${HOLDFAST_BENCH_SYNCHRONOUS_COMMIT:-}" \
         ${HOLDFAST_BENCH_NO_WRITE:+--no-write}
 }
 

@@ -560,3 +560,40 @@ fn postgres_batches_keep_every_statement_intact() {
     );
     assert_eq!(history(&db), ["1|versioned|applied|4|4"]);
 }
+
+/// PostgreSQL answers "nothing to do" from a digest of the history; every other history state
+/// must still take the full path and be judged as before.
+#[test]
+fn postgres_no_op_shortcut_never_hides_a_change() {
+    let db = TempDatabase::new(Engine::Postgres);
+    let dir = MigrationDir::new();
+    dir.write("V1__a.sql", &create_table("a"))
+        .write("V2__b.sql", &create_table("b"))
+        .write("R__v.sql", "CREATE VIEW v AS SELECT 1 AS x;\n");
+    migrate(&db, &dir, "up", &[]).expect(0);
+    let again = migrate(&db, &dir, "up", &["--json"]);
+    again.expect(0);
+    assert_eq!(again.json()["current_version"], "2");
+
+    dir.write("V1__a.sql", &create_table("a_changed"));
+    migrate(&db, &dir, "up", &[]).expect(3);
+    dir.write("V1__a.sql", &create_table("a"));
+
+    dir.remove("V2__b.sql");
+    let older = migrate(&db, &dir, "up", &["--json"]);
+    older.expect(0);
+    assert_eq!(
+        older.json()["warnings"].as_array().unwrap().len(),
+        1,
+        "{}",
+        older.stdout
+    );
+    dir.write("V2__b.sql", &create_table("b"));
+
+    dir.write("V3__c.sql", &create_table("c"));
+    migrate(&db, &dir, "up", &[]).expect(0);
+    assert_eq!(user_tables(&db), ["a", "b", "c"]);
+
+    db.execute("UPDATE holdfast_schema_history SET state = 'failed' WHERE version = '3'");
+    migrate(&db, &dir, "up", &[]).expect(3);
+}

@@ -52,6 +52,12 @@ pub trait Backend: Send {
     async fn create_history(&mut self) -> Result<(), SqlError>;
     /// All history rows, oldest first.
     async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError>;
+    /// The history's digest as `holdfast_core::plan::history_digest` defines it, computed by
+    /// the server, when the backend can (then a run with nothing to do reads one value instead
+    /// of every row). `None`: not supported; the caller reads the rows.
+    async fn history_digest(&mut self) -> Result<Option<String>, SqlError> {
+        Ok(None)
+    }
     /// Adds a row; returns its id.
     async fn insert_row(&mut self, row: &NewRow) -> Result<i64, SqlError>;
     /// Records progress (or the end) of a migration run statement by statement.

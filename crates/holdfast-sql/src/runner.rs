@@ -11,7 +11,7 @@ use crate::error::SqlError;
 use holdfast_core::exit::Outcome;
 use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
 use holdfast_core::migration::{Kind, MigrationSet, PrefixChecksum, Version};
-use holdfast_core::plan::{plan, Plan, PlanOptions, Step};
+use holdfast_core::plan::{applied_digest, plan, Plan, PlanOptions, Step};
 use holdfast_core::report::{
     AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport, UpReport,
     FORMAT_VERSION,
@@ -174,6 +174,22 @@ pub async fn up(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<UpReport, SqlError> {
     with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+        // The common deploy: everything is applied already. One value proves it.
+        if b.history_exists().await?
+            && b.history_digest().await?.as_deref() == Some(applied_digest(source).as_str())
+        {
+            return Ok(UpReport {
+                format_version: FORMAT_VERSION,
+                database: b.display_url(),
+                outcome: Outcome::Success,
+                applied: Vec::new(),
+                failed: None,
+                problems: Vec::new(),
+                errors: Vec::new(),
+                current_version: source.latest_version().map(ToString::to_string),
+                warnings: Vec::new(),
+            });
+        }
         // Plan first: bad input or problems stop the run before anything is created.
         let (exists, rows) = history_if_any(b).await?;
         let plan = plan(source, &rows, &plan_options(b, opts, true));

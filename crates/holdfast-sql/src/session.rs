@@ -309,7 +309,12 @@ fn row_to_history(row: &AnyRow) -> Result<HistoryRow, sqlx::Error> {
         script: row.try_get("script")?,
         checksum: row.try_get("checksum")?,
         applied_at: row
-            .try_get::<Option<String>, _>("applied_at")?
+            .try_get::<Option<i64>, _>("applied_at")?
+            .and_then(|secs| u64::try_from(secs).ok())
+            .map(|secs| {
+                let at = std::time::UNIX_EPOCH + Duration::from_secs(secs);
+                humantime::format_rfc3339_seconds(at).to_string()
+            })
             .unwrap_or_default(),
         applied_by: row.try_get("applied_by")?,
         execution_ms: row.try_get("execution_ms")?,
@@ -523,6 +528,19 @@ impl Backend for AnySession {
             .map_err(internal("looking for the history table"))?;
         self.history_seen = count > 0;
         Ok(self.history_seen)
+    }
+
+    async fn history_digest(&mut self) -> Result<Option<String>, SqlError> {
+        if self.dialect != Dialect::Postgres || self.server_version.is_none_or(|v| v < 110000) {
+            return Ok(None);
+        }
+        let sql = dialect::history_digest(&self.table);
+        let digest: String = self
+            .simple_row(&sql)
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(internal("reading the history digest"))?;
+        Ok(Some(digest))
     }
 
     async fn create_history(&mut self) -> Result<(), SqlError> {

@@ -56,6 +56,11 @@ fn normalized_lines(text: &str) -> impl Iterator<Item = &str> {
     lines.into_iter().take(keep)
 }
 
+/// SHA-256 of `bytes`, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
