@@ -67,7 +67,7 @@ pub fn create_history(dialect: Dialect, table: &str) -> String {
     statements_applied BIGINT NOT NULL DEFAULT 0,
     statements_total BIGINT NOT NULL DEFAULT 0,
     prefix_checksum VARCHAR(64) NULL,
-    error TEXT NULL
+    error VARCHAR(2000) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
         ),
         Dialect::Sqlite => format!(
@@ -102,8 +102,8 @@ pub fn select_history(dialect: Dialect, table: &str) -> String {
     };
     format!(
         "SELECT id, version, description, kind, script, checksum, {applied_at} AS applied_at, \
-         applied_by, execution_ms, state, statements_applied, statements_total, prefix_checksum, error \
-         FROM {table} ORDER BY id"
+         applied_by, execution_ms, state, statements_applied, statements_total, prefix_checksum, \
+         error FROM {table} ORDER BY id"
     )
 }
 

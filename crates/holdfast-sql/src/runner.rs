@@ -381,12 +381,14 @@ async fn apply(
         for (index, st) in m.statements.iter().enumerate().skip(step.start) {
             if let Err(e) = b.execute(&st.sql).await {
                 let error = DbError::to_string(&e);
+                // The history keeps the first 2,000 characters (MySQL's column is VARCHAR(2000)).
+                let recorded: String = error.chars().take(2000).collect();
                 let record = progress(
                     RowState::Failed,
                     index,
                     prefix.current(),
                     elapsed(started),
-                    Some(error.clone()),
+                    Some(recorded),
                 );
                 if let Err(re) = b.update_row(id, &record).await {
                     return Err(fail(

@@ -10,6 +10,7 @@ use crate::backend::{Backend, DbError};
 use crate::connect::{Access, ConnectOptions, DatabaseUrl};
 use crate::dialect;
 use crate::error::SqlError;
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
 use holdfast_core::migration::Kind;
@@ -17,7 +18,7 @@ use holdfast_core::redact::Redactor;
 use holdfast_core::Dialect;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
-use sqlx::{AssertSqlSafe, Connection, Row};
+use sqlx::{Connection, Executor, Row};
 use std::time::Duration;
 
 pub(crate) struct AnySession {
@@ -54,6 +55,15 @@ fn db_error(e: sqlx::Error) -> DbError {
 
 fn internal(context: &str) -> impl FnOnce(sqlx::Error) -> SqlError + '_ {
     move |e| SqlError::internal(context, db_error(e))
+}
+
+/// Runs SQL (one or more statements) over the simple protocol.
+fn simple_execute<'a>(
+    conn: &'a mut AnyConnection,
+    sql: &'a str,
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    // A `&str` query without arguments goes over the simple protocol.
+    Box::pin(async move { conn.execute(sql).await.map(|_| ()) })
 }
 
 /// A string literal of Holdfast's own (identifiers, lock names) for `dialect`.
@@ -206,18 +216,16 @@ impl AnySession {
 
     /// One row of Holdfast's own query, sent with the simple protocol (one round trip, no
     /// prepared statement). Only for SQL whose literals are built with [`literal`].
-    async fn simple_row(&mut self, sql: &str) -> Result<AnyRow, sqlx::Error> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .fetch_one(&mut self.conn)
-            .await
+    fn simple_row<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<AnyRow, sqlx::Error>> {
+        // A `&str` query without arguments goes over the simple protocol.
+        self.conn.fetch_one(sql)
     }
 
     async fn run_own(&mut self, sql: &str, context: &str) -> Result<(), SqlError> {
         if sql.is_empty() {
             return Ok(());
         }
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut self.conn)
+        simple_execute(&mut self.conn, sql)
             .await
             .map_err(internal(context))?;
         Ok(())
@@ -551,13 +559,12 @@ impl Backend for AnySession {
     }
 
     async fn read_history(&mut self) -> Result<Vec<HistoryRow>, SqlError> {
-        let rows = sqlx::raw_sql(AssertSqlSafe(dialect::select_history(
-            self.dialect,
-            &self.table,
-        )))
-        .fetch_all(&mut self.conn)
-        .await
-        .map_err(internal("reading the history table"))?;
+        let sql = dialect::select_history(self.dialect, &self.table);
+        let rows = self
+            .conn
+            .fetch_all(sql.as_str())
+            .await
+            .map_err(internal("reading the history table"))?;
         rows.iter()
             .map(row_to_history)
             .collect::<Result<_, _>>()
@@ -566,7 +573,7 @@ impl Backend for AnySession {
 
     async fn insert_row(&mut self, row: &NewRow) -> Result<i64, SqlError> {
         let sql = dialect::insert_row(self.dialect, &self.table);
-        let query = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(&(sql))
             .bind(row.version.clone())
             .bind(row.description.clone())
             .bind(row.kind.as_str())
@@ -607,45 +614,36 @@ impl Backend for AnySession {
     }
 
     async fn update_row(&mut self, id: i64, p: &Progress) -> Result<(), SqlError> {
-        sqlx::query(AssertSqlSafe(dialect::update_row(
-            self.dialect,
-            &self.table,
-        )))
-        .bind(p.state.as_str())
-        .bind(p.statements_applied)
-        .bind(p.prefix_checksum.clone())
-        .bind(p.execution_ms)
-        .bind(p.checksum.clone())
-        .bind(p.error.clone())
-        .bind(id)
-        .execute(&mut self.conn)
-        .await
-        .map_err(internal("recording progress in the history table"))?;
+        sqlx::query(&(dialect::update_row(self.dialect, &self.table)))
+            .bind(p.state.as_str())
+            .bind(p.statements_applied)
+            .bind(p.prefix_checksum.clone())
+            .bind(p.execution_ms)
+            .bind(p.checksum.clone())
+            .bind(p.error.clone())
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal("recording progress in the history table"))?;
         Ok(())
     }
 
     async fn delete_row(&mut self, id: i64) -> Result<(), SqlError> {
-        sqlx::query(AssertSqlSafe(dialect::delete_row(
-            self.dialect,
-            &self.table,
-        )))
-        .bind(id)
-        .execute(&mut self.conn)
-        .await
-        .map_err(internal("removing a history row"))?;
+        sqlx::query(&(dialect::delete_row(self.dialect, &self.table)))
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal("removing a history row"))?;
         Ok(())
     }
 
     async fn set_checksum(&mut self, id: i64, checksum: &str) -> Result<(), SqlError> {
-        sqlx::query(AssertSqlSafe(dialect::set_checksum(
-            self.dialect,
-            &self.table,
-        )))
-        .bind(checksum.to_string())
-        .bind(id)
-        .execute(&mut self.conn)
-        .await
-        .map_err(internal("realigning a checksum"))?;
+        sqlx::query(&(dialect::set_checksum(self.dialect, &self.table)))
+            .bind(checksum.to_string())
+            .bind(id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(internal("realigning a checksum"))?;
         Ok(())
     }
 
@@ -740,7 +738,7 @@ impl Backend for AnySession {
             batch.push_str("\n;\n");
             batch.push_str(sql);
         }
-        let mut results = sqlx::raw_sql(AssertSqlSafe(batch)).execute_many(&mut self.conn);
+        let mut results = self.conn.execute_many(batch.as_str());
         let mut completed = 0usize;
         while let Some(result) = results.next().await {
             match result {
@@ -752,10 +750,6 @@ impl Backend for AnySession {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(db_error)
+        simple_execute(&mut self.conn, sql).await.map_err(db_error)
     }
 }

@@ -6,7 +6,7 @@
 //! and `HOLDFAST_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). A test that needs
 //! a service fails loudly when it is not reachable: no test silently skips.
 
-use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
+use sqlx::{AnyConnection, Connection, Executor, Row};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -111,7 +111,7 @@ impl TempDatabase {
                     let mut conn = AnyConnection::connect(&server).await.unwrap_or_else(|e| {
                         panic!("the test {} server at {server} is not reachable ({e}); start it with scripts/test", engine.name())
                     });
-                    sqlx::raw_sql(AssertSqlSafe(create)).execute(&mut conn).await.expect("create database");
+                    conn.execute(create.as_str()).await.expect("create database");
                 });
                 TempDatabase {
                     engine,
@@ -135,10 +135,7 @@ impl TempDatabase {
         runtime().block_on(async move {
             sqlx::any::install_default_drivers();
             let mut conn = AnyConnection::connect(&url).await.expect("connect");
-            sqlx::raw_sql(AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .expect("execute");
+            conn.execute(sql.as_str()).await.expect("execute");
         });
     }
 
@@ -162,7 +159,7 @@ impl TempDatabase {
         runtime().block_on(async move {
             sqlx::any::install_default_drivers();
             let mut conn = AnyConnection::connect(&url).await.expect("connect");
-            let rows = sqlx::query(AssertSqlSafe(sql))
+            let rows = sqlx::query(&(sql))
                 .fetch_all(&mut conn)
                 .await
                 .expect("query");
@@ -203,9 +200,7 @@ impl Drop for TempDatabase {
         };
         runtime().block_on(async move {
             if let Ok(mut conn) = AnyConnection::connect(&server).await {
-                let _ = sqlx::raw_sql(AssertSqlSafe(drop_sql))
-                    .execute(&mut conn)
-                    .await;
+                let _ = conn.execute(drop_sql.as_str()).await;
             }
         });
     }
