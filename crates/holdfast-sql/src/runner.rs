@@ -17,6 +17,7 @@ use holdfast_core::report::{
     FORMAT_VERSION,
 };
 use holdfast_core::txn::changes_session;
+use holdfast_core::Dialect;
 use std::time::{Duration, Instant};
 
 /// Who applies migrations, as recorded in the history: `user@host`.
@@ -98,7 +99,8 @@ pub async fn status(
     opts: &RunOptions,
 ) -> Result<StatusReport, SqlError> {
     let (exists, rows) = history_if_any(b).await?;
-    let plan = plan(source, &rows, &plan_options(b, opts, false));
+    let dead_runner = unfinished_rows_are_orphaned(b, &rows).await?;
+    let plan = plan(source, &rows, &plan_options(b, opts, dead_runner));
     Ok(StatusReport {
         format_version: FORMAT_VERSION,
         database: b.display_url(),
@@ -111,6 +113,23 @@ pub async fn status(
         warnings: plan.warnings,
         entries: plan.entries,
     })
+}
+
+/// Whether `running` rows were left by a dead runner: nobody holds the migration lock (probed
+/// without waiting, and released at once). Without a probe (SQLite's read-only session cannot
+/// take its write lock) they may still be in progress.
+async fn unfinished_rows_are_orphaned(
+    b: &mut dyn Backend,
+    rows: &[HistoryRow],
+) -> Result<bool, SqlError> {
+    if b.dialect() == Dialect::Sqlite || !rows.iter().any(|r| r.state == RowState::Running) {
+        return Ok(false);
+    }
+    match b.lock(Duration::ZERO).await {
+        Ok(()) => b.unlock().await.map(|_| true),
+        Err(SqlError::Busy { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// `plan`: the exact statements `up` would run. Reads, never writes.
