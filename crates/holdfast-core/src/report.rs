@@ -144,6 +144,27 @@ pub struct UpReport {
     pub warnings: Vec<String>,
 }
 
+impl UpReport {
+    /// A successful report with nothing applied yet, at `current_version`.
+    pub fn nothing_applied(
+        database: String,
+        current_version: Option<String>,
+        warnings: Vec<String>,
+    ) -> UpReport {
+        UpReport {
+            format_version: FORMAT_VERSION,
+            database,
+            outcome: Outcome::Success,
+            applied: Vec::new(),
+            failed: None,
+            problems: Vec::new(),
+            errors: Vec::new(),
+            current_version,
+            warnings,
+        }
+    }
+}
+
 /// `migrate plan`: the exact SQL `up` would run.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanReport {

@@ -197,32 +197,21 @@ pub async fn up(
         if b.history_exists().await?
             && b.history_digest().await?.as_deref() == Some(applied_digest(source).as_str())
         {
-            return Ok(UpReport {
-                format_version: FORMAT_VERSION,
-                database: b.display_url(),
-                outcome: Outcome::Success,
-                applied: Vec::new(),
-                failed: None,
-                problems: Vec::new(),
-                errors: Vec::new(),
-                current_version: source.latest_version().map(ToString::to_string),
-                warnings: Vec::new(),
-            });
+            let current = source.latest_version().map(ToString::to_string);
+            return Ok(UpReport::nothing_applied(
+                b.display_url(),
+                current,
+                Vec::new(),
+            ));
         }
         // Plan first: bad input or problems stop the run before anything is created.
         let (exists, rows) = history_if_any(b).await?;
         let plan = plan(source, &rows, &plan_options(b, opts, true));
-        let mut report = UpReport {
-            format_version: FORMAT_VERSION,
-            database: b.display_url(),
-            outcome: Outcome::Success,
-            applied: Vec::new(),
-            failed: None,
-            problems: Vec::new(),
-            errors: Vec::new(),
-            current_version: plan.current_version.clone(),
-            warnings: plan.warnings.clone(),
-        };
+        let mut report = UpReport::nothing_applied(
+            b.display_url(),
+            plan.current_version.clone(),
+            plan.warnings.clone(),
+        );
         if !plan.blockers.is_empty() {
             report.outcome = Outcome::Usage;
             report.errors = blocker_texts(&plan);
