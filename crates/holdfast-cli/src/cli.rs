@@ -34,6 +34,67 @@ pub enum Command {
     /// SQL schema migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Deploy guard: fail when a deploy would delete or replace a resource that holds data.
+    #[command(subcommand)]
+    Guard(GuardCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardCommand {
+    /// Compare the deployed template (OLD) with the one about to be deployed (NEW).
+    Diff(GuardDiffArgs),
+    /// Check one template's retention and protection settings.
+    Check(GuardCheckArgs),
+    /// Judge a saved `aws cloudformation describe-change-set` output.
+    Changeset(GuardChangesetArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GuardOutputArgs {
+    /// Accept blocking findings on a resource, with the reason (repeatable).
+    #[arg(long, value_name = "LOGICAL_ID=REASON")]
+    pub allow: Vec<String>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the findings as SARIF 2.1.0 to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardDiffArgs {
+    /// The deployed side: a template (JSON/YAML), a cdk.out folder or a .serverless folder.
+    pub old: String,
+    /// The side about to be deployed.
+    pub new: String,
+    /// Pair stacks whose names differ between the sides (repeatable).
+    #[arg(long = "stack", value_name = "OLD=NEW")]
+    pub stacks: Vec<String>,
+    /// Parameter values: a JSON file (`[{"ParameterKey","ParameterValue"}]` or `{"Key": "value"}`).
+    #[arg(long, value_name = "FILE")]
+    pub parameters: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: GuardOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardCheckArgs {
+    /// A template (JSON/YAML), a cdk.out folder or a .serverless folder.
+    pub template: String,
+    /// Parameter values, as for `diff`.
+    #[arg(long, value_name = "FILE")]
+    pub parameters: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: GuardOutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardChangesetArgs {
+    /// The JSON printed by `aws cloudformation describe-change-set`.
+    pub changeset: PathBuf,
+    #[command(flatten)]
+    pub output: GuardOutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -48,6 +48,8 @@ pub struct Config {
     #[serde(default)]
     pub migrate: MigrateSettings,
     #[serde(default)]
+    pub guard: GuardSettings,
+    #[serde(default)]
     pub stages: BTreeMap<String, StageConfig>,
     /// Where the file was read from, if anywhere.
     #[serde(skip)]
@@ -60,6 +62,66 @@ pub struct Config {
 pub struct StageConfig {
     #[serde(default)]
     pub migrate: MigrateSettings,
+    #[serde(default)]
+    pub guard: GuardSettings,
+}
+
+/// How a guard rule's findings count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// Fails the check (exit 3).
+    Block,
+    /// Printed, exit 0.
+    Warn,
+    /// Shown for information.
+    Info,
+    /// Not checked.
+    Off,
+}
+
+/// The built-in policy a stage starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyBase {
+    /// Every rule blocks (the default for stages named `prod` or `production`).
+    Strict,
+    /// Setting rules warn; data-loss changes still block (the default for other stages).
+    Lenient,
+}
+
+/// Settings of `holdfast guard`. See [`GuardSettings::merge`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GuardSettings {
+    /// The built-in policy to start from.
+    pub policy: Option<PolicyBase>,
+    /// Per-rule levels over the policy, e.g. `dynamodb-pitr = "warn"`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleLevel>,
+    /// Minimum backup retention of databases, in days (default 7).
+    pub min_backup_retention_days: Option<u32>,
+    /// Changes accepted on purpose: logical id → reason.
+    #[serde(default)]
+    pub allow: BTreeMap<String, String>,
+}
+
+impl GuardSettings {
+    /// `self` (a stage's section) over `fallback` (the top level), rule by rule.
+    pub fn merge(self, fallback: GuardSettings) -> GuardSettings {
+        let mut rules = fallback.rules;
+        rules.extend(self.rules);
+        let mut allow = fallback.allow;
+        allow.extend(self.allow);
+        GuardSettings {
+            policy: self.policy.or(fallback.policy),
+            rules,
+            min_backup_retention_days: self
+                .min_backup_retention_days
+                .or(fallback.min_backup_retention_days),
+            allow,
+        }
+    }
 }
 
 /// Settings of `holdfast migrate`. Every field is optional; see [`MigrateSettings::merge`].
@@ -168,22 +230,38 @@ impl Config {
 
     /// The migrate settings for `stage` (stage overrides on top of the top-level section).
     pub fn migrate_settings(&self, stage: Option<&str>) -> Result<MigrateSettings, ConfigError> {
-        let base = self.migrate.clone();
-        match stage {
-            None => Ok(base),
-            Some(name) => match self.stages.get(name) {
-                Some(s) => Ok(s.migrate.clone().merge(base)),
-                None => Err(ConfigError::UnknownStage {
-                    path: self.path.clone().unwrap_or_else(|| FILE_NAME.into()),
-                    stage: name.to_string(),
-                    known: if self.stages.is_empty() {
-                        "none".to_string()
-                    } else {
-                        self.stages.keys().cloned().collect::<Vec<_>>().join(", ")
-                    },
-                }),
-            },
+        Ok(match self.stage(stage)? {
+            Some(s) => s.migrate.clone().merge(self.migrate.clone()),
+            None => self.migrate.clone(),
+        })
+    }
+
+    /// The guard settings for `stage`. A stage the file does not define is fine here: the
+    /// guard's built-in policy depends on the stage name alone.
+    pub fn guard_settings(&self, stage: Option<&str>) -> GuardSettings {
+        match stage.and_then(|name| self.stages.get(name)) {
+            Some(s) => s.guard.clone().merge(self.guard.clone()),
+            None => self.guard.clone(),
         }
+    }
+
+    /// The section of `stage`, which must be defined when a stage is named.
+    fn stage(&self, stage: Option<&str>) -> Result<Option<&StageConfig>, ConfigError> {
+        let Some(name) = stage else {
+            return Ok(None);
+        };
+        self.stages
+            .get(name)
+            .map(Some)
+            .ok_or_else(|| ConfigError::UnknownStage {
+                path: self.path.clone().unwrap_or_else(|| FILE_NAME.into()),
+                stage: name.to_string(),
+                known: if self.stages.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.stages.keys().cloned().collect::<Vec<_>>().join(", ")
+                },
+            })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command handlers: each turns its arguments into a validated request, calls the library, and
 //! returns the exit code. Errors carry their own exit code (see `holdfast_core::exit`).
 
+mod guard;
 mod migrate;
 
 use crate::cli::{Cli, Command};
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> i32 {
     let json = cli.command.wants_json();
     let result = match &cli.command {
         Command::Migrate(command) => migrate::run(&cli.global, command).await,
+        Command::Guard(command) => guard::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,
@@ -44,6 +46,7 @@ impl Command {
     fn wants_json(&self) -> bool {
         match self {
             Command::Migrate(m) => m.wants_json(),
+            Command::Guard(g) => g.output().json,
         }
     }
 }

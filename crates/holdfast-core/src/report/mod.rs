@@ -209,3 +209,6 @@ pub struct ErrorReport {
     pub exit_code: i32,
     pub error: String,
 }
+
+pub mod guard;
+pub mod sarif;

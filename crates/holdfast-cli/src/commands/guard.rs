@@ -1,0 +1,129 @@
+//! `holdfast guard …`.
+
+use super::{code, fail, CommandResult};
+use crate::cli::{GlobalArgs, GuardCommand, GuardOutputArgs};
+use crate::output;
+use crate::settings::{self, UsageError};
+use holdfast_core::report::guard::GuardReport;
+use holdfast_core::report::sarif::{guard_to_sarif, RuleInfo};
+use holdfast_guard::engine::{self, Request};
+use holdfast_guard::inputs::{load_side, parameters_file};
+use holdfast_guard::rules::{self, Policy};
+use std::collections::{BTreeMap, HashMap};
+
+impl GuardCommand {
+    pub(super) fn output(&self) -> &GuardOutputArgs {
+        match self {
+            GuardCommand::Diff(a) => &a.output,
+            GuardCommand::Check(a) => &a.output,
+            GuardCommand::Changeset(a) => &a.output,
+        }
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> Box<dyn super::Failure> {
+    fail(UsageError(e.to_string()))
+}
+
+/// Flags and `holdfast.toml` → a validated request, before any template is read.
+fn request(
+    global: &GlobalArgs,
+    out: &GuardOutputArgs,
+    parameters: Option<&std::path::Path>,
+    stacks: &[String],
+) -> Result<Request, Box<dyn super::Failure>> {
+    let config = settings::load_config(global).map_err(fail)?;
+    let guard = config.guard_settings(global.stage.as_deref());
+    let mut allow: BTreeMap<String, String> = guard.allow.clone();
+    for entry in &out.allow {
+        match entry.split_once('=') {
+            Some((id, reason)) if !id.trim().is_empty() && !reason.trim().is_empty() => {
+                allow.insert(id.trim().to_string(), reason.trim().to_string());
+            }
+            _ => {
+                return Err(usage(format!(
+                    "--allow `{entry}`: expected LOGICAL_ID=REASON, with a reason"
+                )))
+            }
+        }
+    }
+    let policy = Policy::for_stage(global.stage.as_deref(), guard);
+    if let Some(id) = policy.unknown_rule_ids().first() {
+        return Err(usage(format!(
+            "holdfast.toml: guard rule `{id}` does not exist (rules: {})",
+            rules::ALL
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let stack_pairs = stacks
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((o, n)) if !o.is_empty() && !n.is_empty() => Ok((o.to_string(), n.to_string())),
+            _ => Err(usage(format!("--stack `{s}`: expected OLD=NEW"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let parameters: HashMap<String, String> = match parameters {
+        Some(path) => parameters_file(path).map_err(usage)?,
+        None => HashMap::new(),
+    };
+    Ok(Request {
+        stage: global.stage.clone(),
+        policy,
+        parameters,
+        allow,
+        stack_pairs,
+    })
+}
+
+pub fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
+    let out = command.output();
+    let report = match command {
+        GuardCommand::Diff(args) => {
+            let req = request(global, out, args.parameters.as_deref(), &args.stacks)?;
+            let old = load_side(&args.old).map_err(usage)?;
+            let new = load_side(&args.new).map_err(usage)?;
+            engine::diff(&old, &new, &req).map_err(usage)?
+        }
+        GuardCommand::Check(args) => {
+            let req = request(global, out, args.parameters.as_deref(), &[])?;
+            let stacks = load_side(&args.template).map_err(usage)?;
+            engine::check(&stacks, &req)
+        }
+        GuardCommand::Changeset(args) => {
+            let req = request(global, out, None, &[])?;
+            let text = std::fs::read_to_string(&args.changeset)
+                .map_err(|e| usage(format!("{}: cannot read: {e}", args.changeset.display())))?;
+            holdfast_guard::changeset::judge(&args.changeset.display().to_string(), &text, &req)
+                .map_err(usage)?
+        }
+    };
+    if let Some(path) = &out.sarif {
+        write_sarif(&report, path)?;
+    }
+    if out.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::guard_text(&report));
+    }
+    Ok(code(report.outcome))
+}
+
+fn write_sarif(
+    report: &GuardReport,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn super::Failure>> {
+    let infos: Vec<RuleInfo<'_>> = rules::ALL
+        .iter()
+        .map(|r| RuleInfo {
+            id: r.id,
+            summary: r.summary,
+        })
+        .collect();
+    let sarif = guard_to_sarif(report, &infos, env!("CARGO_PKG_VERSION"));
+    let text = serde_json::to_string_pretty(&sarif).map_err(usage)?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| fail(UsageError(format!("{}: cannot write: {e}", path.display()))))
+}

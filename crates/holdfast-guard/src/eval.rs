@@ -1,0 +1,434 @@
+//! Evaluating template values the way CloudFormation would, as far as the templates allow.
+//!
+//! Every property value becomes a [`Canon`]: scalars as the strings CloudFormation sees
+//! (`5432` and `"5432"` are the same), parameters replaced by their values (from
+//! `--parameters`, else their defaults), conditions and `Fn::If` decided, `Fn::Sub`, `Fn::Join`,
+//! `Fn::Select`, `Fn::Split` and `Fn::FindInMap` computed when their inputs are known. What is
+//! decided only at deploy time (`Fn::GetAtt`, a `Ref` to a resource, `Fn::ImportValue`, pseudo
+//! parameters) stays an expression, compared as written. A parameter without a value makes the
+//! value [`Canon::Unknown`], which the diff reports as such rather than guessing.
+
+use crate::template::Template;
+use crate::value::{Node, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A value as CloudFormation would see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Canon {
+    Null,
+    /// Every scalar, as text.
+    Scalar(String),
+    List(Vec<Canon>),
+    Map(BTreeMap<String, Canon>),
+    /// Decided at deploy time; compared by expression. The set names the resources it reads.
+    Expr(String, Box<Canon>),
+    /// `Ref: AWS::NoValue`: the property is absent.
+    NoValue,
+    /// Cannot be resolved from the templates and parameters; the text says why.
+    Unknown(String),
+}
+
+impl Canon {
+    /// The scalar text, if this is a scalar.
+    pub fn as_scalar(&self) -> Option<&str> {
+        match self {
+            Canon::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A map entry.
+    pub fn get(&self, key: &str) -> Option<&Canon> {
+        match self {
+            Canon::Map(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    /// Whether any part is unknown.
+    pub fn has_unknown(&self) -> Option<&str> {
+        match self {
+            Canon::Unknown(why) => Some(why),
+            Canon::List(items) => items.iter().find_map(Canon::has_unknown),
+            Canon::Map(m) => m.values().find_map(Canon::has_unknown),
+            Canon::Expr(_, inner) => inner.has_unknown(),
+            _ => None,
+        }
+    }
+
+    /// The logical ids of resources this value reads (`Ref`, `Fn::GetAtt`, `${X}` in `Fn::Sub`).
+    pub fn resource_refs(&self, out: &mut BTreeSet<String>) {
+        match self {
+            Canon::Expr(kind, inner) => {
+                match (kind.as_str(), inner.as_ref()) {
+                    ("Ref", Canon::Scalar(id)) => {
+                        out.insert(id.clone());
+                    }
+                    ("Fn::GetAtt", Canon::List(parts)) => {
+                        if let Some(Canon::Scalar(id)) = parts.first() {
+                            out.insert(id.clone());
+                        }
+                    }
+                    ("Fn::Sub", Canon::Scalar(text)) => {
+                        for var in sub_variables(text) {
+                            let id = var.split('.').next().unwrap_or(var);
+                            if !id.starts_with("AWS::") {
+                                out.insert(id.to_string());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                inner.resource_refs(out);
+            }
+            Canon::List(items) => items.iter().for_each(|i| i.resource_refs(out)),
+            Canon::Map(m) => m.values().for_each(|v| v.resource_refs(out)),
+            _ => {}
+        }
+    }
+}
+
+/// The `${…}` variables of a `Fn::Sub` string (not `${!Literal}`).
+fn sub_variables(text: &str) -> Vec<&str> {
+    let mut vars = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !name.starts_with('!') {
+            vars.push(name.trim());
+        }
+        rest = &after[end + 1..];
+    }
+    vars
+}
+
+const MAX_DEPTH: usize = 64;
+
+/// Evaluates the values of one template with one set of parameter values.
+pub struct Scope<'t> {
+    template: &'t Template,
+    params: HashMap<String, Canon>,
+    conditions: RefCell<HashMap<String, Option<bool>>>,
+}
+
+impl<'t> Scope<'t> {
+    /// A scope for `template`; `values` override parameter defaults.
+    pub fn new(template: &'t Template, values: &HashMap<String, String>) -> Scope<'t> {
+        let mut params = HashMap::new();
+        for p in &template.parameters {
+            let is_list = p.type_.starts_with("List<") || p.type_ == "CommaDelimitedList";
+            let text = values
+                .get(&p.name)
+                .cloned()
+                .or_else(|| p.default.as_ref().and_then(|d| d.value.scalar_text()));
+            let value = match (text, &p.default) {
+                (Some(t), _) if is_list => Canon::List(
+                    t.split(',')
+                        .map(|s| Canon::Scalar(s.trim().to_string()))
+                        .collect(),
+                ),
+                (Some(t), _) => Canon::Scalar(t),
+                (None, Some(d)) if matches!(d.value, Value::Seq(_)) => {
+                    // A list default written as a YAML list.
+                    Scope::plain(d)
+                }
+                (None, _) => Canon::Unknown(format!(
+                    "parameter {} has no value: pass it with --parameters",
+                    p.name
+                )),
+            };
+            params.insert(p.name.clone(), value);
+        }
+        Scope {
+            template,
+            params,
+            conditions: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// A node without intrinsics, as plain data.
+    fn plain(node: &Node) -> Canon {
+        match &node.value {
+            Value::Null => Canon::Null,
+            Value::Seq(items) => Canon::List(items.iter().map(Scope::plain).collect()),
+            Value::Map(entries) => Canon::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Scope::plain(v)))
+                    .collect(),
+            ),
+            other => Canon::Scalar(other.scalar_text().unwrap_or_default()),
+        }
+    }
+
+    /// The value of a node.
+    pub fn eval(&self, node: &Node) -> Canon {
+        self.eval_at(node, 0)
+    }
+
+    /// Whether the named condition holds; `None` when it cannot be decided.
+    pub fn condition(&self, name: &str) -> Option<bool> {
+        self.condition_at(name, 0)
+    }
+
+    fn condition_at(&self, name: &str, depth: usize) -> Option<bool> {
+        if let Some(known) = self.conditions.borrow().get(name) {
+            return *known;
+        }
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let result = self
+            .template
+            .conditions
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, node)| self.truth(node, depth + 1));
+        self.conditions
+            .borrow_mut()
+            .insert(name.to_string(), result);
+        result
+    }
+
+    /// A condition expression's truth.
+    fn truth(&self, node: &Node, depth: usize) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let (name, arg) = node.intrinsic()?;
+        let args = || match &arg.value {
+            Value::Seq(items) => items.iter().collect::<Vec<_>>(),
+            _ => vec![arg],
+        };
+        match name {
+            "Condition" => self.condition_at(arg.value.scalar_text()?.as_str(), depth + 1),
+            "Fn::Equals" => {
+                let a = args();
+                if a.len() != 2 {
+                    return None;
+                }
+                let (x, y) = (self.eval_at(a[0], depth + 1), self.eval_at(a[1], depth + 1));
+                if x.has_unknown().is_some() || y.has_unknown().is_some() {
+                    return None;
+                }
+                match (&x, &y) {
+                    (Canon::Expr(..), _) | (_, Canon::Expr(..)) if x != y => None,
+                    _ => Some(x == y),
+                }
+            }
+            "Fn::Not" => self.truth(args().first()?, depth + 1).map(|b| !b),
+            "Fn::And" => {
+                let values: Vec<Option<bool>> =
+                    args().iter().map(|a| self.truth(a, depth + 1)).collect();
+                if values.contains(&Some(false)) {
+                    Some(false)
+                } else if values.iter().all(|v| *v == Some(true)) {
+                    Some(true)
+                } else {
+                    None
+                }
+            }
+            "Fn::Or" => {
+                let values: Vec<Option<bool>> =
+                    args().iter().map(|a| self.truth(a, depth + 1)).collect();
+                if values.contains(&Some(true)) {
+                    Some(true)
+                } else if values.iter().all(|v| *v == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn eval_at(&self, node: &Node, depth: usize) -> Canon {
+        if depth > MAX_DEPTH {
+            return Canon::Unknown("nested too deeply".into());
+        }
+        if let Some((name, arg)) = node.intrinsic() {
+            return self.intrinsic(name, arg, depth + 1);
+        }
+        match &node.value {
+            Value::Null => Canon::Null,
+            Value::Seq(items) => Canon::List(
+                items
+                    .iter()
+                    .map(|i| self.eval_at(i, depth + 1))
+                    .filter(|c| *c != Canon::NoValue)
+                    .collect(),
+            ),
+            Value::Map(entries) => Canon::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.eval_at(v, depth + 1)))
+                    .filter(|(_, c)| *c != Canon::NoValue)
+                    .collect(),
+            ),
+            other => Canon::Scalar(other.scalar_text().unwrap_or_default()),
+        }
+    }
+
+    fn intrinsic(&self, name: &str, arg: &Node, depth: usize) -> Canon {
+        let items: Vec<&Node> = match &arg.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![arg],
+        };
+        let expr = |c: Canon| Canon::Expr(name.to_string(), Box::new(c));
+        match name {
+            "Ref" => {
+                let Some(target) = arg.value.scalar_text() else {
+                    return Canon::Unknown("Ref to a non-name".into());
+                };
+                if target == "AWS::NoValue" {
+                    return Canon::NoValue;
+                }
+                if let Some(value) = self.params.get(&target) {
+                    return value.clone();
+                }
+                // A resource or a pseudo parameter: the same for both sides of one stack.
+                expr(Canon::Scalar(target))
+            }
+            "Fn::If" => {
+                if items.len() != 3 {
+                    return Canon::Unknown("Fn::If needs [condition, then, else]".into());
+                }
+                let Some(cond) = items[0].value.scalar_text() else {
+                    return Canon::Unknown("Fn::If condition is not a name".into());
+                };
+                match self.condition_at(&cond, depth) {
+                    Some(true) => self.eval_at(items[1], depth),
+                    Some(false) => self.eval_at(items[2], depth),
+                    None => {
+                        let (a, b) = (self.eval_at(items[1], depth), self.eval_at(items[2], depth));
+                        if a == b {
+                            a
+                        } else {
+                            Canon::Unknown(format!("condition {cond} cannot be decided"))
+                        }
+                    }
+                }
+            }
+            "Fn::Sub" => self.sub(&items, depth),
+            "Fn::Join" => {
+                if items.len() != 2 {
+                    return Canon::Unknown("Fn::Join needs [delimiter, list]".into());
+                }
+                let delimiter = self.eval_at(items[0], depth);
+                let list = self.eval_at(items[1], depth);
+                if let Some(why) = list.has_unknown().or(delimiter.has_unknown()) {
+                    return Canon::Unknown(why.to_string());
+                }
+                match (&delimiter, &list) {
+                    (Canon::Scalar(d), Canon::List(parts))
+                        if parts.iter().all(|p| matches!(p, Canon::Scalar(_))) =>
+                    {
+                        let texts: Vec<&str> = parts.iter().filter_map(Canon::as_scalar).collect();
+                        Canon::Scalar(texts.join(d))
+                    }
+                    _ => expr(Canon::List(vec![delimiter, list])),
+                }
+            }
+            "Fn::Select" => {
+                if items.len() != 2 {
+                    return Canon::Unknown("Fn::Select needs [index, list]".into());
+                }
+                let index = self.eval_at(items[0], depth);
+                let list = self.eval_at(items[1], depth);
+                match (&index, &list) {
+                    (Canon::Scalar(i), Canon::List(parts)) => i
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| parts.get(i).cloned())
+                        .unwrap_or_else(|| Canon::Unknown("Fn::Select index out of range".into())),
+                    _ if index.has_unknown().is_some() || list.has_unknown().is_some() => {
+                        Canon::Unknown("Fn::Select of an unresolved value".into())
+                    }
+                    _ => expr(Canon::List(vec![index, list])),
+                }
+            }
+            "Fn::Split" => {
+                if items.len() != 2 {
+                    return Canon::Unknown("Fn::Split needs [delimiter, text]".into());
+                }
+                let delimiter = self.eval_at(items[0], depth);
+                let text = self.eval_at(items[1], depth);
+                match (&delimiter, &text) {
+                    (Canon::Scalar(d), Canon::Scalar(t)) if !d.is_empty() => Canon::List(
+                        t.split(d.as_str())
+                            .map(|s| Canon::Scalar(s.into()))
+                            .collect(),
+                    ),
+                    _ if text.has_unknown().is_some() => {
+                        Canon::Unknown("Fn::Split of an unresolved value".into())
+                    }
+                    _ => expr(Canon::List(vec![delimiter, text])),
+                }
+            }
+            "Fn::FindInMap" => {
+                let keys: Vec<Canon> = items.iter().map(|i| self.eval_at(i, depth)).collect();
+                if let Some(why) = keys.iter().find_map(Canon::has_unknown) {
+                    return Canon::Unknown(why.to_string());
+                }
+                let names: Option<Vec<&str>> = keys.iter().map(Canon::as_scalar).collect();
+                match (names, &self.template.mappings) {
+                    (Some(names), Some(mappings)) if names.len() == 3 => mappings
+                        .get(names[0])
+                        .and_then(|m| m.get(names[1]))
+                        .and_then(|m| m.get(names[2]))
+                        .map(|v| self.eval_at(v, depth))
+                        .unwrap_or_else(|| Canon::Unknown("Fn::FindInMap: no such entry".into())),
+                    _ => expr(Canon::List(keys)),
+                }
+            }
+            // Decided at deploy time: compared as written.
+            _ => expr(self.eval_at(arg, depth)),
+        }
+    }
+
+    fn sub(&self, items: &[&Node], depth: usize) -> Canon {
+        let Some(text) = items.first().and_then(|t| t.value.scalar_text()) else {
+            return Canon::Unknown("Fn::Sub needs a string".into());
+        };
+        let mut locals: HashMap<String, Canon> = HashMap::new();
+        if let Some(Value::Map(entries)) = items.get(1).map(|n| &n.value) {
+            for (k, v) in entries {
+                locals.insert(k.clone(), self.eval_at(v, depth));
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut symbolic = false;
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = after[..end].trim();
+            let value = locals.get(name).or_else(|| self.params.get(name));
+            match value {
+                _ if name.starts_with('!') => out.push_str(&format!("${{{name}}}")),
+                Some(Canon::Scalar(v)) => out.push_str(v),
+                Some(Canon::Unknown(why)) => return Canon::Unknown(why.clone()),
+                Some(_) | None => {
+                    symbolic = true;
+                    out.push_str(&format!("${{{name}}}"));
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        if symbolic {
+            Canon::Expr("Fn::Sub".into(), Box::new(Canon::Scalar(out)))
+        } else {
+            Canon::Scalar(out)
+        }
+    }
+}
