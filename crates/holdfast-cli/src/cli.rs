@@ -64,9 +64,12 @@ pub struct GuardOutputArgs {
 
 #[derive(Debug, Args)]
 pub struct GuardDiffArgs {
-    /// The deployed side: a template (JSON/YAML), a cdk.out folder or a .serverless folder.
+    /// The deployed side: a template (JSON/YAML), a cdk.out folder, a .serverless folder, or
+    /// stack:NAME — the deployed stack's template, read through the CloudFormation API, with its
+    /// deployed parameter values.
     pub old: String,
-    /// The side about to be deployed.
+    /// The side about to be deployed (the same forms; its parameters from --parameters and the
+    /// template's defaults).
     pub new: String,
     /// Pair stacks whose names differ between the sides (repeatable).
     #[arg(long = "stack", value_name = "OLD=NEW")]
@@ -75,7 +78,24 @@ pub struct GuardDiffArgs {
     #[arg(long, value_name = "FILE")]
     pub parameters: Option<PathBuf>,
     #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
     pub output: GuardOutputArgs,
+}
+
+/// Where and as whom to read a `stack:NAME` side. Each defaults to the AWS SDK's usual sources.
+#[derive(Debug, Args, Clone)]
+pub struct AwsArgs {
+    /// CloudFormation endpoint for stack:NAME, e.g. a local moto server [default:
+    /// AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS's].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region for stack:NAME [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile for stack:NAME [default: AWS_PROFILE, else `default`].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -65,7 +65,11 @@ fn walk(
         }),
         _ if old != new => out.push(Delta {
             path: path.clone(),
-            unknown: None,
+            // An `Fn::If` on a condition only the deploy decides: either branch may be taken.
+            unknown: [old, new]
+                .iter()
+                .any(|c| matches!(c, Canon::Expr(kind, _) if kind == "Fn::If"))
+                .then(|| "it depends on a condition decided at deploy time".to_string()),
         }),
         _ => {
             let mut refs = BTreeSet::new();
@@ -127,6 +131,41 @@ fn schema_path_text(path: &PropertyPath) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// Conditionally create-only properties that the CloudFormation documentation says always
+/// replace ("Update requires: Replacement"): reported as replacements, not "may replace".
+const DOCUMENTED_REPLACEMENT: &[(&str, &str, &str)] = &[
+    (
+        "AWS::DynamoDB::Table",
+        "KeySchema",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-keyschema",
+    ),
+    (
+        "AWS::DynamoDB::Table",
+        "LocalSecondaryIndexes",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-localsecondaryindexes",
+    ),
+    (
+        "AWS::DynamoDB::GlobalTable",
+        "KeySchema",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html#cfn-dynamodb-globaltable-keyschema",
+    ),
+    (
+        "AWS::DynamoDB::GlobalTable",
+        "LocalSecondaryIndexes",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html#cfn-dynamodb-globaltable-localsecondaryindexes",
+    ),
+];
+
+fn documented_replacement(resource_type: &str, path: &PropertyPath) -> Option<String> {
+    let [PathSegment::Key(key)] = path.0.as_slice() else {
+        return None;
+    };
+    DOCUMENTED_REPLACEMENT
+        .iter()
+        .find(|(t, k, _)| *t == resource_type && k == key)
+        .map(|(_, _, url)| format!("Update requires: Replacement, {url}"))
 }
 
 /// The action and the reasons for one resource present on both sides.
@@ -223,6 +262,16 @@ pub fn classify(
                         format!("{where_} changes (create-only: replaces)"),
                         &mut reasons,
                     ),
+                    (None, true) if documented_replacement(new_type, create_only).is_some() => {
+                        raise(
+                            Action::Replace,
+                            format!(
+                                "{where_} changes (create-only in practice: {})",
+                                documented_replacement(new_type, create_only).unwrap_or_default()
+                            ),
+                            &mut reasons,
+                        )
+                    }
                     (None, true) => match schema::updates_in_place(new_type, create_only) {
                         Some(note) => raise(
                             Action::Update,

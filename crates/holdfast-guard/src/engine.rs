@@ -119,6 +119,32 @@ impl<'r> Collector<'r> {
         });
     }
 
+    /// A finding about the template as a whole, named by `id` (`Transform`, the
+    /// `Fn::ForEach::…` key) so that `--allow ID=REASON` can accept it.
+    fn template_finding(
+        &mut self,
+        rule: &'static Rule,
+        stack: &StackTemplate,
+        id: &str,
+        span: crate::value::Span,
+        message: String,
+        fix: String,
+    ) {
+        self.raw.push((
+            RawFinding {
+                rule,
+                logical_id: id.to_string(),
+                resource_type: String::new(),
+                message,
+                fix,
+                span: Some(span),
+                in_old: false,
+            },
+            stack.name.clone(),
+            stack.file.clone(),
+        ));
+    }
+
     fn finding(
         &mut self,
         rule: &'static Rule,
@@ -219,21 +245,24 @@ fn template_findings(c: &mut Collector<'_>, side: &Side<'_>, min_retention: u32)
                 .join(", "),
             _ => "a transform".into(),
         };
-        c.finding(
+        let span = transform.span;
+        c.template_finding(
             &rules::TRANSFORM,
             side.stack,
-            None,
+            "Transform",
+            span,
             format!("the template uses Transform {names}: the resources it generates cannot be compared here"),
-            "compare the processed templates (aws cloudformation get-template --template-stage Processed), and check the change set".into(),
+            "compare the processed templates (aws cloudformation get-template --template-stage Processed), and check the change set; accept with --allow Transform=REASON".into(),
         );
     }
-    for (name, _) in &t.for_each {
-        c.finding(
+    for (name, span) in &t.for_each {
+        c.template_finding(
             &rules::FOR_EACH,
             side.stack,
-            None,
-            format!("Fn::ForEach::{name} expands to resources that cannot be compared here"),
-            "check the change set before executing it".into(),
+            name,
+            *span,
+            format!("{name} expands to resources that cannot be compared here"),
+            format!("check the change set before executing it; accept with --allow {name}=REASON"),
         );
     }
     for resource in t
@@ -388,9 +417,20 @@ pub fn diff(
     request: &Request,
 ) -> Result<GuardReport, RequestError> {
     let pairs = pair_stacks(old, new, &request.stack_pairs)?;
+    // A deployed stack keeps its deployed parameter values; files take `--parameters`.
+    let deployed_values = HashMap::new();
     let old_sides: Vec<Side<'_>> = old
         .iter()
-        .map(|s| Side::new(s, &request.parameters))
+        .map(|s| {
+            Side::new(
+                s,
+                if s.deployed {
+                    &deployed_values
+                } else {
+                    &request.parameters
+                },
+            )
+        })
         .collect();
     let new_sides: Vec<Side<'_>> = new
         .iter()
@@ -413,11 +453,16 @@ pub fn diff(
             .map(|s| s.stack.template.resources.iter().collect())
             .unwrap_or_default();
         let mut both = Vec::new();
+        // By logical ID: thousands of resources must not cost a quadratic search.
+        let new_by_id: HashMap<&str, &Resource> = new_res
+            .iter()
+            .map(|r| (r.logical_id.as_str(), *r))
+            .collect();
         for r in &old_res {
             let side = old_side.expect("old resources come from an old side");
             match (
                 present(&side.scope, r),
-                new_res.iter().find(|x| x.logical_id == r.logical_id),
+                new_by_id.get(r.logical_id.as_str()),
             ) {
                 (Some(false), _) => {}
                 (_, Some(nr)) => both.push((*r, *nr)),
@@ -428,9 +473,10 @@ pub fn diff(
                 }),
             }
         }
+        let on_both: BTreeSet<&str> = both.iter().map(|(_, nr)| nr.logical_id.as_str()).collect();
         for r in &new_res {
             let side = new_side.expect("new resources come from a new side");
-            let on_old = both.iter().any(|(_, nr)| nr.logical_id == r.logical_id);
+            let on_old = on_both.contains(r.logical_id.as_str());
             if !on_old && present(&side.scope, r) != Some(false) {
                 added.push(Slot {
                     side: n.unwrap_or(0),
@@ -456,6 +502,18 @@ pub fn diff(
                             .or(or.condition.clone())
                             .unwrap_or_default()
                     )),
+                    // The same condition, undecidable the same way on both sides (by the
+                    // stack's region or account): it exists on both or on neither.
+                    (None, None)
+                        if or.condition == nr.condition
+                            && or.condition.as_deref().is_some_and(|name| {
+                                let form = os.scope.condition_form(name);
+                                form.has_unknown().is_none()
+                                    && form == ns.scope.condition_form(name)
+                            }) =>
+                    {
+                        None
+                    }
                     _ => Some(format!(
                         "it exists only if Condition {} holds, which cannot be decided",
                         nr.condition

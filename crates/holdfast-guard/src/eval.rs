@@ -174,6 +174,46 @@ impl<'t> Scope<'t> {
         self.condition_at(name, 0)
     }
 
+    /// What the named condition depends on, when it cannot be decided: its expression with
+    /// referenced conditions inlined and values evaluated (decided ones as `true`/`false`). Two
+    /// sides with equal, Unknown-free forms decide it the same way at deploy time (they differ
+    /// only in pseudo parameters such as `AWS::Region`, which one stack keeps).
+    pub fn condition_form(&self, name: &str) -> Canon {
+        self.condition_form_at(name, 0)
+    }
+
+    fn condition_form_at(&self, name: &str, depth: usize) -> Canon {
+        if let Some(known) = self.condition_at(name, depth) {
+            return Canon::Scalar(known.to_string());
+        }
+        match self.template.conditions.iter().find(|(n, _)| n == name) {
+            None => Canon::Unknown(format!("condition {name} is not defined")),
+            Some(_) if depth > MAX_DEPTH => Canon::Unknown("nested too deeply".into()),
+            Some((_, node)) => self.condition_expr_form(node, depth + 1),
+        }
+    }
+
+    fn condition_expr_form(&self, node: &Node, depth: usize) -> Canon {
+        match node.intrinsic() {
+            Some(("Condition", arg)) => match arg.value.scalar_text() {
+                Some(name) => self.condition_form_at(&name, depth + 1),
+                None => Canon::Unknown("Condition needs a name".into()),
+            },
+            Some((name @ ("Fn::And" | "Fn::Or" | "Fn::Not"), arg)) if depth <= MAX_DEPTH => {
+                let items = match &arg.value {
+                    Value::Seq(items) => items.iter().collect(),
+                    _ => vec![arg],
+                };
+                let forms = items
+                    .into_iter()
+                    .map(|i| self.condition_expr_form(i, depth + 1))
+                    .collect();
+                Canon::Expr(name.to_string(), Box::new(Canon::List(forms)))
+            }
+            _ => self.eval_at(node, depth + 1),
+        }
+    }
+
     fn condition_at(&self, name: &str, depth: usize) -> Option<bool> {
         if let Some(known) = self.conditions.borrow().get(name) {
             return *known;
@@ -305,10 +345,15 @@ impl<'t> Scope<'t> {
                     Some(false) => self.eval_at(items[2], depth),
                     None => {
                         let (a, b) = (self.eval_at(items[1], depth), self.eval_at(items[2], depth));
+                        let form = self.condition_form_at(&cond, depth);
                         if a == b {
                             a
-                        } else {
+                        } else if form.has_unknown().is_some() {
                             Canon::Unknown(format!("condition {cond} cannot be decided"))
+                        } else {
+                            // Decided at deploy time by what one stack keeps (its region…):
+                            // compared as written, and a difference is unknown (see diff).
+                            expr(Canon::List(vec![form, a, b]))
                         }
                     }
                 }

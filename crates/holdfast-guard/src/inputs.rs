@@ -1,6 +1,6 @@
 //! Reading one side of a comparison: a template file (JSON or YAML), a CDK `cdk.out` folder
 //! (its stacks from `manifest.json`, nested stages included) or a Serverless `.serverless/`
-//! folder.
+//! folder. A deployed stack (`stack:NAME`) is read by [`crate::deployed`].
 
 use crate::template::{self, Template};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,9 @@ pub struct StackTemplate {
     /// Where it was read from, for messages and SARIF locations.
     pub file: String,
     pub template: Template,
+    /// Read from a deployed stack: its parameter defaults are the deployed values, which
+    /// `--parameters` (meant for the side about to be deployed) must not override.
+    pub deployed: bool,
 }
 
 /// Why a side could not be read. Exit code 2: nothing was judged.
@@ -36,7 +39,18 @@ fn invalid(path: &Path, message: impl Into<String>) -> InputError {
 }
 
 /// Reads a template file, a `cdk.out` folder or a `.serverless` folder.
+///
+/// A deployed stack (`stack:NAME`) is read through the CloudFormation API, which is async:
+/// [`crate::deployed::CloudFormation::load`]. Here it is an error that says so.
 pub fn load_side(spec: &str) -> Result<Vec<StackTemplate>, InputError> {
+    if crate::deployed::stack_name(spec).is_some() {
+        return Err(invalid(
+            Path::new(spec),
+            "a deployed stack is read through the CloudFormation API (holdfast_guard::deployed), \
+             not as a path: `holdfast guard diff` takes it as OLD or NEW; for a file whose name \
+             starts with `stack:`, write ./stack:…",
+        ));
+    }
     let path = Path::new(spec);
     if path.is_dir() {
         if path.join("manifest.json").is_file() {
@@ -82,6 +96,7 @@ pub fn load_file(path: &Path, name: String) -> Result<StackTemplate, InputError>
         name,
         file: path.display().to_string(),
         template,
+        deployed: false,
     })
 }
 

@@ -7,12 +7,14 @@
 //! saved change set.
 //!
 //! Pipeline: [`inputs`] reads each side into [`template::Template`]s ([`parse`] keeps source
-//! positions and CloudFormation's short-form tags); [`eval`] resolves parameters and
-//! conditions; [`diff`] classifies each resource's change from the provider schemas in
-//! [`schema`]; [`engine`] pairs stacks, matches renames and moves across them, and applies the
-//! stage's [`rules::Policy`]; [`policy`] checks settings; [`changeset`] reads a change set.
+//! positions and CloudFormation's short-form tags; [`deployed`] reads a deployed stack's
+//! through the CloudFormation API); [`eval`] resolves parameters and conditions; [`diff`]
+//! classifies each resource's change from the provider schemas in [`schema`]; [`engine`] pairs
+//! stacks, matches renames and moves across them, and applies the stage's [`rules::Policy`];
+//! [`policy`] checks settings; [`changeset`] reads a change set.
 
 pub mod changeset;
+pub mod deployed;
 pub mod diff;
 pub mod engine;
 pub mod eval;

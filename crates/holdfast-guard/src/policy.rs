@@ -112,7 +112,22 @@ pub fn check_settings(
                 in_old: false,
             })
         };
-        if !is_cluster_member(resource, &props) {
+        if is_cluster_member(resource, &props) {
+            // Its data lives in the cluster: an unwritten policy (Delete) loses no data, but
+            // say so, as cfn-lint's I3011 does.
+            for (name, written) in [
+                ("DeletionPolicy", &resource.deletion_policy),
+                ("UpdateReplacePolicy", &resource.update_replace_policy),
+            ] {
+                if written.is_none() {
+                    find(
+                        &rules::DEFAULT_POLICY,
+                        format!("{name} is not written: an Aurora instance defaults to Delete, which removes the instance; its data stays in the cluster"),
+                        &format!("write {name}: Delete to say so; protect the data on the cluster"),
+                    );
+                }
+            }
+        } else {
             let snapshot_ok = SNAPSHOT_TYPES.contains(&resource.type_.as_str());
             for (rule, name, written, allow_except_on_create) in [
                 (

@@ -41,7 +41,7 @@ rules! {
     FOR_EACH = "for-each", DataLoss, "The template uses Fn::ForEach: the resources it expands to cannot be compared here.";
     NESTED_STACK = "nested-stack", DataLoss, "A nested stack's own template changes cannot be seen from its parent.";
     STATEFUL_ORPHAN = "stateful-orphan", Notice, "A retained stateful resource leaves the stack: it stays, no longer managed.";
-    STATEFUL_IMPORT = "stateful-import", Notice, "A retained stateful resource moves between stacks: it must be imported, not created.";
+    STATEFUL_IMPORT = "stateful-import", DataLoss, "A retained stateful resource moves between stacks: it must be imported, not created (a plain deploy fails on the name or creates an empty twin).";
     DELETION_POLICY = "deletion-policy", Setting, "Stateful resources need DeletionPolicy Retain (or Snapshot where supported).";
     UPDATE_REPLACE_POLICY = "update-replace-policy", Setting, "Stateful resources need UpdateReplacePolicy Retain (or Snapshot where supported).";
     DYNAMODB_PITR = "dynamodb-pitr", Setting, "DynamoDB tables need point-in-time recovery.";

@@ -5,7 +5,13 @@
 //! overridden: `HOLDFAST_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! and `HOLDFAST_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). A test that needs
 //! a service fails loudly when it is not reachable: no test silently skips.
+//!
+//! AWS APIs other than DynamoDB come from moto: [`Moto::start`] runs a `moto_server` of the
+//! test's own on a free port (see [`moto`] for where the executable is found).
 
+pub mod moto;
+
+pub use moto::Moto;
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,13 +1,14 @@
 //! `holdfast guard …`.
 
 use super::{code, fail, CommandResult};
-use crate::cli::{GlobalArgs, GuardCommand, GuardOutputArgs};
+use crate::cli::{AwsArgs, GlobalArgs, GuardCommand, GuardOutputArgs};
 use crate::output;
 use crate::settings::{self, UsageError};
 use holdfast_core::report::guard::GuardReport;
 use holdfast_core::report::sarif::{guard_to_sarif, RuleInfo};
+use holdfast_guard::deployed::{self, AwsOptions, CloudFormation};
 use holdfast_guard::engine::{self, Request};
-use holdfast_guard::inputs::{load_side, parameters_file};
+use holdfast_guard::inputs::{load_side, parameters_file, StackTemplate};
 use holdfast_guard::rules::{self, Policy};
 use std::collections::{BTreeMap, HashMap};
 
@@ -78,13 +79,41 @@ fn request(
     })
 }
 
-pub fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
+/// Reads one side of `diff`: a path, or `stack:NAME` through CloudFormation (connecting on the
+/// first such side; both sides share the client).
+async fn load_diff_side(
+    spec: &str,
+    aws: &AwsArgs,
+    cloudformation: &mut Option<CloudFormation>,
+) -> Result<Vec<StackTemplate>, Box<dyn super::Failure>> {
+    let Some(name) = deployed::stack_name(spec) else {
+        return load_side(spec).map_err(usage);
+    };
+    if name.is_empty() {
+        return Err(usage(deployed::DeployedError::NoName));
+    }
+    let client = match cloudformation {
+        Some(client) => client,
+        None => {
+            let options = AwsOptions {
+                endpoint_url: aws.endpoint_url.clone(),
+                region: aws.region.clone(),
+                profile: aws.profile.clone(),
+            };
+            cloudformation.insert(CloudFormation::connect(&options).await.map_err(usage)?)
+        }
+    };
+    Ok(vec![client.load(name).await.map_err(usage)?])
+}
+
+pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
     let out = command.output();
     let report = match command {
         GuardCommand::Diff(args) => {
             let req = request(global, out, args.parameters.as_deref(), &args.stacks)?;
-            let old = load_side(&args.old).map_err(usage)?;
-            let new = load_side(&args.new).map_err(usage)?;
+            let mut cloudformation = None;
+            let old = load_diff_side(&args.old, &args.aws, &mut cloudformation).await?;
+            let new = load_diff_side(&args.new, &args.aws, &mut cloudformation).await?;
             engine::diff(&old, &new, &req).map_err(usage)?
         }
         GuardCommand::Check(args) => {

@@ -21,7 +21,7 @@ pub async fn run(cli: Cli) -> i32 {
     let json = cli.command.wants_json();
     let result = match &cli.command {
         Command::Migrate(command) => migrate::run(&cli.global, command).await,
-        Command::Guard(command) => guard::run(&cli.global, command),
+        Command::Guard(command) => guard::run(&cli.global, command).await,
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,419 @@
+//! `stack:NAME`: the template of a deployed stack, read through the CloudFormation API.
+//!
+//! [`CloudFormation::connect`] resolves the AWS configuration once (region, credentials,
+//! endpoint: flags first, then the SDK's usual sources — `AWS_REGION`, `AWS_PROFILE`,
+//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_CLOUDFORMATION`, the shared config files, the container
+//! and instance roles) and builds one client; [`CloudFormation::load`] then reads a stack with
+//! `DescribeStacks` (does it exist, which parameter values is it deployed with) and
+//! `GetTemplate` (`TemplateStage=Original`: the template as submitted, JSON or YAML, parsed by
+//! the same [`template::load`] as a file). Both calls are read-only.
+//!
+//! Parameters: the deployed values become the loaded template's parameter defaults, so the OLD
+//! side is evaluated with what is deployed and the NEW side with `--parameters` and its own
+//! defaults. The loaded stack is marked `deployed`, and the engine does not apply
+//! `--parameters` to it. A `NoEcho` parameter comes back masked (`****`): it has no known value,
+//! so the comparisons that depend on it are "unknown".
+//!
+//! TLS: the HTTPS client uses rustls with the `ring` provider, as sqlx does (two rustls
+//! providers in one process can panic on the first handshake; see DESIGN.md). It is built once
+//! per process and shared by every client: it keeps its connection pool on the Tokio runtime of
+//! the first request, so use it from one runtime (the CLI has one).
+//!
+//! Errors are one line each, with no credentials or secret values in them: a stack that does
+//! not exist, no credentials, no region, an endpoint that does not answer, a refusal by the
+//! service, a deployed template that does not parse.
+
+use crate::inputs::StackTemplate;
+use crate::template::{self, Template};
+use crate::value::{Node, Value};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::config::{ProvideCredentials, SharedHttpClient};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::types::TemplateStage;
+use aws_sdk_cloudformation::Client;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::Builder as HttpClientBuilder;
+use holdfast_core::redact::redact_url;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The prefix that names a deployed stack instead of a path.
+pub const PREFIX: &str = "stack:";
+
+/// The value CloudFormation shows for a `NoEcho` parameter.
+const MASKED: &str = "****";
+
+/// The stack name of a `stack:NAME` spec (`None` for anything else, such as a path). A file
+/// whose name starts with `stack:` is still reachable as `./stack:…`.
+#[must_use]
+pub fn stack_name(spec: &str) -> Option<&str> {
+    spec.strip_prefix(PREFIX)
+}
+
+/// Where and as whom to call CloudFormation. `None` leaves each to the SDK's usual sources.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// `--endpoint-url` (a local server such as moto); else `AWS_ENDPOINT_URL_CLOUDFORMATION`,
+    /// `AWS_ENDPOINT_URL` or the profile's `endpoint_url`; else AWS's endpoint for the region.
+    pub endpoint_url: Option<String>,
+    /// `--region`; else `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region.
+    pub region: Option<String>,
+    /// `--profile`; else `AWS_PROFILE`, else `default`.
+    pub profile: Option<String>,
+}
+
+/// Why a deployed stack could not be read. Exit code 2: nothing was judged.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployedError {
+    #[error("`stack:` needs a stack name: stack:NAME")]
+    NoName,
+    #[error("cannot call CloudFormation: no AWS region: pass --region, or set AWS_REGION or a region in the profile")]
+    NoRegion,
+    #[error("cannot call CloudFormation: no AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in (aws sso login)")]
+    NoCredentials { detail: String },
+    #[error("stack:{stack}: no such stack in {region} (at {endpoint})")]
+    NotFound {
+        stack: String,
+        region: String,
+        endpoint: String,
+    },
+    #[error("stack:{stack}: cannot reach CloudFormation at {endpoint}: {detail}")]
+    Unreachable {
+        stack: String,
+        endpoint: String,
+        detail: String,
+    },
+    #[error("stack:{stack}: CloudFormation refused {operation}: {code}: {message}")]
+    Refused {
+        stack: String,
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("stack:{stack}: {operation} failed: {detail}")]
+    Other {
+        stack: String,
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("stack:{stack}: the deployed template is not a usable template: {detail}")]
+    Template { stack: String, detail: String },
+}
+
+/// A new HTTPS client for the AWS SDK: rustls on `ring`, native root certificates. The SDK
+/// crates are built without an HTTPS client of their own (theirs would bring in `aws-lc-rs`),
+/// so any client built outside [`CloudFormation::connect`] (a test's) needs this one.
+#[must_use]
+pub fn build_http_client() -> SharedHttpClient {
+    HttpClientBuilder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// The one HTTPS client of the process, shared by every [`CloudFormation`].
+fn http_client() -> SharedHttpClient {
+    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
+    CLIENT.get_or_init(build_http_client).clone()
+}
+
+/// A CloudFormation client with its configuration resolved: build one per command and read
+/// every `stack:` side through it.
+#[derive(Debug, Clone)]
+pub struct CloudFormation {
+    client: Client,
+    region: String,
+    /// For messages: the endpoint URL, redacted, or a description of AWS's.
+    endpoint: String,
+}
+
+impl CloudFormation {
+    /// Resolves region, credentials and endpoint, and builds the client. Calls no API;
+    /// resolving credentials may call the configured provider (SSO, STS, container or
+    /// instance metadata).
+    ///
+    /// # Errors
+    /// [`DeployedError::NoRegion`] or [`DeployedError::NoCredentials`].
+    pub async fn connect(options: &AwsOptions) -> Result<CloudFormation, DeployedError> {
+        let config = sdk_config(options).await;
+        let region = config
+            .region()
+            .map(ToString::to_string)
+            .filter(|r| !r.is_empty())
+            .ok_or(DeployedError::NoRegion)?;
+        let provider =
+            config
+                .credentials_provider()
+                .ok_or_else(|| DeployedError::NoCredentials {
+                    detail: "no credentials provider is configured".into(),
+                })?;
+        // Resolved once here, for a clear error before any call; the client then uses them.
+        let credentials = provider.provide_credentials().await.map_err(|e| {
+            let detail = chain(&e);
+            DeployedError::NoCredentials {
+                detail: match &options.profile {
+                    Some(profile) => format!("profile `{profile}`: {detail}"),
+                    None => detail,
+                },
+            }
+        })?;
+        let endpoint = match config.endpoint_url() {
+            Some(url) => redact_url(url),
+            None => format!("AWS's CloudFormation endpoint for {region}"),
+        };
+        let conf = aws_sdk_cloudformation::config::Builder::from(&config)
+            .credentials_provider(credentials)
+            .build();
+        Ok(CloudFormation {
+            client: Client::from_conf(conf),
+            region,
+            endpoint,
+        })
+    }
+
+    /// The SDK client, for callers that need other calls (tests create stacks with it).
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The resolved region.
+    #[must_use]
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Reads a deployed stack: its original template, with the deployed parameter values as
+    /// the parameters' defaults. `name` is a stack name or ID; the result is named after the
+    /// stack (used to pair it with the other side) and located at `stack:NAME`.
+    ///
+    /// # Errors
+    /// [`DeployedError`]: the stack does not exist, the endpoint does not answer, the service
+    /// refuses, or the template does not parse.
+    pub async fn load(&self, name: &str) -> Result<StackTemplate, DeployedError> {
+        if name.is_empty() {
+            return Err(DeployedError::NoName);
+        }
+        let described = self
+            .client
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| self.api_error(name, "DescribeStacks", e))?;
+        let Some(stack) = described.stacks().first() else {
+            return Err(self.not_found(name));
+        };
+        let deployed: HashMap<String, String> = stack
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                let key = p.parameter_key()?;
+                // SSM parameter types: the value is the parameter's name, the resolved value
+                // what the stack was deployed with.
+                let value = p.resolved_value().or(p.parameter_value())?;
+                Some((key.to_string(), value.to_string()))
+            })
+            .collect();
+        let stack_name = stack
+            .stack_name()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(name)
+            .to_string();
+
+        let got = self
+            .client
+            .get_template()
+            .stack_name(name)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| self.api_error(name, "GetTemplate", e))?;
+        let body = got.template_body().unwrap_or_default();
+        let mut template = template::load(body).map_err(|e| DeployedError::Template {
+            stack: name.to_string(),
+            detail: e.to_string(),
+        })?;
+        apply_deployed_parameters(&mut template, &deployed);
+        Ok(StackTemplate {
+            name: stack_name,
+            file: format!("{PREFIX}{name}"),
+            template,
+            deployed: true,
+        })
+    }
+
+    fn not_found(&self, stack: &str) -> DeployedError {
+        DeployedError::NotFound {
+            stack: stack.to_string(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+
+    fn api_error<E>(
+        &self,
+        stack: &str,
+        operation: &'static str,
+        error: SdkError<E, aws_sdk_cloudformation::config::http::HttpResponse>,
+    ) -> DeployedError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let detail = chain(&error);
+        match &error {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+                DeployedError::Unreachable {
+                    stack: stack.to_string(),
+                    endpoint: self.endpoint.clone(),
+                    detail,
+                }
+            }
+            SdkError::ServiceError(service) => {
+                let err = service.err();
+                let code = err.code().unwrap_or("unknown error").to_string();
+                let message = one_line(err.message().unwrap_or_default());
+                // CloudFormation answers a missing stack with a ValidationError whose message is
+                // "Stack with id NAME does not exist".
+                if code == "ValidationError" && message.contains("does not exist") {
+                    self.not_found(stack)
+                } else {
+                    DeployedError::Refused {
+                        stack: stack.to_string(),
+                        operation,
+                        code,
+                        message,
+                    }
+                }
+            }
+            _ => DeployedError::Other {
+                stack: stack.to_string(),
+                operation,
+                detail,
+            },
+        }
+    }
+}
+
+/// Reads one deployed stack with a client of its own: [`CloudFormation::connect`] then
+/// [`CloudFormation::load`]. To read several, connect once and load each.
+///
+/// # Errors
+/// See [`CloudFormation::connect`] and [`CloudFormation::load`].
+pub async fn load_deployed(
+    name: &str,
+    options: &AwsOptions,
+) -> Result<StackTemplate, DeployedError> {
+    if name.is_empty() {
+        return Err(DeployedError::NoName);
+    }
+    CloudFormation::connect(options).await?.load(name).await
+}
+
+async fn sdk_config(options: &AwsOptions) -> SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(90))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .timeout_config(timeouts);
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// Makes the deployed values the parameters' defaults. A masked (`NoEcho`) value leaves the
+/// parameter without a default: its value is unknown.
+fn apply_deployed_parameters(template: &mut Template, deployed: &HashMap<String, String>) {
+    for parameter in &mut template.parameters {
+        let Some(value) = deployed.get(&parameter.name) else {
+            continue;
+        };
+        parameter.default = if parameter.no_echo || value == MASKED {
+            None
+        } else {
+            Some(Node::new(Value::String(value.clone()), parameter.span))
+        };
+    }
+}
+
+/// An error and its causes on one line (`dispatch failure: io error: … Connection refused`),
+/// without the Debug dump the SDK's own `DisplayErrorContext` appends.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = one_line(&e.to_string());
+        // Some layers repeat their cause in their own message.
+        if !text.is_empty() && !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Joins a multi-line message onto one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_names_a_stack_only_with_the_prefix() {
+        assert_eq!(stack_name("stack:users-prod"), Some("users-prod"));
+        assert_eq!(stack_name("stack:"), Some(""));
+        assert_eq!(stack_name("./stack:users"), None);
+        assert_eq!(stack_name("template.yaml"), None);
+    }
+
+    #[test]
+    fn deployed_values_become_defaults_and_masked_ones_unknown() {
+        let mut template = template::load(
+            "Parameters:\n  Stage: {Type: String, Default: dev}\n  Secret: {Type: String, NoEcho: true, Default: x}\n  Keep: {Type: String, Default: k}\nResources: {}\n",
+        )
+        .unwrap();
+        let deployed = HashMap::from([
+            ("Stage".to_string(), "prod".to_string()),
+            ("Secret".to_string(), MASKED.to_string()),
+        ]);
+        apply_deployed_parameters(&mut template, &deployed);
+        let default = |name: &str| {
+            template
+                .parameter(name)
+                .unwrap()
+                .default
+                .as_ref()
+                .and_then(Node::scalar_text)
+        };
+        assert_eq!(default("Stage").as_deref(), Some("prod"));
+        assert_eq!(default("Secret"), None);
+        assert_eq!(default("Keep").as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn a_chain_joins_causes_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let e = Outer(std::io::Error::other("refused\n(os error 111)"));
+        assert_eq!(chain(&e), "outer: refused (os error 111)");
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        assert_eq!(one_line("a\n  b\tc "), "a b c");
+    }
+}

@@ -1,0 +1,231 @@
+//! Parity with cfn-lint's I3011 ("stateful resource without an explicit DeletionPolicy /
+//! UpdateReplacePolicy"): on every template of the fixture corpus, each (resource, policy) that
+//! I3011 reports must be reported by `guard check` too, by `deletion-policy`,
+//! `update-replace-policy` or `default-policy` at any severity. A template with a `Transform` is
+//! covered by the guard's `transform` finding: cfn-lint expands SAM and `Fn::ForEach` itself, the
+//! guard says it cannot see the result instead of guessing.
+//!
+//! cfn-lint comes from PyPI, pinned to the version `scripts/gen-guard-schemas` generated the
+//! schema data from, installed on first use into a virtualenv under the target directory
+//! (`target/guard-tools/cfn-lint-<version>`, about 15 s, kept between runs). A missing
+//! `python3` (with its `venv` module) or an unreachable PyPI fails the test with what to do.
+
+use holdfast_core::config::GuardSettings;
+use holdfast_guard::engine::{self, Request};
+use holdfast_guard::inputs::load_side;
+use holdfast_guard::rules::Policy;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The version the schema data was generated from (scripts/gen-guard-schemas).
+const CFN_LINT_VERSION: &str = "1.58.0";
+
+fn guard_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/guard")
+}
+
+/// The workspace's target folder (`CARGO_TARGET_TMPDIR` is `<target>/tmp`).
+fn target_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).to_path_buf()
+}
+
+#[test]
+fn the_pinned_version_is_the_generators() {
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gen-guard-schemas");
+    let text = std::fs::read_to_string(&generator).expect("read scripts/gen-guard-schemas");
+    assert!(
+        text.contains(&format!("CFN_LINT_VERSION = \"{CFN_LINT_VERSION}\"")),
+        "scripts/gen-guard-schemas pins another cfn-lint than this test ({CFN_LINT_VERSION})"
+    );
+    assert!(holdfast_guard::schema::schema_source().contains(CFN_LINT_VERSION));
+}
+
+/// The `cfn-lint` executable, installed if absent.
+fn cfn_lint() -> PathBuf {
+    let venv = target_dir()
+        .join("guard-tools")
+        .join(format!("cfn-lint-{CFN_LINT_VERSION}"));
+    let exe = venv.join("bin/cfn-lint");
+    let stamp = venv.join(".installed");
+    if !stamp.is_file() {
+        let _ = std::fs::remove_dir_all(&venv);
+        std::fs::create_dir_all(venv.parent().expect("parent")).expect("create guard-tools");
+        let step = |cmd: &mut Command, what: &str| {
+            let out = cmd.output().unwrap_or_else(|e| {
+                panic!("{what}: cannot start it ({e}); this test needs python3 with venv and pip (Debian: apt-get install python3-venv)")
+            });
+            assert!(
+                out.status.success(),
+                "{what} failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        step(
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+            "python3 -m venv",
+        );
+        step(
+            Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                &format!("cfn-lint=={CFN_LINT_VERSION}"),
+            ]),
+            &format!("pip install cfn-lint=={CFN_LINT_VERSION} (needs PyPI)"),
+        );
+        std::fs::write(&stamp, CFN_LINT_VERSION).expect("write the stamp");
+    }
+    let out = Command::new(&exe)
+        .arg("--version")
+        .output()
+        .expect("run cfn-lint --version");
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        version.contains(CFN_LINT_VERSION),
+        "{} is {version:?}, not {CFN_LINT_VERSION}: delete {} and run again",
+        exe.display(),
+        venv.display()
+    );
+    exe
+}
+
+/// Every template file of the corpus: plain templates and those inside cdk.out / .serverless.
+fn templates() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("read a corpus folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if name.ends_with(".yaml")
+                || name.ends_with(".template.json")
+                || name == "cloudformation-template-update-stack.json"
+                || (name.ends_with(".json")
+                    && ["old", "new", "template"]
+                        .iter()
+                        .any(|s| name == format!("{s}.json")))
+                || path.parent().is_some_and(|p| p.ends_with("i3011")) && name.ends_with(".json")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&guard_dir(), &mut out);
+    out
+}
+
+/// Policy attribute names I3011 reports missing, per file and logical ID.
+type Missing = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+fn run_cfn_lint(exe: &Path, files: &[PathBuf]) -> Missing {
+    let out = Command::new(exe)
+        .args(["--include-checks", "I3011", "--format", "json", "--"])
+        .args(files)
+        .output()
+        .expect("run cfn-lint");
+    // cfn-lint exits non-zero when it finds anything; its JSON is what counts.
+    let matches: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-lint printed no JSON ({e}, exit {}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut missing = Missing::new();
+    for m in matches.as_array().expect("a list of matches") {
+        if m["Rule"]["Id"] != "I3011" {
+            continue;
+        }
+        let file = m["Filename"].as_str().expect("Filename").to_string();
+        let path = m["Location"]["Path"].as_array().expect("Location.Path");
+        let id = path
+            .get(1)
+            .and_then(Value::as_str)
+            .expect("a resource path");
+        let message = m["Message"].as_str().unwrap_or_default();
+        let attribute = ["DeletionPolicy", "UpdateReplacePolicy"]
+            .into_iter()
+            .find(|a| message.contains(&format!("'{a}'")))
+            .unwrap_or_else(|| panic!("an I3011 message naming neither policy: {message}"));
+        missing
+            .entry(file)
+            .or_default()
+            .entry(id.to_string())
+            .or_default()
+            .insert(attribute.to_string());
+    }
+    missing
+}
+
+#[test]
+fn guard_check_reports_everything_i3011_reports() {
+    let exe = cfn_lint();
+    let files = templates();
+    assert!(files.len() >= 40, "only {} templates found", files.len());
+    let missing = run_cfn_lint(&exe, &files);
+    let request = Request {
+        stage: None,
+        policy: Policy::for_stage(None, GuardSettings::default()),
+        parameters: HashMap::new(),
+        allow: BTreeMap::new(),
+        stack_pairs: Vec::new(),
+    };
+    let mut checked = 0;
+    let mut gaps = Vec::new();
+    for (file, resources) in &missing {
+        let stacks = load_side(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let report = engine::check(&stacks, &request);
+        if report
+            .findings
+            .iter()
+            .any(|f| f.rule == "transform" || f.rule == "for-each")
+        {
+            checked += resources.values().map(BTreeSet::len).sum::<usize>();
+            continue;
+        }
+        for (id, attributes) in resources {
+            for attribute in attributes {
+                checked += 1;
+                let rule = match attribute.as_str() {
+                    "DeletionPolicy" => "deletion-policy",
+                    _ => "update-replace-policy",
+                };
+                let found = report.findings.iter().any(|f| {
+                    &f.logical_id == id
+                        && (f.rule == rule
+                            || (f.rule == "default-policy"
+                                && f.message.contains(attribute.as_str())))
+                });
+                if !found {
+                    gaps.push(format!("{file}: {id}: {attribute}"));
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 60,
+        "I3011 reported only {checked} missing policies: is the rule still on?"
+    );
+    assert!(
+        gaps.is_empty(),
+        "I3011 reports a missing policy that guard check does not ({} of {checked}):\n  {}",
+        gaps.len(),
+        gaps.join("\n  ")
+    );
+}
