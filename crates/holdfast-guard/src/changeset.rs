@@ -99,12 +99,19 @@ pub fn judge(file: &str, text: &str, request: &Request) -> Result<GuardReport, C
             ),
             ("Remove", _) => (
                 Action::Delete,
-                vec![format!(
-                    "removed (PolicyAction {})",
-                    if policy.is_empty() { "Delete" } else { policy }
-                )],
+                vec![match policy {
+                    "" => "removed".to_string(),
+                    p => format!("removed (PolicyAction {p})"),
+                }],
             ),
-            ("Modify", Some("True")) => (Action::Replace, vec!["Replacement: True".to_string()]),
+            ("Modify", Some("True")) => (
+                Action::Replace,
+                vec![match policy {
+                    "ReplaceAndRetain" => "Replacement: True; PolicyAction ReplaceAndRetain keeps the old resource outside the stack, the stack moves to a new, empty one".to_string(),
+                    "ReplaceAndSnapshot" => "Replacement: True; PolicyAction ReplaceAndSnapshot snapshots the old resource, then deletes it".to_string(),
+                    _ => "Replacement: True".to_string(),
+                }],
+            ),
             ("Modify", Some("Conditional")) => (
                 Action::MayReplace,
                 vec!["Replacement: Conditional".to_string()],
