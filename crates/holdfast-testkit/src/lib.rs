@@ -8,9 +8,18 @@
 //!
 //! AWS APIs other than DynamoDB come from moto: [`Moto::start`] runs a `moto_server` of the
 //! test's own on a free port (see [`moto`] for where the executable is found).
+//!
+//! DynamoDB comes from DynamoDB Local: [`DynamoDbLocal::start`] runs a fresh in-memory server on
+//! a free port (see [`dynamodb`]); [`FaultProxy`] sits in front of it and injects the failures
+//! DynamoDB Local never produces (partial batches, throttling, 5xx, dropped connections) on a
+//! seeded schedule (see [`fault_proxy`]).
 
+pub mod dynamodb;
+pub mod fault_proxy;
 pub mod moto;
 
+pub use dynamodb::DynamoDbLocal;
+pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats, Faults};
 pub use moto::Moto;
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use std::path::{Path, PathBuf};

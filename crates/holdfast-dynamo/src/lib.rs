@@ -1,0 +1,18 @@
+//! Holdfast's DynamoDB support.
+//!
+//! This first piece is pure (no AWS SDK): the item model and its DynamoDB-JSON form
+//! ([`item`], [`number`]), the JSON view that jq transforms see ([`view`]), and the transforms
+//! themselves ([`transform`]).
+
+pub mod item;
+pub mod number;
+pub mod transform;
+pub mod view;
+
+pub use item::{
+    item_from_dynamo_json, item_from_export_line, item_to_dynamo_json, item_to_export_line, Attr,
+    DynamoJsonError, Item,
+};
+pub use number::{Number, NumberError};
+pub use transform::{Transform, TransformError};
+pub use view::{item_to_view, item_to_view_json, view_json_to_item, view_to_item, View, ViewError};
