@@ -37,6 +37,51 @@ pub enum Command {
     /// Deploy guard: fail when a deploy would delete or replace a resource that holds data.
     #[command(subcommand)]
     Guard(GuardCommand),
+    /// DynamoDB data safety: verify a table.
+    #[command(subcommand)]
+    Dynamo(DynamoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DynamoCommand {
+    /// Check that a table exists and is ACTIVE, its key schema, PITR, deletion protection,
+    /// stream and GSIs (read-only). Exit 3 when a required check fails.
+    Verify(DynamoVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DynamoVerifyArgs {
+    /// The table name (or ARN).
+    pub table: String,
+    /// Require this key schema: the partition key, then the sort key if any; types S, N or B.
+    #[arg(long, value_name = "PK:TYPE[,SK:TYPE]")]
+    pub require_key: Option<String>,
+    /// Require point-in-time recovery to be enabled.
+    #[arg(long)]
+    pub require_pitr: bool,
+    /// Wait up to this long (e.g. 5m) for the table and every GSI to become ACTIVE.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub aws: DynamoAwsArgs,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where and as whom to call DynamoDB. Each defaults to the AWS SDK's usual sources.
+#[derive(Debug, Args, Clone)]
+pub struct DynamoAwsArgs {
+    /// DynamoDB endpoint, e.g. DynamoDB Local [default: AWS_ENDPOINT_URL_DYNAMODB,
+    /// AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS's].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile [default: AWS_PROFILE, else `default`].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

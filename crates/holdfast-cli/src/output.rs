@@ -305,3 +305,29 @@ pub fn guard_text(r: &holdfast_core::report::guard::GuardReport) -> String {
     ));
     out
 }
+
+/// `dynamo verify`: one line per check (`ok`, `FAIL`, or `info` for a check that is not
+/// required), then the verdict.
+pub fn dynamo_verify_text(r: &holdfast_core::report::dynamo::VerifyReport) -> String {
+    let mut out = format!("Table {} (at {}, {}):\n", r.table, r.endpoint, r.region);
+    let rows: Vec<Vec<String>> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let verdict = match (c.ok, c.required) {
+                (false, _) => "FAIL",
+                (true, true) => "ok",
+                (true, false) => "info",
+            };
+            vec![verdict.to_string(), c.name.clone(), c.detail.clone()]
+        })
+        .collect();
+    out.push_str(&table(&rows));
+    let failed = r.checks.iter().filter(|c| !c.ok).count();
+    if failed == 0 {
+        out.push_str("\nEvery required check passed.\n");
+    } else {
+        out.push_str(&format!("\n{failed} required check(s) failed.\n"));
+    }
+    out
+}

@@ -1,12 +1,13 @@
 //! Holdfast's DynamoDB support.
 //!
-//! This first piece is pure (no AWS SDK): the item model and its DynamoDB-JSON form
-//! ([`item`], [`number`]), the JSON view that jq transforms see ([`view`]), and the transforms
-//! themselves ([`transform`]).
+//! Pure parts (no AWS SDK): the item model and its DynamoDB-JSON form ([`item`], [`number`]),
+//! the JSON view that jq transforms see ([`view`]), and the transforms themselves
+//! ([`transform`]). Against DynamoDB (the AWS SDK, configured by `holdfast-aws`): [`verify`].
 
 pub mod item;
 pub mod number;
 pub mod transform;
+pub mod verify;
 pub mod view;
 
 pub use item::{

@@ -14,10 +14,8 @@
 //! `--parameters` to it. A `NoEcho` parameter comes back masked (`****`): it has no known value,
 //! so the comparisons that depend on it are "unknown".
 //!
-//! TLS: the HTTPS client uses rustls with the `ring` provider, as sqlx does (two rustls
-//! providers in one process can panic on the first handshake; see DESIGN.md). It is built once
-//! per process and shared by every client: it keeps its connection pool on the Tokio runtime of
-//! the first request, so use it from one runtime (the CLI has one).
+//! The AWS configuration and the process's one HTTPS client (rustls on `ring`) come from the
+//! shared `holdfast-aws` crate.
 //!
 //! Errors are one line each, with no credentials or secret values in them: a stack that does
 //! not exist, no credentials, no region, an endpoint that does not answer, a refusal by the
@@ -26,17 +24,13 @@
 use crate::inputs::StackTemplate;
 use crate::template::{self, Template};
 use crate::value::{Node, Value};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudformation::config::{ProvideCredentials, SharedHttpClient};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::TemplateStage;
 use aws_sdk_cloudformation::Client;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use aws_smithy_http_client::Builder as HttpClientBuilder;
-use holdfast_core::redact::redact_url;
+use holdfast_aws::{error_chain as chain, one_line};
 use std::collections::HashMap;
-use std::sync::OnceLock;
-use std::time::Duration;
+
+pub use holdfast_aws::{build_http_client, AwsOptions};
 
 /// The prefix that names a deployed stack instead of a path.
 pub const PREFIX: &str = "stack:";
@@ -51,27 +45,14 @@ pub fn stack_name(spec: &str) -> Option<&str> {
     spec.strip_prefix(PREFIX)
 }
 
-/// Where and as whom to call CloudFormation. `None` leaves each to the SDK's usual sources.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AwsOptions {
-    /// `--endpoint-url` (a local server such as moto); else `AWS_ENDPOINT_URL_CLOUDFORMATION`,
-    /// `AWS_ENDPOINT_URL` or the profile's `endpoint_url`; else AWS's endpoint for the region.
-    pub endpoint_url: Option<String>,
-    /// `--region`; else `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region.
-    pub region: Option<String>,
-    /// `--profile`; else `AWS_PROFILE`, else `default`.
-    pub profile: Option<String>,
-}
-
 /// Why a deployed stack could not be read. Exit code 2: nothing was judged.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployedError {
     #[error("`stack:` needs a stack name: stack:NAME")]
     NoName,
-    #[error("cannot call CloudFormation: no AWS region: pass --region, or set AWS_REGION or a region in the profile")]
-    NoRegion,
-    #[error("cannot call CloudFormation: no AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in (aws sso login)")]
-    NoCredentials { detail: String },
+    /// No region or no credentials.
+    #[error("cannot call CloudFormation: {0}")]
+    Aws(#[from] holdfast_aws::AwsError),
     #[error("stack:{stack}: no such stack in {region} (at {endpoint})")]
     NotFound {
         stack: String,
@@ -101,22 +82,6 @@ pub enum DeployedError {
     Template { stack: String, detail: String },
 }
 
-/// A new HTTPS client for the AWS SDK: rustls on `ring`, native root certificates. The SDK
-/// crates are built without an HTTPS client of their own (theirs would bring in `aws-lc-rs`),
-/// so any client built outside [`CloudFormation::connect`] (a test's) needs this one.
-#[must_use]
-pub fn build_http_client() -> SharedHttpClient {
-    HttpClientBuilder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https()
-}
-
-/// The one HTTPS client of the process, shared by every [`CloudFormation`].
-fn http_client() -> SharedHttpClient {
-    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
-    CLIENT.get_or_init(build_http_client).clone()
-}
-
 /// A CloudFormation client with its configuration resolved: build one per command and read
 /// every `stack:` side through it.
 #[derive(Debug, Clone)]
@@ -133,41 +98,13 @@ impl CloudFormation {
     /// instance metadata).
     ///
     /// # Errors
-    /// [`DeployedError::NoRegion`] or [`DeployedError::NoCredentials`].
+    /// [`DeployedError::Aws`]: no region or no credentials.
     pub async fn connect(options: &AwsOptions) -> Result<CloudFormation, DeployedError> {
-        let config = sdk_config(options).await;
-        let region = config
-            .region()
-            .map(ToString::to_string)
-            .filter(|r| !r.is_empty())
-            .ok_or(DeployedError::NoRegion)?;
-        let provider =
-            config
-                .credentials_provider()
-                .ok_or_else(|| DeployedError::NoCredentials {
-                    detail: "no credentials provider is configured".into(),
-                })?;
-        // Resolved once here, for a clear error before any call; the client then uses them.
-        let credentials = provider.provide_credentials().await.map_err(|e| {
-            let detail = chain(&e);
-            DeployedError::NoCredentials {
-                detail: match &options.profile {
-                    Some(profile) => format!("profile `{profile}`: {detail}"),
-                    None => detail,
-                },
-            }
-        })?;
-        let endpoint = match config.endpoint_url() {
-            Some(url) => redact_url(url),
-            None => format!("AWS's CloudFormation endpoint for {region}"),
-        };
-        let conf = aws_sdk_cloudformation::config::Builder::from(&config)
-            .credentials_provider(credentials)
-            .build();
+        let config = holdfast_aws::sdk_config(options).await?;
         Ok(CloudFormation {
-            client: Client::from_conf(conf),
-            region,
-            endpoint,
+            client: Client::new(&config),
+            region: holdfast_aws::region(&config),
+            endpoint: holdfast_aws::endpoint_description(&config, "CloudFormation"),
         })
     }
 
@@ -310,27 +247,6 @@ pub async fn load_deployed(
     CloudFormation::connect(options).await?.load(name).await
 }
 
-async fn sdk_config(options: &AwsOptions) -> SdkConfig {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .operation_attempt_timeout(Duration::from_secs(30))
-        .operation_timeout(Duration::from_secs(90))
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client())
-        .timeout_config(timeouts);
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(url) = &options.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    loader.load().await
-}
-
 /// Makes the deployed values the parameters' defaults. A masked (`NoEcho`) value leaves the
 /// parameter without a default: its value is unknown.
 fn apply_deployed_parameters(template: &mut Template, deployed: &HashMap<String, String>) {
@@ -344,27 +260,6 @@ fn apply_deployed_parameters(template: &mut Template, deployed: &HashMap<String,
             Some(Node::new(Value::String(value.clone()), parameter.span))
         };
     }
-}
-
-/// An error and its causes on one line (`dispatch failure: io error: … Connection refused`),
-/// without the Debug dump the SDK's own `DisplayErrorContext` appends.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let text = one_line(&e.to_string());
-        // Some layers repeat their cause in their own message.
-        if !text.is_empty() && !parts.last().is_some_and(|last| last.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
-}
-
-/// Joins a multi-line message onto one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -401,19 +296,5 @@ mod tests {
         assert_eq!(default("Stage").as_deref(), Some("prod"));
         assert_eq!(default("Secret"), None);
         assert_eq!(default("Keep").as_deref(), Some("k"));
-    }
-
-    #[test]
-    fn a_chain_joins_causes_once() {
-        #[derive(Debug, thiserror::Error)]
-        #[error("outer")]
-        struct Outer(#[source] std::io::Error);
-        let e = Outer(std::io::Error::other("refused\n(os error 111)"));
-        assert_eq!(chain(&e), "outer: refused (os error 111)");
-    }
-
-    #[test]
-    fn messages_are_one_line() {
-        assert_eq!(one_line("a\n  b\tc "), "a b c");
     }
 }

@@ -1,6 +1,7 @@
 //! Command handlers: each turns its arguments into a validated request, calls the library, and
 //! returns the exit code. Errors carry their own exit code (see `holdfast_core::exit`).
 
+mod dynamo;
 mod guard;
 mod migrate;
 
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         Command::Migrate(command) => migrate::run(&cli.global, command).await,
         Command::Guard(command) => guard::run(&cli.global, command).await,
+        Command::Dynamo(command) => dynamo::run(&cli.global, command).await,
     };
     match result {
         Ok(code) => code,
@@ -47,6 +49,7 @@ impl Command {
         match self {
             Command::Migrate(m) => m.wants_json(),
             Command::Guard(g) => g.output().json,
+            Command::Dynamo(d) => d.wants_json(),
         }
     }
 }

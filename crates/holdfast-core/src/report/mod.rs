@@ -210,5 +210,6 @@ pub struct ErrorReport {
     pub error: String,
 }
 
+pub mod dynamo;
 pub mod guard;
 pub mod sarif;
