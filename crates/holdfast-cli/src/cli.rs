@@ -63,25 +63,10 @@ pub struct DynamoVerifyArgs {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait: Option<std::time::Duration>,
     #[command(flatten)]
-    pub aws: DynamoAwsArgs,
+    pub aws: AwsArgs,
     /// Print machine-readable JSON on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Where and as whom to call DynamoDB. Each defaults to the AWS SDK's usual sources.
-#[derive(Debug, Args, Clone)]
-pub struct DynamoAwsArgs {
-    /// DynamoDB endpoint, e.g. DynamoDB Local [default: AWS_ENDPOINT_URL_DYNAMODB,
-    /// AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS's].
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-    /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's].
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// AWS profile [default: AWS_PROFILE, else `default`].
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,17 +113,18 @@ pub struct GuardDiffArgs {
     pub output: GuardOutputArgs,
 }
 
-/// Where and as whom to read a `stack:NAME` side. Each defaults to the AWS SDK's usual sources.
+/// Where and as whom to call AWS (DynamoDB, or CloudFormation for a `stack:NAME` side). Each
+/// defaults to the AWS SDK's usual sources.
 #[derive(Debug, Args, Clone)]
 pub struct AwsArgs {
-    /// CloudFormation endpoint for stack:NAME, e.g. a local moto server [default:
-    /// AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS's].
+    /// Service endpoint, e.g. DynamoDB Local or a moto server [default:
+    /// AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS's].
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// AWS region for stack:NAME [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's].
+    /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION or the profile's].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// AWS profile for stack:NAME [default: AWS_PROFILE, else `default`].
+    /// AWS profile [default: AWS_PROFILE, else `default`].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 }

@@ -17,8 +17,8 @@
 //!
 //! Talking to it: any region and fixed dummy credentials (see [`crate::moto::AWS_TEST_ENV`]).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use crate::server::{http_answers, log_tail};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -171,10 +171,10 @@ fn spawn(dir: &Path) -> Result<DynamoDbLocal, String> {
             return Err(format!(
                 "DynamoDB Local ({}) exited ({status}) before answering on port {port}:\n{}",
                 dir.display(),
-                tail(&text)
+                log_tail(&text)
             ));
         }
-        if answers(port) {
+        if http_answers(port, "/") {
             return Ok(DynamoDbLocal {
                 child,
                 port,
@@ -189,33 +189,11 @@ fn spawn(dir: &Path) -> Result<DynamoDbLocal, String> {
                 "DynamoDB Local ({}) did not answer on port {port} within {}s:\n{}",
                 dir.display(),
                 START_TIMEOUT.as_secs(),
-                tail(&text)
+                log_tail(&text)
             );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// Whether an HTTP server answers on the port (any status).
-fn answers(port: u16) -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 pub mod dynamodb;
 pub mod fault_proxy;
 pub mod moto;
+mod server;
 
 pub use dynamodb::DynamoDbLocal;
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats, Faults};

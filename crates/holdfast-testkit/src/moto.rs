@@ -20,8 +20,7 @@
 //!
 //! Talking to it: any region, and fixed dummy credentials ([`AWS_TEST_ENV`] for a child process).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use crate::server::{accepts, http_answers, log_tail};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -100,14 +99,19 @@ impl Moto {
                 panic!(
                     "{} exited ({status}) before answering:\n{}",
                     exe.display(),
-                    tail(&text)
+                    log_tail(&text)
                 );
             }
             if port.is_none() {
                 port = listening_port(&text, if tls { "https" } else { "http" });
             }
             if let Some(port) = port {
-                if answers(port, tls) {
+                let ready = if tls {
+                    accepts(port)
+                } else {
+                    http_answers(port, "/moto-api/")
+                };
+                if ready {
                     return Moto {
                         child,
                         port,
@@ -123,7 +127,7 @@ impl Moto {
                     "{} did not answer within {}s:\n{}",
                     exe.display(),
                     START_TIMEOUT.as_secs(),
-                    tail(&text)
+                    log_tail(&text)
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -223,31 +227,6 @@ fn listening_port(log: &str, scheme: &str) -> Option<u16> {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     })
-}
-
-/// Whether an HTTP server answers on the port (for TLS: accepts connections).
-fn answers(port: u16, tls: bool) -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-        return false;
-    };
-    if tls {
-        return true;
-    }
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream
-        .write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/"
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 #[cfg(test)]
