@@ -37,7 +37,7 @@ pub enum Command {
     /// Deploy guard: fail when a deploy would delete or replace a resource that holds data.
     #[command(subcommand)]
     Guard(GuardCommand),
-    /// DynamoDB data safety: verify a table.
+    /// DynamoDB data safety: verify, copy and compare tables.
     #[command(subcommand)]
     Dynamo(DynamoCommand),
 }
@@ -47,6 +47,92 @@ pub enum DynamoCommand {
     /// Check that a table exists and is ACTIVE, its key schema, PITR, deletion protection,
     /// stream and GSIs (read-only). Exit 3 when a required check fails.
     Verify(DynamoVerifyArgs),
+    /// Copy a table into another (parallel scan, optional jq transform, batched writes that
+    /// never drop an item, checkpoint and resume, rate limits), then compare the two.
+    Copy(DynamoCopyArgs),
+    /// Compare two tables item for item (exact, order-independent); exit 3 when they differ.
+    Compare(DynamoCompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DynamoCopyArgs {
+    /// The table to read.
+    pub source: String,
+    /// The table to write (must exist; must be empty unless --allow-nonempty-target).
+    pub target: String,
+    /// A jq filter applied to each item (see the README for the item's JSON view).
+    #[arg(long, value_name = "FILE.jq")]
+    pub transform: Option<PathBuf>,
+    /// Scan segments (one worker each); also the total with --segment-range.
+    #[arg(long, alias = "total-segments", value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub segments: u32,
+    /// Work only on segments a..b (a included, b not) of --total-segments N, e.g. 0..4.
+    #[arg(long, value_name = "A..B")]
+    pub segment_range: Option<String>,
+    /// Items per scan page.
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub page_size: i32,
+    /// Write capacity units per second this process may consume (per process).
+    #[arg(long, value_name = "N")]
+    pub max_wcu: Option<u32>,
+    /// Read capacity units per second this process may consume (per process).
+    #[arg(long, value_name = "N")]
+    pub max_rcu: Option<u32>,
+    /// The checkpoint file [default: .holdfast/copy-SOURCE-TARGET.checkpoint.json].
+    #[arg(long, value_name = "PATH", conflicts_with = "checkpoint_table")]
+    pub checkpoint: Option<PathBuf>,
+    /// Keep the checkpoint in this DynamoDB table (created if missing), shared by several
+    /// processes or Lambdas working on one copy.
+    #[arg(long, value_name = "TABLE")]
+    pub checkpoint_table: Option<String>,
+    /// Continue the copy recorded in the checkpoint (or join it, with --checkpoint-table).
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this long (e.g. 14m), with the checkpoint saved; exit 4.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub deadline: Option<std::time::Duration>,
+    /// A segment's lease in a checkpoint table: a crashed worker's segments are taken over after it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2m")]
+    pub lease: std::time::Duration,
+    /// Copy into a target that already holds items.
+    #[arg(long)]
+    pub allow_nonempty_target: bool,
+    /// Skip the comparison after the copy.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Where the comparison writes differing keys [default: .holdfast/compare-SOURCE-TARGET.keys.jsonl].
+    #[arg(long, value_name = "PATH")]
+    pub keys_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DynamoCompareArgs {
+    /// The source table (transformed, with --transform).
+    pub source: String,
+    /// The target table.
+    pub target: String,
+    /// Compare the source as this jq filter transforms it.
+    #[arg(long, value_name = "FILE.jq")]
+    pub transform: Option<PathBuf>,
+    /// Scan segments per table.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub segments: u32,
+    /// Where to write every differing key [default: .holdfast/compare-SOURCE-TARGET.keys.jsonl].
+    #[arg(long, value_name = "PATH")]
+    pub keys_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

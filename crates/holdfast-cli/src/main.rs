@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod output;
+mod progress;
 mod settings;
 
 use clap::Parser;
@@ -15,10 +16,15 @@ use holdfast_core::exit;
 fn main() {
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // DynamoDB copy and compare spread transforms, hashing and encoding over every core; the
+    // other commands are I/O-bound and start faster on one thread.
+    let threads = matches!(&cli.command, cli::Command::Dynamo(d) if d.wants_threads());
+    let mut builder = if threads {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             output::error_line(&format!("cannot start the async runtime: {e}"));

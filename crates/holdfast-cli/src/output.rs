@@ -331,3 +331,72 @@ pub fn dynamo_verify_text(r: &holdfast_core::report::dynamo::VerifyReport) -> St
     }
     out
 }
+
+/// `dynamo compare`: counts, the verdict, a sample of differing keys and where the rest are.
+pub fn dynamo_compare_text(r: &holdfast_core::report::dynamo::CompareReport) -> String {
+    let side = if r.transformed { " (transformed)" } else { "" };
+    let mut out = format!(
+        "Compared {}{side} ({} items) with {} ({} items) in {:.1} s.\n",
+        r.source,
+        r.source_items,
+        r.target,
+        r.target_items,
+        r.elapsed_ms as f64 / 1000.0
+    );
+    if r.equal {
+        out.push_str("Equal: every item matches.\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "DIFFERENT: {} only in {}, {} only in {}, {} with different content.\n",
+        r.only_in_source, r.source, r.only_in_target, r.target, r.different
+    ));
+    for d in &r.sample {
+        out.push_str(&format!("  {:<15} {}\n", d.difference, d.key));
+    }
+    if let Some(file) = &r.keys_file {
+        out.push_str(&format!(
+            "Every differing key is in {file}; `holdfast dynamo copy {} {} --keys-from {file}` copies them again.\n",
+            r.source, r.target
+        ));
+    }
+    out
+}
+
+/// `dynamo copy`: what was copied, how often DynamoDB pushed back, and the verification.
+pub fn dynamo_copy_text(r: &holdfast_core::report::dynamo::CopyReport) -> String {
+    let mut out = format!(
+        "Copied {} → {}: {} items read, {} written in {:.1} s ({} items/s); segments {}/{} done.\n",
+        r.source,
+        r.target,
+        r.items_read,
+        r.items_written,
+        r.elapsed_ms as f64 / 1000.0,
+        r.items_per_second,
+        r.segments_done,
+        r.total_segments
+    );
+    if r.items_dropped + r.items_split + r.duplicates_merged > 0 {
+        out.push_str(&format!(
+            "Transform: {} items dropped, {} extra from splits, {} outputs merged (same key in one batch, last wins).\n",
+            r.items_dropped, r.items_split, r.duplicates_merged
+        ));
+    }
+    if r.unprocessed_retried + r.calls_retried > 0 {
+        out.push_str(&format!(
+            "Retried: {} unprocessed items, {} failed calls (throttling, errors, dropped connections); none lost.\n",
+            r.unprocessed_retried, r.calls_retried
+        ));
+    }
+    out.push_str(&format!("Checkpoint: {}\n", r.checkpoint));
+    if let Some(reason) = &r.stopped {
+        out.push_str(&format!("STOPPED ({reason}).\n"));
+    }
+    if let Some(resume) = &r.resume {
+        out.push_str(&format!("{resume}\n"));
+    }
+    if let Some(v) = &r.verification {
+        out.push_str(&dynamo_compare_text(v));
+    }
+    out
+}

@@ -2,13 +2,27 @@
 //!
 //! Pure parts (no AWS SDK): the item model and its DynamoDB-JSON form ([`item`], [`number`]),
 //! the JSON view that jq transforms see ([`view`]), and the transforms themselves
-//! ([`transform`]). Against DynamoDB (the AWS SDK, configured by `holdfast-aws`): [`verify`].
+//! ([`transform`]), keys ([`keys`]) and content digests ([`digest`]). Against DynamoDB (the AWS
+//! SDK, configured by `holdfast-aws`): [`verify`], [`copy`] (built from [`scanner`],
+//! [`writer`], [`checkpoint`], [`rate`], [`retry`] and [`stop`]) and [`compare`].
 
+pub mod checkpoint;
+pub mod client;
+pub mod compare;
+pub mod copy;
+pub mod digest;
 pub mod item;
+pub mod keys;
 pub mod number;
+pub mod rate;
+pub mod retry;
+pub mod scanner;
+pub mod sdk_item;
+pub mod stop;
 pub mod transform;
 pub mod verify;
 pub mod view;
+pub mod writer;
 
 pub use item::{
     item_from_dynamo_json, item_from_export_line, item_to_dynamo_json, item_to_export_line, Attr,

@@ -1,16 +1,50 @@
 //! `holdfast dynamo …`.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use super::{code, fail, CommandResult};
-use crate::cli::{DynamoCommand, GlobalArgs};
+use crate::cli::{AwsArgs, DynamoCommand, DynamoCompareArgs, DynamoCopyArgs, GlobalArgs};
 use crate::output;
 use holdfast_aws::AwsOptions;
+use holdfast_core::exit::{Classify, Outcome};
+use holdfast_dynamo::checkpoint::Location;
+use holdfast_dynamo::compare::{compare, CompareRequest};
+use holdfast_dynamo::copy::{copy, describe_key, CopyProgress, CopyRequest, TransformSpec};
+use holdfast_dynamo::stop::Stop;
 use holdfast_dynamo::verify::{Dynamo, KeySpec, VerifyRequest};
 
 impl DynamoCommand {
     pub(super) fn wants_json(&self) -> bool {
         match self {
             DynamoCommand::Verify(a) => a.json,
+            DynamoCommand::Copy(a) => a.json,
+            DynamoCommand::Compare(a) => a.json,
         }
+    }
+
+    /// Copy and compare use every core (transforms, hashing, encoding).
+    pub fn wants_threads(&self) -> bool {
+        matches!(self, DynamoCommand::Copy(_) | DynamoCommand::Compare(_))
+    }
+}
+
+/// Bad flags or input files, found before any call.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+impl Classify for Usage {
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
+}
+
+fn aws_options(aws: &AwsArgs) -> AwsOptions {
+    AwsOptions {
+        endpoint_url: aws.endpoint_url.clone(),
+        region: aws.region.clone(),
+        profile: aws.profile.clone(),
     }
 }
 
@@ -30,12 +64,9 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
                 require_pitr: args.require_pitr,
                 wait: args.wait,
             };
-            let options = AwsOptions {
-                endpoint_url: args.aws.endpoint_url.clone(),
-                region: args.aws.region.clone(),
-                profile: args.aws.profile.clone(),
-            };
-            let dynamo = Dynamo::connect(&options).await.map_err(fail)?;
+            let dynamo = Dynamo::connect(&aws_options(&args.aws))
+                .await
+                .map_err(fail)?;
             let report = dynamo.verify(&request).await.map_err(fail)?;
             if args.json {
                 output::print_json(&report);
@@ -44,5 +75,169 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
             }
             Ok(code(report.outcome))
         }
+        DynamoCommand::Copy(args) => run_copy(args).await,
+        DynamoCommand::Compare(args) => run_compare(args).await,
     }
+}
+
+/// A table name fit for a file name (ARNs hold `:` and `/`).
+fn file_safe(table: &str) -> String {
+    let name = table.rsplit('/').next().unwrap_or(table);
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn default_keys_file(source: &str, target: &str) -> PathBuf {
+    Path::new(".holdfast").join(format!(
+        "compare-{}-{}.keys.jsonl",
+        file_safe(source),
+        file_safe(target)
+    ))
+}
+
+fn load_transform(path: Option<&Path>) -> Result<Option<TransformSpec>, Usage> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Usage(format!("--transform {}: cannot read: {e}", path.display())))?;
+    TransformSpec::new(&path.display().to_string(), &text)
+        .map(Some)
+        .map_err(|e| Usage(e.to_string()))
+}
+
+fn parse_range(text: &str, total: u32) -> Result<std::ops::Range<u32>, Usage> {
+    let bad = |why: &str| {
+        Usage(format!("--segment-range {text}: {why} (expected A..B with 0 <= A < B <= --total-segments, e.g. 0..4)"))
+    };
+    let (a, b) = text.split_once("..").ok_or_else(|| bad("no `..`"))?;
+    let a: u32 = a.trim().parse().map_err(|_| bad("A is not a number"))?;
+    let b: u32 = match b.trim().strip_prefix('=') {
+        Some(inclusive) => {
+            inclusive
+                .parse::<u32>()
+                .map_err(|_| bad("B is not a number"))?
+                + 1
+        }
+        None => b.trim().parse().map_err(|_| bad("B is not a number"))?,
+    };
+    if a >= b {
+        return Err(bad("the range is empty"));
+    }
+    if b > total {
+        return Err(bad(&format!("B is beyond the {total} segments")));
+    }
+    Ok(a..b)
+}
+
+/// Ctrl-C stops the run at the next page, with the checkpoint saved.
+fn stop_on_ctrl_c(stop: &Arc<Stop>) {
+    let stop = Arc::clone(stop);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            output::progress("interrupted: finishing the pages in flight and saving the checkpoint (Ctrl-C again to kill)");
+            stop.interrupt();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(holdfast_core::exit::STOPPED_RESUMABLE);
+            }
+        }
+    });
+}
+
+async fn run_copy(args: &DynamoCopyArgs) -> CommandResult {
+    let transform = load_transform(args.transform.as_deref()).map_err(fail)?;
+    let segment_range = args
+        .segment_range
+        .as_deref()
+        .map(|r| parse_range(r, args.segments))
+        .transpose()
+        .map_err(fail)?;
+    let checkpoint = match (&args.checkpoint, &args.checkpoint_table) {
+        (_, Some(table)) => Location::Table(table.clone()),
+        (Some(path), None) => Location::File(path.clone()),
+        (None, None) => Location::File(Path::new(".holdfast").join(format!(
+            "copy-{}-{}.checkpoint.json",
+            file_safe(&args.source),
+            file_safe(&args.target)
+        ))),
+    };
+    let mut request = CopyRequest::new(&args.source, &args.target, checkpoint);
+    request.transform = transform;
+    request.segments = args.segments;
+    request.page_limit = args.page_size;
+    request.max_wcu = args.max_wcu;
+    request.max_rcu = args.max_rcu;
+    request.resume = args.resume;
+    request.deadline = args.deadline;
+    request.segment_range = segment_range;
+    request.allow_nonempty_target = args.allow_nonempty_target;
+    request.verify = !args.no_verify;
+    request.lease = args.lease;
+    request.keys_file = Some(
+        args.keys_file
+            .clone()
+            .unwrap_or_else(|| default_keys_file(&args.source, &args.target)),
+    );
+
+    let dynamo = Dynamo::connect(&aws_options(&args.aws))
+        .await
+        .map_err(fail)?;
+    let client = holdfast_dynamo::client::data_client(dynamo.client());
+    let stop = Arc::new(Stop::new(args.deadline));
+    stop_on_ctrl_c(&stop);
+    let progress = Arc::new(CopyProgress::default());
+    let bar = crate::progress::CopyBar::start(Arc::clone(&progress));
+    let result = copy(&client, request, stop, progress).await;
+    bar.finish();
+    let report = result.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::dynamo_copy_text(&report));
+    }
+    Ok(code(report.outcome))
+}
+
+async fn run_compare(args: &DynamoCompareArgs) -> CommandResult {
+    let transform = load_transform(args.transform.as_deref()).map_err(fail)?;
+    let dynamo = Dynamo::connect(&aws_options(&args.aws))
+        .await
+        .map_err(fail)?;
+    let client = holdfast_dynamo::client::data_client(dynamo.client());
+    let (source_key, _) = describe_key(&client, &args.source).await.map_err(fail)?;
+    let (target_key, _) = describe_key(&client, &args.target).await.map_err(fail)?;
+    let transform = match transform {
+        Some(spec) => Some(
+            spec.compile(&source_key)
+                .map_err(|e| fail(Usage(e.to_string())))?,
+        ),
+        None => None,
+    };
+    let request = CompareRequest {
+        source: args.source.clone(),
+        target: args.target.clone(),
+        source_key,
+        target_key,
+        transform,
+        segments: args.segments,
+        keys_file: Some(
+            args.keys_file
+                .clone()
+                .unwrap_or_else(|| default_keys_file(&args.source, &args.target)),
+        ),
+    };
+    let stop = Arc::new(Stop::new(None));
+    stop_on_ctrl_c(&stop);
+    let report = compare(&client, &request, stop).await.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::dynamo_compare_text(&report));
+    }
+    Ok(code(report.outcome))
 }

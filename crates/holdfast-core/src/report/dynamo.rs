@@ -72,3 +72,83 @@ pub struct IndexInfo {
     pub name: String,
     pub status: String,
 }
+
+/// `holdfast dynamo compare SOURCE TARGET`: exact, order-independent comparison. Carries
+/// [`super::FORMAT_VERSION`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompareReport {
+    pub format_version: u32,
+    pub command: String,
+    pub source: String,
+    pub target: String,
+    /// The source side is the transformed source.
+    pub transformed: bool,
+    /// `success` when equal, else `check_failed`.
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    pub equal: bool,
+    /// Items on the source side (after the transform, if any).
+    pub source_items: u64,
+    pub target_items: u64,
+    pub only_in_source: u64,
+    pub only_in_target: u64,
+    pub different: u64,
+    /// A few differing keys (all of them are in `keys_file`).
+    pub sample: Vec<KeyDifference>,
+    /// Every differing key, one JSON object per line (for `copy --keys-from`).
+    pub keys_file: Option<String>,
+    /// SHA-256 over each side's bucket digests: equal exactly when the contents are.
+    pub source_digest: String,
+    pub target_digest: String,
+    pub elapsed_ms: u64,
+}
+
+/// One differing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyDifference {
+    /// `only_in_source`, `only_in_target` or `different`.
+    pub difference: String,
+    /// The target-side key, rendered (`pk="USER#1", sk=5`).
+    pub key: String,
+}
+
+/// `holdfast dynamo copy SOURCE TARGET`. Carries [`super::FORMAT_VERSION`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CopyReport {
+    pub format_version: u32,
+    pub command: String,
+    pub source: String,
+    pub target: String,
+    /// `success`, `stopped_resumable` (deadline or interruption), or `check_failed` (the
+    /// verification found differences).
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    /// Where progress is recorded.
+    pub checkpoint: String,
+    pub total_segments: u32,
+    /// Segments done, over all runs of this copy.
+    pub segments_done: u32,
+    /// Items read from the source in this run.
+    pub items_read: u64,
+    /// Items acknowledged by the target in this run (transform outputs).
+    pub items_written: u64,
+    /// Source items the transform dropped (no output).
+    pub items_dropped: u64,
+    /// Extra items from transforms that split an item into several.
+    pub items_split: u64,
+    /// Outputs merged last-wins because another output in the same batch had the same key.
+    pub duplicates_merged: u64,
+    /// Items DynamoDB returned as unprocessed and that were written again.
+    pub unprocessed_retried: u64,
+    /// Calls that failed (throttling, 5xx, dropped connection) and were sent again.
+    pub calls_retried: u64,
+    pub elapsed_ms: u64,
+    pub items_per_second: u64,
+    /// `deadline` or `interrupted` when the run stopped early.
+    pub stopped: Option<String>,
+    /// How to continue, when there is something left to do.
+    pub resume: Option<String>,
+    /// The comparison run after the copy (`None` with `--no-verify`, or while segments are
+    /// left to other workers).
+    pub verification: Option<CompareReport>,
+}

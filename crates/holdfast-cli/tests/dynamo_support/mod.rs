@@ -1,0 +1,210 @@
+//! Shared helpers for the DynamoDB CLI tests: an SDK client for DynamoDB Local, tables, test
+//! items of every attribute type, a fast loader, and a `holdfast` command with test credentials.
+#![allow(dead_code)]
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, Select, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use holdfast_testkit::moto::{AWS_TEST_ENV, AWS_TEST_REGION};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+pub type SdkItem = HashMap<String, AttributeValue>;
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+pub fn client(endpoint: &str) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(AWS_TEST_REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "holdfast-test",
+        ))
+        .http_client(holdfast_aws::build_http_client())
+        .build();
+    Client::from_conf(config)
+}
+
+/// A table keyed `pk` (S) and, if given, a sort key of that name and type; on demand.
+pub async fn create_table(client: &Client, name: &str, sort: Option<(&str, ScalarAttributeType)>) {
+    let attr = |n: &str, t: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(t)
+            .build()
+            .expect("attr")
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("key")
+    };
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash));
+    if let Some((sk, t)) = sort {
+        create = create
+            .attribute_definitions(attr(sk, t))
+            .key_schema(key(sk, KeyType::Range));
+    }
+    create
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateTable {name}: {e:?}"));
+}
+
+/// Item `i`: `pk` S and `sk` N keys and one attribute of every type, with values that depend on `i`.
+pub fn item(i: u64) -> SdkItem {
+    let s = |v: String| AttributeValue::S(v);
+    let n = |v: String| AttributeValue::N(v);
+    let mut m = SdkItem::new();
+    m.insert("pk".into(), s(format!("user#{i:06}")));
+    m.insert("sk".into(), n(format!("{}", i % 7)));
+    m.insert("name".into(), s(format!("Name {i} ü✓")));
+    m.insert("amount".into(), n(format!("{}.{:03}", i * 3, i % 1000)));
+    m.insert(
+        "big".into(),
+        n(format!("1234567890123456789012345678901234567{}", i % 10)),
+    );
+    m.insert(
+        "blob".into(),
+        AttributeValue::B(Blob::new(i.to_be_bytes().to_vec())),
+    );
+    m.insert(
+        "tags".into(),
+        AttributeValue::Ss(vec![format!("t{}", i % 3), "all".into()]),
+    );
+    m.insert(
+        "scores".into(),
+        AttributeValue::Ns(vec![format!("{}", i % 5), "0.5".into()]),
+    );
+    m.insert(
+        "blobs".into(),
+        AttributeValue::Bs(vec![
+            Blob::new(vec![1, (i % 250) as u8]),
+            Blob::new(vec![0]),
+        ]),
+    );
+    m.insert(
+        "address".into(),
+        AttributeValue::M(HashMap::from([
+            ("city".into(), s(format!("City {}", i % 100))),
+            (
+                "lines".into(),
+                AttributeValue::L(vec![
+                    s("line 1".into()),
+                    AttributeValue::Null(true),
+                    AttributeValue::Bool(i.is_multiple_of(2)),
+                ]),
+            ),
+        ])),
+    );
+    m.insert("active".into(), AttributeValue::Bool(i.is_multiple_of(3)));
+    m.insert("nothing".into(), AttributeValue::Null(true));
+    m
+}
+
+/// Loads items `0..count` (direct to the server, 8 writers).
+pub async fn load(client: &Client, table: &str, count: u64) {
+    let chunks: Vec<Vec<u64>> = (0..count)
+        .collect::<Vec<_>>()
+        .chunks(25)
+        .map(<[u64]>::to_vec)
+        .collect();
+    let per = chunks.len().div_ceil(8).max(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for group in chunks.chunks(per).map(<[Vec<u64>]>::to_vec) {
+        let client = client.clone();
+        let table = table.to_owned();
+        tasks.spawn(async move {
+            for chunk in group {
+                let mut pending: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|i| {
+                        WriteRequest::builder()
+                            .put_request(
+                                PutRequest::builder()
+                                    .set_item(Some(item(*i)))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                    })
+                    .collect();
+                while !pending.is_empty() {
+                    let out = client
+                        .batch_write_item()
+                        .request_items(&table, pending)
+                        .send()
+                        .await
+                        .expect("load batch");
+                    pending = out
+                        .unprocessed_items
+                        .and_then(|mut m| m.remove(&table))
+                        .unwrap_or_default();
+                }
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("loader");
+    }
+}
+
+pub async fn count(client: &Client, table: &str) -> u64 {
+    let mut total = 0;
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .select(Select::Count)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("count");
+        total += out.count() as u64;
+        match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+            Some(k) => start = Some(k),
+            None => return total,
+        }
+    }
+}
+
+/// A `holdfast` command with test credentials and no inherited `AWS_*` settings.
+pub fn holdfast_aws(dir: &Path) -> Command {
+    let mut cmd = crate::common::holdfast(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    let (config, credentials) = (dir.join("aws-config"), dir.join("aws-credentials"));
+    std::fs::write(&config, "").expect("write empty AWS config");
+    std::fs::write(&credentials, "").expect("write empty AWS credentials");
+    cmd.envs(AWS_TEST_ENV)
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials);
+    cmd
+}

@@ -1,0 +1,466 @@
+//! The shared checkpoint table: several processes or Lambdas work on one copy.
+//!
+//! Layout (created on first use, on-demand billing): partition key `copy` (S) = `SOURCE→TARGET`,
+//! sort key `part` (S): one `meta` row holding the [`CopyIdentity`], and one `segment#NNNNN` row
+//! per segment holding its [`SegmentState`] plus `owner`, `lease_until` (epoch milliseconds) and
+//! `fence`. Every change is a conditional write:
+//!
+//! - **claim**: `fence = fence + 1`, `owner = me`, `lease_until = now + lease`, only if the
+//!   segment is not done and its lease is free or expired. The new fence is the worker's token.
+//! - **save** (renews the lease): only if `owner = me AND fence = my token`. A worker that was
+//!   too slow and whose segment was claimed by another fails here and stops working on it; it
+//!   can no longer move the checkpoint.
+//! - **release** (on stop or at the end): the same condition, `lease_until = 0`.
+//!
+//! A crashed worker's segments become claimable when its lease expires.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+    ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+
+use super::{progress_line, CheckpointError, Claim, CopyIdentity, SegmentRange, SegmentState};
+use crate::retry::classify;
+
+const SAVE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A checkpoint table, as one process sees it.
+#[derive(Debug)]
+pub struct TableStore {
+    client: Client,
+    table: String,
+    copy: String,
+    owner: String,
+    lease: Duration,
+    range: SegmentRange,
+    total: u32,
+    /// Last save per segment (to persist at most every second).
+    saved_at: Mutex<HashMap<u32, Instant>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn segment_part(segment: u32) -> String {
+    format!("segment#{segment:05}")
+}
+
+impl TableStore {
+    /// Opens the copy's checkpoint in `table` (creating the table if it does not exist), or
+    /// creates the copy's rows when not resuming.
+    ///
+    /// # Errors
+    /// [`CheckpointError`].
+    pub async fn open(
+        client: Client,
+        table: &str,
+        identity: &CopyIdentity,
+        resume: bool,
+        range: SegmentRange,
+        lease: Duration,
+    ) -> Result<TableStore, CheckpointError> {
+        let store = TableStore {
+            client,
+            table: table.to_owned(),
+            copy: format!("{}→{}", identity.source, identity.target),
+            owner: format!(
+                "{}:{}:{:08x}",
+                gethostname::gethostname().to_string_lossy(),
+                std::process::id(),
+                fastrand::u32(..)
+            ),
+            lease,
+            range,
+            total: identity.total_segments,
+            saved_at: Mutex::new(HashMap::new()),
+        };
+        store.ensure_table().await?;
+        let location = format!("checkpoint table {table} (copy {})", store.copy);
+        match store.meta().await? {
+            Some(found) => {
+                if let Some(why) = found.mismatch(identity) {
+                    return Err(CheckpointError::Foreign { location, why });
+                }
+                if !resume {
+                    let progress = progress_line(&store.states().await?);
+                    return Err(CheckpointError::Exists { location, progress });
+                }
+            }
+            None if resume => return Err(CheckpointError::NothingToResume { location }),
+            None => store.create(identity, &location).await?,
+        }
+        Ok(store)
+    }
+
+    /// The table's name.
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// This process's owner id.
+    #[must_use]
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    fn aws<E>(
+        &self,
+        operation: &str,
+        e: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> CheckpointError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        CheckpointError::Aws(format!(
+            "checkpoint table {}: {operation}: {}",
+            self.table,
+            classify(e)
+        ))
+    }
+
+    async fn ensure_table(&self) -> Result<(), CheckpointError> {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
+            Err(e) => return Err(self.aws("DescribeTable", &e)),
+        }
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("complete")
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("complete")
+        };
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .attribute_definitions(attr("copy"))
+            .attribute_definitions(attr("part"))
+            .key_schema(key("copy", KeyType::Hash))
+            .key_schema(key("part", KeyType::Range))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
+            Err(e) => return Err(self.aws("CreateTable", &e)),
+        }
+        // Wait until ACTIVE (another process may be creating it too).
+        for _ in 0..600 {
+            let out = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await;
+            if let Ok(out) = out {
+                if out
+                    .table()
+                    .and_then(|t| t.table_status())
+                    .is_some_and(|s| s.as_str() == "ACTIVE")
+                {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(CheckpointError::Aws(format!(
+            "checkpoint table {}: not ACTIVE after 60 s",
+            self.table
+        )))
+    }
+
+    async fn meta(&self) -> Result<Option<CopyIdentity>, CheckpointError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("copy", s(&self.copy))
+            .key("part", s("meta"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.aws("GetItem", &e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let Some(AttributeValue::S(json)) = item.get("identity") else {
+            return Err(CheckpointError::Corrupt(format!(
+                "checkpoint table {}: meta row without identity",
+                self.table
+            )));
+        };
+        serde_json::from_str(json).map(Some).map_err(|_| {
+            CheckpointError::Corrupt(format!(
+                "checkpoint table {}: meta row identity unreadable",
+                self.table
+            ))
+        })
+    }
+
+    async fn create(&self, identity: &CopyIdentity, location: &str) -> Result<(), CheckpointError> {
+        // Segment rows first, then the meta row: a copy is visible only once complete.
+        for segment in 0..identity.total_segments {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("copy", s(&self.copy))
+                .item("part", s(segment_part(segment)))
+                .item("segment", n(u64::from(segment)))
+                .item("done", AttributeValue::Bool(false))
+                .item("fence", n(0))
+                .item("lease_until", n(0))
+                .item("items_read", n(0))
+                .item("items_written", n(0))
+                .item("pages", n(0))
+                .send()
+                .await
+                .map_err(|e| self.aws("PutItem", &e))?;
+        }
+        let json =
+            serde_json::to_string(identity).map_err(|e| CheckpointError::Io(e.to_string()))?;
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("copy", s(&self.copy))
+            .item("part", s("meta"))
+            .item("identity", s(json))
+            .item("created_by", s(&self.owner))
+            .condition_expression("attribute_not_exists(#c)")
+            .expression_attribute_names("#c", "copy")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(CheckpointError::Exists {
+                    location: location.to_owned(),
+                    progress: "created by another process just now".into(),
+                })
+            }
+            Err(e) => Err(self.aws("PutItem", &e)),
+        }
+    }
+
+    async fn rows(&self) -> Result<Vec<HashMap<String, AttributeValue>>, CheckpointError> {
+        let mut rows = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#c = :c AND begins_with(#p, :seg)")
+                .expression_attribute_names("#c", "copy")
+                .expression_attribute_names("#p", "part")
+                .expression_attribute_values(":c", s(&self.copy))
+                .expression_attribute_values(":seg", s("segment#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| self.aws("Query", &e))?;
+            rows.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(k) => start = Some(k),
+                None => return Ok(rows),
+            }
+        }
+    }
+
+    pub(super) async fn states(&self) -> Result<Vec<SegmentState>, CheckpointError> {
+        let mut states: Vec<SegmentState> = self.rows().await?.iter().map(row_state).collect();
+        states.sort_by_key(|s| s.segment);
+        Ok(states)
+    }
+
+    pub(super) async fn claim(&self) -> Result<Option<Claim>, CheckpointError> {
+        let now = now_ms();
+        let mut candidates: Vec<u32> = self
+            .rows()
+            .await?
+            .iter()
+            .filter(|r| !bool_of(r, "done"))
+            .filter(|r| num(r, "lease_until") < now)
+            .map(|r| num(r, "segment") as u32)
+            .filter(|s| self.range.contains(*s) && *s < self.total)
+            .collect();
+        // Workers of several processes start at different places, to collide less.
+        if !candidates.is_empty() {
+            let offset = fastrand::usize(..candidates.len());
+            candidates.rotate_left(offset);
+        }
+        for segment in candidates {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("copy", s(&self.copy))
+                .key("part", s(segment_part(segment)))
+                .update_expression("SET #o = :me, lease_until = :until, fence = fence + :one")
+                .condition_expression(
+                    "attribute_exists(#c) AND done = :false AND lease_until < :now",
+                )
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_names("#c", "copy")
+                .expression_attribute_values(":me", s(&self.owner))
+                .expression_attribute_values(":until", n(now_ms() + self.lease.as_millis() as u64))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":now", n(now_ms()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match out {
+                Ok(out) => {
+                    let row = out.attributes.unwrap_or_default();
+                    self.saved_at
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(segment, Instant::now());
+                    return Ok(Some(Claim {
+                        state: row_state(&row),
+                        fence: num(&row, "fence"),
+                    }));
+                }
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    continue
+                }
+                Err(e) => return Err(self.aws("UpdateItem", &e)),
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn save(&self, claim: &Claim, release: bool) -> Result<(), CheckpointError> {
+        let state = &claim.state;
+        {
+            let mut saved = self
+                .saved_at
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = saved
+                .get(&state.segment)
+                .is_none_or(|t| t.elapsed() >= SAVE_INTERVAL);
+            if !(release || state.done || due) {
+                return Ok(());
+            }
+            saved.insert(state.segment, Instant::now());
+        }
+        let until = if release || state.done {
+            0
+        } else {
+            now_ms() + self.lease.as_millis() as u64
+        };
+        let next_key = state
+            .next_key
+            .as_ref()
+            .map_or_else(|| AttributeValue::Null(true), |k| s(k.to_string()));
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("copy", s(&self.copy))
+            .key("part", s(segment_part(state.segment)))
+            .update_expression(
+                "SET next_key = :next, done = :done, items_read = :read, items_written = :written, pages = :pages, lease_until = :until",
+            )
+            .condition_expression("#o = :me AND fence = :fence")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":next", next_key)
+            .expression_attribute_values(":done", AttributeValue::Bool(state.done))
+            .expression_attribute_values(":read", n(state.items_read))
+            .expression_attribute_values(":written", n(state.items_written))
+            .expression_attribute_values(":pages", n(state.pages))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":me", s(&self.owner))
+            .expression_attribute_values(":fence", n(claim.fence))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(CheckpointError::LeaseLost {
+                    segment: state.segment,
+                })
+            }
+            Err(e) => Err(self.aws("UpdateItem", &e)),
+        }
+    }
+
+    pub(super) async fn waiting(&self) -> Result<Option<Duration>, CheckpointError> {
+        let now = now_ms();
+        Ok(self
+            .rows()
+            .await?
+            .iter()
+            .filter(|r| !bool_of(r, "done") && self.range.contains(num(r, "segment") as u32))
+            .map(|r| Duration::from_millis(num(r, "lease_until").saturating_sub(now)))
+            .min())
+    }
+}
+
+fn num(row: &HashMap<String, AttributeValue>, name: &str) -> u64 {
+    match row.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn bool_of(row: &HashMap<String, AttributeValue>, name: &str) -> bool {
+    matches!(row.get(name), Some(AttributeValue::Bool(true)))
+}
+
+fn str_of<'a>(row: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+    match row.get(name) {
+        Some(AttributeValue::S(v)) => Some(v),
+        _ => None,
+    }
+}
+
+fn row_state(row: &HashMap<String, AttributeValue>) -> SegmentState {
+    SegmentState {
+        segment: num(row, "segment") as u32,
+        done: bool_of(row, "done"),
+        next_key: str_of(row, "next_key").and_then(|t| serde_json::from_str(t).ok()),
+        items_read: num(row, "items_read"),
+        items_written: num(row, "items_written"),
+        pages: num(row, "pages"),
+    }
+}

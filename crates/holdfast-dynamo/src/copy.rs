@@ -1,0 +1,675 @@
+//! `holdfast dynamo copy SOURCE TARGET`: a parallel scan of the source, an optional jq
+//! transform, batched writes that never drop an item, a checkpoint after every acknowledged
+//! page, and a comparison at the end.
+//!
+//! The order of a run:
+//! 1. Both tables are described: they must exist and be ACTIVE; without a transform their key
+//!    schemas must be equal.
+//! 2. The checkpoint is opened (resume) or created (a fresh run first checks that the target is
+//!    empty, unless allowed otherwise, and runs the transform on a sample of the source, checking
+//!    every output against the target's key schema). Nothing is written before these checks.
+//! 3. One worker per segment (in range): claim a segment, then page by page: scan (with a page
+//!    `Limit`, the next page read while this one is written), transform, write, and only when
+//!    every item of the page is acknowledged, record the page in the checkpoint.
+//! 4. Stop (deadline, Ctrl-C): no new page is started, a page being written is abandoned (its
+//!    checkpoint is not moved, so a resume writes it again), claims are released, exit 4.
+//! 5. When every segment is done, the copy is verified with [`crate::compare`].
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::Client;
+use holdfast_core::exit::{Classify, Outcome};
+use holdfast_core::report::dynamo::CopyReport;
+use holdfast_core::report::FORMAT_VERSION;
+use tokio::task::JoinSet;
+
+use crate::checkpoint::file::FileStore;
+use crate::checkpoint::table::TableStore;
+use crate::checkpoint::{
+    progress_line, CheckpointError, Claim, CopyIdentity, Location, SegmentRange, Store,
+};
+use crate::compare::{compare, CompareError, CompareRequest};
+use crate::keys::{KeyError, KeySpec};
+use crate::rate::RateLimiter;
+use crate::retry::classify;
+use crate::scanner::{ScanError, Scanner, Segment, DEFAULT_PAGE_LIMIT};
+use crate::sdk_item::{item_from_sdk, item_to_sdk, SdkItem};
+use crate::stop::Stop;
+use crate::transform::{Transform, TransformError};
+use crate::writer::{BatchWriter, WriteCounters, WriteError};
+
+/// Items of the source the transform is tried on before anything is written.
+pub const SAMPLE_ITEMS: i32 = 100;
+
+/// A transform's text, checked to compile, and the digest of its text (part of the
+/// checkpoint's identity). Compiled again with the source's key names once they are known.
+#[derive(Debug, Clone)]
+pub struct TransformSpec {
+    pub name: String,
+    pub text: String,
+    pub digest: String,
+}
+
+impl TransformSpec {
+    /// Checks that `text` compiles.
+    ///
+    /// # Errors
+    /// [`TransformError::Compile`] with the line and column.
+    pub fn new(name: &str, text: &str) -> Result<TransformSpec, TransformError> {
+        Transform::compile(text, name)?;
+        Ok(TransformSpec {
+            name: name.to_owned(),
+            text: text.to_owned(),
+            digest: crate::digest::sha256_hex(text.as_bytes()),
+        })
+    }
+
+    /// The filter, naming items by `key` in errors.
+    ///
+    /// # Errors
+    /// As [`TransformSpec::new`].
+    pub fn compile(&self, key: &KeySpec) -> Result<Arc<Transform>, TransformError> {
+        Ok(Arc::new(
+            Transform::compile(&self.text, &self.name)?.with_key(key.names().map(str::to_owned)),
+        ))
+    }
+}
+
+/// What to copy, validated (the CLI and the Lambda build this).
+#[derive(Debug, Clone)]
+pub struct CopyRequest {
+    pub source: String,
+    pub target: String,
+    pub transform: Option<TransformSpec>,
+    pub segments: u32,
+    pub page_limit: i32,
+    pub max_wcu: Option<u32>,
+    pub max_rcu: Option<u32>,
+    pub checkpoint: Location,
+    pub resume: bool,
+    pub deadline: Option<Duration>,
+    /// `--segment-range a..b` (with `--total-segments` = `segments`).
+    pub segment_range: Option<Range<u32>>,
+    pub allow_nonempty_target: bool,
+    pub verify: bool,
+    /// Lease of a segment in a checkpoint table.
+    pub lease: Duration,
+    /// Where the verification writes differing keys.
+    pub keys_file: Option<PathBuf>,
+}
+
+impl CopyRequest {
+    /// Defaults for everything but the tables and the checkpoint.
+    #[must_use]
+    pub fn new(source: &str, target: &str, checkpoint: Location) -> CopyRequest {
+        CopyRequest {
+            source: source.to_owned(),
+            target: target.to_owned(),
+            transform: None,
+            segments: 8,
+            page_limit: DEFAULT_PAGE_LIMIT,
+            max_wcu: None,
+            max_rcu: None,
+            checkpoint,
+            resume: false,
+            deadline: None,
+            segment_range: None,
+            allow_nonempty_target: false,
+            verify: true,
+            lease: Duration::from_secs(120),
+            keys_file: None,
+        }
+    }
+}
+
+/// Why a copy did not run or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("table {table} does not exist")]
+    NoTable { table: String },
+    #[error("table {table} is {status}, not ACTIVE")]
+    NotActive { table: String, status: String },
+    #[error("table {table}: {detail}")]
+    Describe { table: String, detail: String },
+    #[error("key schemas differ: {source_table} has {source_key}, {target_table} has {target_key}; a copy without a transform keeps keys as they are (use --transform to derive the target's key)")]
+    KeySchemas {
+        source_table: String,
+        source_key: String,
+        target_table: String,
+        target_key: String,
+    },
+    #[error("target table {table} is not empty: pass --allow-nonempty-target to copy into it anyway (items with the same key are overwritten)")]
+    TargetNotEmpty { table: String },
+    #[error(
+        "transform {name} on source item {key}: output {output} {problem}; nothing was written"
+    )]
+    SampleCheck {
+        name: String,
+        key: String,
+        output: usize,
+        problem: KeyError,
+    },
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("{error}; {resume}")]
+    Failed { error: String, resume: String },
+    #[error(transparent)]
+    Compare(#[from] CompareError),
+}
+
+impl Classify for CopyError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            CopyError::Checkpoint(CheckpointError::Busy { .. }) => Outcome::Busy,
+            CopyError::Failed { .. }
+            | CopyError::Compare(_)
+            | CopyError::Describe { .. }
+            | CopyError::Checkpoint(
+                CheckpointError::Io(_)
+                | CheckpointError::Aws(_)
+                | CheckpointError::LeaseLost { .. },
+            ) => Outcome::Failed,
+            _ => Outcome::Usage,
+        }
+    }
+}
+
+/// Live counters for a progress display.
+#[derive(Debug, Default)]
+pub struct CopyProgress {
+    pub read: Arc<AtomicU64>,
+    pub written: Arc<WriteCounters>,
+    pub segments_done: AtomicU64,
+    pub total_segments: AtomicU64,
+    /// Approximate item count of the source (DescribeTable), for an ETA.
+    pub approximate_items: AtomicU64,
+}
+
+/// A table's key schema, checking it exists and is ACTIVE.
+///
+/// # Errors
+/// [`CopyError::NoTable`], [`CopyError::NotActive`], [`CopyError::Describe`].
+pub async fn describe_key(client: &Client, table: &str) -> Result<(KeySpec, i64), CopyError> {
+    let out = match client.describe_table().table_name(table).send().await {
+        Ok(out) => out,
+        Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {
+            return Err(CopyError::NoTable {
+                table: table.into(),
+            })
+        }
+        Err(e) => {
+            return Err(CopyError::Describe {
+                table: table.into(),
+                detail: format!("DescribeTable: {}", classify(&e)),
+            })
+        }
+    };
+    let desc = out.table.ok_or_else(|| CopyError::Describe {
+        table: table.into(),
+        detail: "DescribeTable returned no table".into(),
+    })?;
+    let status = desc
+        .table_status()
+        .map_or("UNKNOWN", |s| s.as_str())
+        .to_owned();
+    if status != "ACTIVE" {
+        return Err(CopyError::NotActive {
+            table: table.into(),
+            status,
+        });
+    }
+    let key = KeySpec::from_description(&desc).ok_or_else(|| CopyError::Describe {
+        table: table.into(),
+        detail: "DescribeTable states no key schema".into(),
+    })?;
+    Ok((key, desc.item_count().unwrap_or(0)))
+}
+
+struct Ctx {
+    request: CopyRequest,
+    transform: Option<Arc<Transform>>,
+    source_key: KeySpec,
+    target_key: KeySpec,
+    scanner: Scanner,
+    writer: BatchWriter,
+    store: Store,
+    stop: Arc<Stop>,
+    progress: Arc<CopyProgress>,
+    dropped: AtomicU64,
+    split: AtomicU64,
+}
+
+/// Runs a copy. See the module docs.
+///
+/// # Errors
+/// [`CopyError`]: checks that failed before anything was written (exit 2), a busy checkpoint
+/// (exit 5), or a failure during the copy with where to resume (exit 1).
+pub async fn copy(
+    client: &Client,
+    request: CopyRequest,
+    stop: Arc<Stop>,
+    progress: Arc<CopyProgress>,
+) -> Result<CopyReport, CopyError> {
+    let started = Instant::now();
+    let (source_key, approx) = describe_key(client, &request.source).await?;
+    let (target_key, _) = describe_key(client, &request.target).await?;
+    if request.transform.is_none() && source_key != target_key {
+        return Err(CopyError::KeySchemas {
+            source_table: request.source.clone(),
+            source_key: source_key.to_string(),
+            target_table: request.target.clone(),
+            target_key: target_key.to_string(),
+        });
+    }
+    progress
+        .approximate_items
+        .store(approx.max(0) as u64, Ordering::Relaxed);
+    progress
+        .total_segments
+        .store(u64::from(request.segments), Ordering::Relaxed);
+
+    let transform = match &request.transform {
+        Some(spec) => Some(spec.compile(&source_key).map_err(|e| CopyError::Failed {
+            error: e.to_string(),
+            resume: "nothing was written".into(),
+        })?),
+        None => None,
+    };
+    let rcu = Arc::new(RateLimiter::new(request.max_rcu));
+    let wcu = Arc::new(RateLimiter::new(request.max_wcu));
+    let scanner = Scanner::new(client.clone(), &request.source, rcu).page_limit(request.page_limit);
+    let mut scanner = scanner;
+    scanner.read = Arc::clone(&progress.read);
+    let writer = BatchWriter::new(
+        client.clone(),
+        &request.target,
+        target_key.clone(),
+        wcu,
+        Arc::clone(&progress.written),
+    );
+
+    let identity = CopyIdentity {
+        source: request.source.clone(),
+        target: request.target.clone(),
+        transform_digest: request.transform.as_ref().map(|t| t.digest.clone()),
+        total_segments: request.segments,
+    };
+    let range = SegmentRange(request.segment_range.clone().unwrap_or(0..request.segments));
+    if !request.resume {
+        // Checks before a checkpoint exists, so a refused run leaves nothing behind.
+        if let Location::File(path) = &request.checkpoint {
+            if path.exists() {
+                // Let the store say why (exists, foreign, busy).
+                FileStore::open(path, &identity, false, range.clone())?;
+            }
+        }
+        if !request.allow_nonempty_target
+            && !Scanner::new(
+                client.clone(),
+                &request.target,
+                Arc::new(RateLimiter::new(None)),
+            )
+            .is_empty(&stop)
+            .await
+            .map_err(|e| CopyError::Describe {
+                table: request.target.clone(),
+                detail: e.to_string(),
+            })?
+        {
+            return Err(CopyError::TargetNotEmpty {
+                table: request.target.clone(),
+            });
+        }
+        if let Some(t) = &transform {
+            sample_check(&scanner, &source_key, &target_key, t, &stop).await?;
+        }
+    }
+    let store = match &request.checkpoint {
+        Location::File(path) => {
+            Store::File(FileStore::open(path, &identity, request.resume, range)?)
+        }
+        Location::Table(table) => Store::Table(
+            TableStore::open(
+                client.clone(),
+                table,
+                &identity,
+                request.resume,
+                range,
+                request.lease,
+            )
+            .await?,
+        ),
+    };
+    let ctx = Arc::new(Ctx {
+        request,
+        transform,
+        source_key,
+        target_key,
+        scanner,
+        writer,
+        store,
+        stop,
+        progress,
+        dropped: AtomicU64::new(0),
+        split: AtomicU64::new(0),
+    });
+    let before = ctx.store.states().await?;
+    ctx.progress.segments_done.store(
+        before.iter().filter(|s| s.done).count() as u64,
+        Ordering::Relaxed,
+    );
+
+    let workers = ctx
+        .request
+        .segment_range
+        .as_ref()
+        .map_or(ctx.request.segments, |r| r.end.saturating_sub(r.start))
+        .clamp(1, ctx.request.segments.max(1));
+    let mut tasks = JoinSet::new();
+    for _ in 0..workers {
+        let ctx = Arc::clone(&ctx);
+        tasks.spawn(async move { ctx.worker().await });
+    }
+    let mut failure: Option<String> = None;
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|e| Err(format!("a copy worker panicked: {e}")));
+        if let Err(e) = result {
+            if failure.is_none() {
+                failure = Some(e);
+                // One failure stops the others at their next page.
+                ctx.stop.interrupt();
+            }
+        }
+    }
+    ctx.store.release(&[]).await?;
+    let states = ctx.store.states().await?;
+    let location = ctx.store.location().to_string();
+    let resume_hint = format!(
+        "{location} records {}: run the same command with --resume to continue",
+        progress_line(&states)
+    );
+    if let Some(error) = failure {
+        return Err(CopyError::Failed {
+            error,
+            resume: resume_hint,
+        });
+    }
+    let all_done = states.iter().all(|s| s.done);
+    let mine_done = states
+        .iter()
+        .filter(|s| {
+            ctx.request
+                .segment_range
+                .as_ref()
+                .is_none_or(|r| r.contains(&s.segment))
+        })
+        .all(|s| s.done);
+    let stopped = ctx.stop.reason().filter(|_| !mine_done);
+
+    let verification = if all_done && ctx.request.verify && stopped.is_none() {
+        Some(
+            compare(
+                client,
+                &CompareRequest {
+                    source: ctx.request.source.clone(),
+                    target: ctx.request.target.clone(),
+                    source_key: ctx.source_key.clone(),
+                    target_key: ctx.target_key.clone(),
+                    transform: ctx.transform.clone(),
+                    segments: ctx.request.segments,
+                    keys_file: ctx.request.keys_file.clone(),
+                },
+                Arc::new(Stop::new(None)),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let outcome = if stopped.is_some() {
+        Outcome::StoppedResumable
+    } else if verification.as_ref().is_some_and(|v| !v.equal) {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    };
+    let written = &ctx.progress.written;
+    let items_written = written.written.load(Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    Ok(CopyReport {
+        format_version: FORMAT_VERSION,
+        command: "dynamo copy".into(),
+        source: ctx.request.source.clone(),
+        target: ctx.request.target.clone(),
+        outcome,
+        exit_code: outcome.code(),
+        checkpoint: location.clone(),
+        total_segments: ctx.request.segments,
+        segments_done: states.iter().filter(|s| s.done).count() as u32,
+        items_read: ctx.progress.read.load(Ordering::Relaxed),
+        items_written,
+        items_dropped: ctx.dropped.load(Ordering::Relaxed),
+        items_split: ctx.split.load(Ordering::Relaxed),
+        duplicates_merged: written.duplicates_merged.load(Ordering::Relaxed),
+        unprocessed_retried: written.unprocessed_retried.load(Ordering::Relaxed),
+        calls_retried: written.calls_retried.load(Ordering::Relaxed),
+        elapsed_ms: elapsed.as_millis() as u64,
+        items_per_second: (ctx.progress.read.load(Ordering::Relaxed) as f64
+            / elapsed.as_secs_f64().max(0.001)) as u64,
+        stopped: stopped.map(|r| match r {
+            crate::stop::StopReason::Deadline => "deadline".to_owned(),
+            crate::stop::StopReason::Interrupted => "interrupted".to_owned(),
+        }),
+        resume: (!all_done).then_some(if stopped.is_some() || !mine_done {
+            resume_hint
+        } else {
+            format!("{location}: this run's segments are done; other workers hold the rest")
+        }),
+        verification,
+    })
+}
+
+/// Runs the transform on the first page of the source and checks every output's key.
+async fn sample_check(
+    scanner: &Scanner,
+    source_key: &KeySpec,
+    target_key: &KeySpec,
+    transform: &Transform,
+    stop: &Stop,
+) -> Result<(), CopyError> {
+    let mut probe = scanner.clone().page_limit(SAMPLE_ITEMS);
+    probe.read = Arc::new(AtomicU64::new(0));
+    let page = probe
+        .page(None, None, stop)
+        .await
+        .map_err(|e| CopyError::Describe {
+            table: scanner.table().to_owned(),
+            detail: e.to_string(),
+        })?;
+    for item in &page.items {
+        let outputs = apply(transform, source_key, item).map_err(|e| CopyError::Failed {
+            error: format!("{e}; nothing was written"),
+            resume: "fix the transform and run again".into(),
+        })?;
+        for (i, out) in outputs.iter().enumerate() {
+            target_key
+                .check(out)
+                .map_err(|problem| CopyError::SampleCheck {
+                    name: transform.name().to_owned(),
+                    key: source_key.render(item),
+                    output: i + 1,
+                    problem,
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// The transform's outputs for one source item, in SDK form.
+fn apply(
+    transform: &Transform,
+    source_key: &KeySpec,
+    item: &SdkItem,
+) -> Result<Vec<SdkItem>, TransformError> {
+    let model = item_from_sdk(item).map_err(|e| TransformError::Item {
+        name: transform.name().to_owned(),
+        key: source_key.render(item),
+        reason: e.to_string(),
+    })?;
+    Ok(transform.apply(&model)?.iter().map(item_to_sdk).collect())
+}
+
+impl Ctx {
+    /// Claims segments until none is left (or the run stops).
+    async fn worker(&self) -> Result<(), String> {
+        loop {
+            if self.stop.is_stopped() {
+                return Ok(());
+            }
+            let claim = self.store.claim().await.map_err(|e| e.to_string())?;
+            let Some(claim) = claim else {
+                match self.store.waiting().await.map_err(|e| e.to_string())? {
+                    None => return Ok(()),
+                    Some(wait) => {
+                        let wait = wait.clamp(Duration::from_millis(200), Duration::from_secs(2));
+                        if !self.stop.sleep(wait).await {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                }
+            };
+            match self.segment(claim).await {
+                Ok(()) => {}
+                Err(SegmentEnd::LeaseLost(segment)) => {
+                    tracing::warn!(
+                        segment,
+                        "lease lost to another worker; leaving the segment to it"
+                    );
+                }
+                Err(SegmentEnd::Failed(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Copies one segment from its checkpoint to its end, or until the run stops.
+    async fn segment(&self, mut claim: Claim) -> Result<(), SegmentEnd> {
+        let total = self.request.segments;
+        let seg = Segment {
+            segment: claim.state.segment,
+            total,
+        };
+        let fail =
+            |e: String| SegmentEnd::Failed(format!("segment {} of {total}: {e}", seg.segment));
+        let start = claim.state.start_key().map_err(|e| fail(e.to_string()))?;
+        let mut page = match self.scanner.page(Some(seg), start, &self.stop).await {
+            Ok(p) => p,
+            Err(ScanError::Stopped) => return self.release(&claim).await,
+            Err(e) => {
+                let _ = self.release(&claim).await;
+                return Err(fail(e.to_string()));
+            }
+        };
+        loop {
+            let next = page.next.clone();
+            let read = page.items.len() as u64;
+            let outputs = match self.outputs(page.items) {
+                Ok(o) => o,
+                Err(e) => {
+                    let _ = self.release(&claim).await;
+                    return Err(fail(e));
+                }
+            };
+            let written = outputs.len() as u64;
+            let prefetch = async {
+                match &next {
+                    Some(k) if !self.stop.is_stopped() => Some(
+                        self.scanner
+                            .page(Some(seg), Some(k.clone()), &self.stop)
+                            .await,
+                    ),
+                    _ => None,
+                }
+            };
+            let (result, prefetched) =
+                tokio::join!(self.writer.put_all(outputs, &self.stop), prefetch);
+            match result {
+                Ok(()) => {}
+                Err(WriteError::Stopped) => return self.release(&claim).await,
+                Err(e) => {
+                    let _ = self.release(&claim).await;
+                    return Err(fail(e.to_string()));
+                }
+            }
+            claim.state.advance(next.as_ref(), read, written);
+            match self.store.save(&claim).await {
+                Ok(()) => {}
+                Err(CheckpointError::LeaseLost { segment }) => {
+                    return Err(SegmentEnd::LeaseLost(segment))
+                }
+                Err(e) => return Err(fail(e.to_string())),
+            }
+            if claim.state.done {
+                self.progress.segments_done.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            page = match prefetched {
+                Some(Ok(p)) => p,
+                None | Some(Err(ScanError::Stopped)) => return self.release(&claim).await,
+                Some(Err(e)) => {
+                    let _ = self.release(&claim).await;
+                    return Err(fail(e.to_string()));
+                }
+            };
+        }
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<(), SegmentEnd> {
+        match self.store.release(std::slice::from_ref(claim)).await {
+            Ok(()) => Ok(()),
+            Err(CheckpointError::LeaseLost { segment }) => Err(SegmentEnd::LeaseLost(segment)),
+            Err(e) => Err(SegmentEnd::Failed(e.to_string())),
+        }
+    }
+
+    /// A page's items as they are written: transformed and key-checked.
+    fn outputs(&self, items: Vec<SdkItem>) -> Result<Vec<SdkItem>, String> {
+        let Some(t) = &self.transform else {
+            return Ok(items);
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in &items {
+            let outputs = apply(t, &self.source_key, item).map_err(|e| e.to_string())?;
+            match outputs.len() {
+                0 => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                n => {
+                    self.split.fetch_add(n as u64 - 1, Ordering::Relaxed);
+                }
+            }
+            for (i, o) in outputs.into_iter().enumerate() {
+                self.target_key.check(&o).map_err(|problem| {
+                    format!(
+                        "transform {} on source item {}: output {} {problem}",
+                        t.name(),
+                        self.source_key.render(item),
+                        i + 1
+                    )
+                })?;
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+}
+
+enum SegmentEnd {
+    LeaseLost(u32),
+    Failed(String),
+}
