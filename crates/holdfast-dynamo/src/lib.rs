@@ -4,6 +4,7 @@
 //! the JSON view that jq transforms see ([`view`]), and the transforms themselves
 //! ([`transform`]). Against DynamoDB (the AWS SDK, configured by `holdfast-aws`): [`verify`].
 
+pub mod export_files;
 pub mod item;
 pub mod number;
 pub mod transform;
