@@ -11,6 +11,7 @@ pub mod client;
 pub mod compare;
 pub mod copy;
 pub mod digest;
+pub mod export_files;
 pub mod item;
 pub mod keys;
 pub mod number;
