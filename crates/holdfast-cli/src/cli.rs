@@ -52,6 +52,48 @@ pub enum DynamoCommand {
     Copy(DynamoCopyArgs),
     /// Compare two tables item for item (exact, order-independent); exit 3 when they differ.
     Compare(DynamoCompareArgs),
+    /// Export a table to a folder in the format of DynamoDB's S3 exports (gzip DynamoDB-JSON lines).
+    Export(DynamoExportArgs),
+    /// Import an export folder (Holdfast's or a downloaded S3 export) into a table; the whole
+    /// export is validated before anything is written.
+    Import(DynamoImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DynamoExportArgs {
+    /// The table to export.
+    pub table: String,
+    /// A new or empty folder.
+    pub dir: PathBuf,
+    /// Scan segments (one data file each).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub segments: u32,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DynamoImportArgs {
+    /// The export folder (with manifest-summary.json, or holding AWSDynamoDB/<id>/).
+    pub dir: PathBuf,
+    /// The table to write (must exist; must be empty unless --allow-nonempty-target).
+    pub table: String,
+    /// Data files read and written in parallel.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub workers: u32,
+    /// Import into a table that already holds items (same keys are overwritten).
+    #[arg(long)]
+    pub allow_nonempty_target: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

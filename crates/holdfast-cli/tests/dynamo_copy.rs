@@ -546,3 +546,74 @@ fn bad_inputs_are_refused_before_anything_is_written() {
         foreign.stderr
     );
 }
+
+fn transfer(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
+    let output = holdfast_aws(dir)
+        .args(["dynamo"])
+        .args(args)
+        .args(["--endpoint-url", endpoint, "--json"])
+        .output()
+        .expect("run holdfast");
+    Run::from(output)
+}
+
+#[test]
+fn export_then_import_round_trips_and_a_corrupt_export_writes_nothing() {
+    let dynamodb = DynamoDbLocal::start();
+    let endpoint = dynamodb.endpoint();
+    let rt = runtime();
+    let c = client(&endpoint);
+    let total = 5_000;
+    rt.block_on(async {
+        create_table(&c, "src", SK_N).await;
+        create_table(&c, "dst", SK_N).await;
+        create_table(&c, "dst2", SK_N).await;
+        create_table(&c, "other_key", Some(("sk", ScalarAttributeType::S))).await;
+        load(&c, "src", total).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exported = transfer(d, &endpoint, &["export", "src", "out", "--segments", "4"]);
+    exported.expect(0);
+    assert_eq!(exported.json()["items"], total);
+    assert_eq!(exported.json()["files"], 4);
+    assert!(d.join("out/manifest-summary.json").is_file());
+    // Into a non-empty folder: refused.
+    transfer(d, &endpoint, &["export", "src", "out"]).expect(2);
+
+    let imported = transfer(d, &endpoint, &["import", "out", "dst"]);
+    imported.expect(0);
+    assert_eq!(imported.json()["items"], total);
+    compare(d, &endpoint, &["src", "dst"]).expect(0);
+
+    // The key schema recorded in the export must match the target's.
+    let wrong = transfer(d, &endpoint, &["import", "out", "other_key"]);
+    wrong.expect(2);
+    assert!(
+        wrong
+            .stderr
+            .contains("the export holds table src with key pk:S,sk:N"),
+        "{}",
+        wrong.stderr
+    );
+
+    // A flipped byte in one data file: refused before anything is written.
+    let data = std::fs::read_dir(d.join("out/data"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&data).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+    let corrupt = transfer(d, &endpoint, &["import", "out", "dst2"]);
+    corrupt.expect(2);
+    assert!(
+        corrupt.stderr.contains("data/segment-"),
+        "{}",
+        corrupt.stderr
+    );
+    assert_eq!(rt.block_on(count(&c, "dst2")), 0);
+}

@@ -20,6 +20,7 @@ pub mod retry;
 pub mod scanner;
 pub mod sdk_item;
 pub mod stop;
+pub mod transfer;
 pub mod transform;
 pub mod verify;
 pub mod view;

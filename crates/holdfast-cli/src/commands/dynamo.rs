@@ -12,6 +12,7 @@ use holdfast_dynamo::checkpoint::Location;
 use holdfast_dynamo::compare::{compare, CompareRequest};
 use holdfast_dynamo::copy::{copy, describe_key, CopyProgress, CopyRequest, TransformSpec};
 use holdfast_dynamo::stop::Stop;
+use holdfast_dynamo::transfer;
 use holdfast_dynamo::verify::{Dynamo, KeySpec, VerifyRequest};
 
 impl DynamoCommand {
@@ -20,12 +21,14 @@ impl DynamoCommand {
             DynamoCommand::Verify(a) => a.json,
             DynamoCommand::Copy(a) => a.json,
             DynamoCommand::Compare(a) => a.json,
+            DynamoCommand::Export(a) => a.json,
+            DynamoCommand::Import(a) => a.json,
         }
     }
 
     /// Copy and compare use every core (transforms, hashing, encoding).
     pub fn wants_threads(&self) -> bool {
-        matches!(self, DynamoCommand::Copy(_) | DynamoCommand::Compare(_))
+        !matches!(self, DynamoCommand::Verify(_))
     }
 }
 
@@ -77,6 +80,58 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
         }
         DynamoCommand::Copy(args) => run_copy(args).await,
         DynamoCommand::Compare(args) => run_compare(args).await,
+        DynamoCommand::Export(args) => {
+            let client = data_client(&args.aws).await?;
+            let stop = Arc::new(Stop::new(None));
+            stop_on_ctrl_c(&stop);
+            let report = transfer::export(&client, &args.table, &args.dir, args.segments, stop)
+                .await
+                .map_err(fail)?;
+            print_transfer(&report, args.json);
+            Ok(code(report.outcome))
+        }
+        DynamoCommand::Import(args) => {
+            let client = data_client(&args.aws).await?;
+            let stop = Arc::new(Stop::new(None));
+            stop_on_ctrl_c(&stop);
+            let report = transfer::import(
+                &client,
+                &args.dir,
+                &args.table,
+                args.workers,
+                args.allow_nonempty_target,
+                stop,
+            )
+            .await
+            .map_err(fail)?;
+            print_transfer(&report, args.json);
+            Ok(code(report.outcome))
+        }
+    }
+}
+
+async fn data_client(aws: &AwsArgs) -> Result<aws_sdk_dynamodb::Client, Box<dyn super::Failure>> {
+    let dynamo = Dynamo::connect(&aws_options(aws)).await.map_err(fail)?;
+    Ok(holdfast_dynamo::client::data_client(dynamo.client()))
+}
+
+fn print_transfer(report: &holdfast_core::report::dynamo::TransferReport, json: bool) {
+    if json {
+        output::print_json(report);
+    } else {
+        let verb = if report.command.ends_with("export") {
+            "Exported"
+        } else {
+            "Imported"
+        };
+        output::print(&format!(
+            "{verb} {} items ({} data files) in {:.1} s: table {}, folder {}.\n",
+            report.items,
+            report.files,
+            report.elapsed_ms as f64 / 1000.0,
+            report.table,
+            report.dir
+        ));
     }
 }
 

@@ -152,3 +152,23 @@ pub struct CopyReport {
     /// left to other workers).
     pub verification: Option<CompareReport>,
 }
+
+/// `holdfast dynamo export TABLE DIR` / `import DIR TABLE`. Carries [`super::FORMAT_VERSION`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferReport {
+    pub format_version: u32,
+    /// `dynamo export` or `dynamo import`.
+    pub command: String,
+    pub table: String,
+    pub dir: String,
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    /// Data files written (export) or read (import).
+    pub files: usize,
+    pub items: u64,
+    /// Import: items DynamoDB returned as unprocessed and that were written again.
+    pub unprocessed_retried: u64,
+    /// Import: calls that failed and were sent again.
+    pub calls_retried: u64,
+    pub elapsed_ms: u64,
+}
