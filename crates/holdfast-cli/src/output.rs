@@ -355,10 +355,7 @@ pub fn dynamo_compare_text(r: &holdfast_core::report::dynamo::CompareReport) -> 
         out.push_str(&format!("  {:<15} {}\n", d.difference, d.key));
     }
     if let Some(file) = &r.keys_file {
-        out.push_str(&format!(
-            "Every differing key is in {file}; `holdfast dynamo copy {} {} --keys-from {file}` copies them again.\n",
-            r.source, r.target
-        ));
+        out.push_str(&format!("Every differing key is in {file} (JSON lines).\n"));
     }
     out
 }

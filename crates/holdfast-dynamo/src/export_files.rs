@@ -668,25 +668,9 @@ fn parse_line(line: &[u8]) -> Result<Item, String> {
     }
 }
 
-/// A [`DynamoJsonError`] as text, with the number that [`crate::number::NumberError`] quotes
-/// left out.
+/// A [`DynamoJsonError`] as text (it names the attribute path, never the value).
 fn describe(e: &DynamoJsonError) -> String {
-    const NUMBER_REASONS: [(&str, &str); 3] = [
-        ("` is not a decimal number", "invalid number"),
-        (
-            "` is out of DynamoDB's range (1E-130 to 9.99…E+125 in magnitude)",
-            "number out of DynamoDB's range (1E-130 to 9.99…E+125 in magnitude)",
-        ),
-        (
-            " significant digits; DynamoDB keeps at most 38",
-            "number with more than 38 significant digits",
-        ),
-    ];
-    let reason = NUMBER_REASONS
-        .iter()
-        .find(|(suffix, _)| e.reason.starts_with('`') && e.reason.ends_with(suffix))
-        .map_or(e.reason.as_str(), |(_, plain)| plain);
-    format!("attribute `{}`: {reason}", e.path)
+    e.to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1313,8 +1297,8 @@ mod tests {
                 "data/bad.json.gz line 2: attribute `address.lines[2]`: invalid base64 (standard alphabet, padded)",
                 "data/bad.json.gz line 3: incomplete JSON",
                 "data/bad.json.gz line 4: not valid JSON (column 47)",
-                "data/bad.json.gz line 5: attribute `amount`: invalid number",
-                "data/bad.json.gz line 6: attribute `amount`: number with more than 38 significant digits",
+                "data/bad.json.gz line 5: attribute `amount`: not a decimal number",
+                "data/bad.json.gz line 6: attribute `amount`: 39 significant digits; DynamoDB keeps at most 38",
                 "data/bad.json.gz line 7: expected an object with the single key \"Item\"",
             ]
         );

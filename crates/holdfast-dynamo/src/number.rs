@@ -26,14 +26,15 @@ pub struct Number {
     digits: usize,
 }
 
-/// Why a text is not a DynamoDB number.
+/// Why a text is not a DynamoDB number. Messages never quote the text (it may be a customer's
+/// value); the variants keep it for callers that may show it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
-    #[error("`{0}` is not a decimal number")]
+    #[error("not a decimal number")]
     Syntax(String),
-    #[error("`{0}` has {1} significant digits; DynamoDB keeps at most 38")]
+    #[error("{1} significant digits; DynamoDB keeps at most 38")]
     TooPrecise(String, usize),
-    #[error("`{0}` is out of DynamoDB's range (1E-130 to 9.99…E+125 in magnitude)")]
+    #[error("out of DynamoDB's range (1E-130 to 9.99…E+125 in magnitude)")]
     OutOfRange(String),
 }
 
