@@ -201,11 +201,11 @@ fn malformed_views_are_rejected_with_the_path() {
         ),
         (
             r#"{"a": [0, {"b": 1e200}]}"#,
-            "attribute `a[1].b`: `1e200` is out of DynamoDB's range",
+            "attribute `a[1].b`: out of DynamoDB's range",
         ),
         (
             r#"{"a": 123456789012345678901234567890123456789}"#,
-            "has 39 significant digits",
+            "attribute `a`: 39 significant digits",
         ),
         (
             r#"{"a": NaN}"#,
@@ -238,11 +238,11 @@ fn malformed_dynamo_json_is_rejected_with_the_path() {
         ),
         (
             json!({"a": {"N": "1.2.3"}}),
-            "attribute `a`: `1.2.3` is not a decimal number",
+            "attribute `a`: not a decimal number",
         ),
         (
             json!({"a": {"M": {"b": {"L": [{"S": "x"}, {"NS": ["1", "x"]}]}}}}),
-            "attribute `a.b[1][1]`: `x` is not a decimal number",
+            "attribute `a.b[1][1]`: not a decimal number",
         ),
         (json!({"a": {"SS": []}}), "attribute `a`: empty set"),
         (
