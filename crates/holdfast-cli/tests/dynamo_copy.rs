@@ -6,8 +6,8 @@ mod common;
 mod dynamo_support;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType};
-use common::Run;
-use dynamo_support::{client, count, create_table, holdfast_aws, load, runtime};
+use common::{holdfast_aws, Run};
+use dynamo_support::{client, count, create_table, load, runtime};
 use holdfast_testkit::{DynamoDbLocal, FaultPlan, FaultProxy, Faults};
 use std::path::Path;
 use std::process::Stdio;
@@ -33,18 +33,31 @@ fn compare(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
 
 const SK_N: Option<(&str, ScalarAttributeType)> = Some(("sk", ScalarAttributeType::N));
 
-#[test]
-fn copies_100k_items_of_every_type_through_faults_without_losing_one() {
+/// A fresh DynamoDB Local with `src` holding items `0..total` and an empty `dst`, both keyed
+/// `pk:S,sk:N`.
+fn setup(
+    total: u64,
+) -> (
+    DynamoDbLocal,
+    tokio::runtime::Runtime,
+    aws_sdk_dynamodb::Client,
+) {
     let dynamodb = DynamoDbLocal::start();
-    let direct = dynamodb.endpoint();
     let rt = runtime();
-    let c = client(&direct);
-    let total = 100_000;
+    let c = client(&dynamodb.endpoint());
     rt.block_on(async {
         create_table(&c, "src", SK_N).await;
         create_table(&c, "dst", SK_N).await;
         load(&c, "src", total).await;
     });
+    (dynamodb, rt, c)
+}
+
+#[test]
+fn copies_100k_items_of_every_type_through_faults_without_losing_one() {
+    let total = 100_000;
+    let (dynamodb, rt, c) = setup(total);
+    let direct = dynamodb.endpoint();
     let plan = FaultPlan::new(7)
         .operation(
             "BatchWriteItem",
@@ -99,16 +112,9 @@ fn copies_100k_items_of_every_type_through_faults_without_losing_one() {
 
 #[test]
 fn kill_9_then_resume_continues_every_segment_from_its_checkpoint() {
-    let dynamodb = DynamoDbLocal::start();
-    let direct = dynamodb.endpoint();
-    let rt = runtime();
-    let c = client(&direct);
     let total = 20_000;
-    rt.block_on(async {
-        create_table(&c, "src", SK_N).await;
-        create_table(&c, "dst", SK_N).await;
-        load(&c, "src", total).await;
-    });
+    let (dynamodb, _rt, _c) = setup(total);
+    let direct = dynamodb.endpoint();
     // 5 ms per request: a copy of several seconds to kill in the middle of.
     let proxy = FaultProxy::start(&direct, FaultPlan::new(1).latency(Duration::from_millis(5)));
     let dir = tempfile::tempdir().unwrap();
@@ -201,16 +207,9 @@ fn kill_9_then_resume_continues_every_segment_from_its_checkpoint() {
 
 #[test]
 fn two_processes_share_one_copy_through_the_checkpoint_table() {
-    let dynamodb = DynamoDbLocal::start();
-    let direct = dynamodb.endpoint();
-    let rt = runtime();
-    let c = client(&direct);
     let total = 20_000;
-    rt.block_on(async {
-        create_table(&c, "src", SK_N).await;
-        create_table(&c, "dst", SK_N).await;
-        load(&c, "src", total).await;
-    });
+    let (dynamodb, rt, c) = setup(total);
+    let direct = dynamodb.endpoint();
     let proxy = FaultProxy::start(&direct, FaultPlan::new(2).latency(Duration::from_millis(5)));
     let endpoint = proxy.endpoint();
     let dir = tempfile::tempdir().unwrap();
@@ -375,15 +374,8 @@ fn transforms_rename_derive_keys_split_and_drop_and_compare_follows_them() {
 
 #[test]
 fn a_deadline_stops_with_exit_4_and_resume_finishes() {
-    let dynamodb = DynamoDbLocal::start();
+    let (dynamodb, _rt, _c) = setup(10_000);
     let direct = dynamodb.endpoint();
-    let rt = runtime();
-    let c = client(&direct);
-    rt.block_on(async {
-        create_table(&c, "src", SK_N).await;
-        create_table(&c, "dst", SK_N).await;
-        load(&c, "src", 10_000).await;
-    });
     let proxy = FaultProxy::start(&direct, FaultPlan::new(3).latency(Duration::from_millis(5)));
     let dir = tempfile::tempdir().unwrap();
     let args = [

@@ -3,44 +3,20 @@
 //! implement, against a moto server.
 
 mod common;
+mod dynamo_support;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
     StreamSpecification, StreamViewType,
 };
 use aws_sdk_dynamodb::Client;
-use common::{holdfast, Run};
-use holdfast_testkit::moto::{Moto, AWS_TEST_ENV, AWS_TEST_REGION};
+use common::{holdfast_aws, Run};
+use dynamo_support::{client, runtime};
+use holdfast_testkit::moto::Moto;
 use holdfast_testkit::DynamoDbLocal;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(AWS_TEST_REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "holdfast-test",
-        ))
-        .http_client(holdfast_aws::build_http_client())
-        .build();
-    Client::from_conf(config)
-}
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()
@@ -95,24 +71,6 @@ async fn create_table(client: &Client, name: &str, gsi: bool) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("CreateTable {name}: {e:?}"));
-}
-
-/// A `holdfast` command that talks to AWS only as the test says: no inherited `AWS_*`
-/// variables or shared config files, fixed dummy credentials, a region, no instance metadata.
-fn holdfast_aws(dir: &Path) -> Command {
-    let mut cmd = holdfast(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    let (config, credentials) = (dir.join("aws-config"), dir.join("aws-credentials"));
-    std::fs::write(&config, "").expect("write empty AWS config");
-    std::fs::write(&credentials, "").expect("write empty AWS credentials");
-    cmd.envs(AWS_TEST_ENV)
-        .env("AWS_CONFIG_FILE", config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", credentials);
-    cmd
 }
 
 fn verify(dir: &Path, endpoint: &str, args: &[&str]) -> Run {

@@ -7,8 +7,8 @@ mod common;
 
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cloudformation::types::Parameter;
-use common::{holdfast, Run};
-use holdfast_testkit::moto::{Moto, AWS_TEST_ENV, AWS_TEST_REGION};
+use common::{holdfast_aws, Run};
+use holdfast_testkit::moto::{Moto, AWS_TEST_REGION};
 use std::path::Path;
 use std::process::Command;
 
@@ -72,24 +72,6 @@ fn create_stack(moto: &Moto, name: &str, template: &str) {
                 )
             });
     });
-}
-
-/// A `holdfast` command that talks to AWS only as the test says: no inherited `AWS_*`
-/// variables or shared config files, fixed dummy credentials, a region, no instance metadata.
-fn holdfast_aws(dir: &Path) -> Command {
-    let mut cmd = holdfast(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    let (config, credentials) = (dir.join("aws-config"), dir.join("aws-credentials"));
-    std::fs::write(&config, "").expect("write empty AWS config");
-    std::fs::write(&credentials, "").expect("write empty AWS credentials");
-    cmd.envs(AWS_TEST_ENV)
-        .env("AWS_CONFIG_FILE", config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", credentials);
-    cmd
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

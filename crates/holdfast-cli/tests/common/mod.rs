@@ -23,6 +23,24 @@ pub fn holdfast(cwd: &Path) -> Command {
     cmd
 }
 
+/// A `holdfast` command that talks to AWS only as the test says: no inherited `AWS_*`
+/// variables or shared config files, fixed dummy credentials, a region, no instance metadata.
+pub fn holdfast_aws(dir: &Path) -> Command {
+    let mut cmd = holdfast(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    let (config, credentials) = (dir.join("aws-config"), dir.join("aws-credentials"));
+    std::fs::write(&config, "").expect("write empty AWS config");
+    std::fs::write(&credentials, "").expect("write empty AWS credentials");
+    cmd.envs(holdfast_testkit::moto::AWS_TEST_ENV)
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials);
+    cmd
+}
+
 /// The result of one run.
 pub struct Run {
     pub code: i32,

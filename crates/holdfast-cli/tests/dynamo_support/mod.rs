@@ -9,10 +9,8 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, Select, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use holdfast_testkit::moto::{AWS_TEST_ENV, AWS_TEST_REGION};
+use holdfast_testkit::moto::AWS_TEST_REGION;
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
 
 pub type SdkItem = HashMap<String, AttributeValue>;
 
@@ -190,21 +188,4 @@ pub async fn count(client: &Client, table: &str) -> u64 {
             None => return total,
         }
     }
-}
-
-/// A `holdfast` command with test credentials and no inherited `AWS_*` settings.
-pub fn holdfast_aws(dir: &Path) -> Command {
-    let mut cmd = crate::common::holdfast(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    let (config, credentials) = (dir.join("aws-config"), dir.join("aws-credentials"));
-    std::fs::write(&config, "").expect("write empty AWS config");
-    std::fs::write(&credentials, "").expect("write empty AWS credentials");
-    cmd.envs(AWS_TEST_ENV)
-        .env("AWS_CONFIG_FILE", config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", credentials);
-    cmd
 }
