@@ -57,6 +57,37 @@ pub enum DynamoCommand {
     /// Import an export folder (Holdfast's or a downloaded S3 export) into a table; the whole
     /// export is validated before anything is written.
     Import(DynamoImportArgs),
+    /// Run the pending data migrations of a folder (V<version>__<name>.toml: a copy to a new
+    /// table or an in-place transform each), exactly once and in order, with their history,
+    /// lock and checkpoints in a DynamoDB table.
+    Migrate(DynamoMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DynamoMigrateArgs {
+    /// The folder of data migration files.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The history table (created if missing): history rows, the lock, each migration's checkpoint.
+    #[arg(long, value_name = "TABLE", default_value = "holdfast_data_migrations")]
+    pub history_table: String,
+    /// Show what would run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long to wait for another runner's lock.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10m")]
+    pub lock_wait: std::time::Duration,
+    /// The lock's lease (and each segment's): a crashed runner's lock is taken over after it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2m")]
+    pub lease: std::time::Duration,
+    /// Stop after this long (e.g. 14m), with the checkpoint saved; exit 4. The next run resumes.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub deadline: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +178,13 @@ pub struct DynamoCopyArgs {
     /// Where the comparison writes differing keys [default: .holdfast/compare-SOURCE-TARGET.keys.jsonl].
     #[arg(long, value_name = "PATH")]
     pub keys_file: Option<PathBuf>,
+    /// Copy again only the keys listed by `dynamo compare` in this keys file (no checkpoint:
+    /// puts and deletes are idempotent, run it again if it stops).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["checkpoint", "checkpoint_table", "resume", "segment_range"])]
+    pub keys_from: Option<PathBuf>,
+    /// With --keys-from: delete target items that have no source item (by default they are kept and counted).
+    #[arg(long, requires = "keys_from")]
+    pub delete_only_in_target: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Print a machine-readable JSON summary on stdout.

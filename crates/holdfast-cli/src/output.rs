@@ -379,6 +379,18 @@ pub fn dynamo_copy_text(r: &holdfast_core::report::dynamo::CopyReport) -> String
             r.items_dropped, r.items_split, r.duplicates_merged
         ));
     }
+    if r.source == r.target {
+        out.push_str(&format!(
+            "In place: {} items changed, {} left as they were.\n",
+            r.items_written, r.items_unchanged
+        ));
+    }
+    if r.items_deleted + r.keys_kept > 0 {
+        out.push_str(&format!(
+            "Only in the target: {} deleted, {} kept.\n",
+            r.items_deleted, r.keys_kept
+        ));
+    }
     if r.unprocessed_retried + r.calls_retried > 0 {
         out.push_str(&format!(
             "Retried: {} unprocessed items, {} failed calls (throttling, errors, dropped connections); none lost.\n",
@@ -394,6 +406,60 @@ pub fn dynamo_copy_text(r: &holdfast_core::report::dynamo::CopyReport) -> String
     }
     if let Some(v) = &r.verification {
         out.push_str(&dynamo_compare_text(v));
+    }
+    out
+}
+
+/// `dynamo migrate`: each data migration's state, what ran, and any drift.
+pub fn dynamo_migrate_text(r: &holdfast_core::report::dynamo::DataMigrateReport) -> String {
+    let mut out = format!(
+        "Data migrations in {} (history table {}):\n",
+        r.dir, r.history_table
+    );
+    if r.migrations.is_empty() {
+        out.push_str("  none\n");
+    }
+    for m in &r.migrations {
+        let tables = if m.in_place {
+            format!("{} in place", m.source)
+        } else if m.source.is_empty() {
+            String::new()
+        } else {
+            format!("{} → {}", m.source, m.target)
+        };
+        out.push_str(&format!(
+            "  V{:<10} {:<9} {:<40} {}\n",
+            m.version, m.state, m.description, tables
+        ));
+        if let Some(c) = &m.copy {
+            out.push_str(&format!(
+                "             {} read, {} written, {} unchanged, {} dropped in {:.1} s\n",
+                c.items_read,
+                c.items_written,
+                c.items_unchanged,
+                c.items_dropped,
+                c.elapsed_ms as f64 / 1000.0
+            ));
+        }
+    }
+    for p in &r.problems {
+        out.push_str(&format!("DRIFT: {p}\n"));
+    }
+    if !r.problems.is_empty() {
+        out.push_str("Nothing was run.\n");
+    } else if r.dry_run {
+        out.push_str(&format!(
+            "Dry run: {} to run, nothing changed.\n",
+            r.pending
+        ));
+    } else {
+        out.push_str(&format!(
+            "Applied {} now; {} left.\n",
+            r.applied_now, r.pending
+        ));
+    }
+    if let Some(resume) = &r.resume {
+        out.push_str(&format!("{resume}\n"));
     }
     out
 }

@@ -14,7 +14,15 @@
 //! 4. Stop (deadline, Ctrl-C): no new page is started, a page being written is abandoned (its
 //!    checkpoint is not moved, so a resume writes it again), claims are released, exit 4.
 //! 5. When every segment is done, the copy is verified with [`crate::compare`].
+//!
+//! **In place** (source = target, the data migrations' case): every output must keep its
+//! item's key (one output per item at most; no output, or an output equal to the item, leaves
+//! the item as it is and writes nothing). Reads are strongly consistent, and before a page is
+//! written the checkpoint records the hashes of its outputs (`in_flight`), so a run resumed
+//! after a crash skips the items of that page that were already written: no item is
+//! transformed twice. There is nothing to compare afterwards.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,6 +109,8 @@ pub struct CopyRequest {
     pub lease: Duration,
     /// Where the verification writes differing keys.
     pub keys_file: Option<PathBuf>,
+    /// The name of this copy's rows in a checkpoint table [default: `SOURCE→TARGET`].
+    pub checkpoint_id: Option<String>,
 }
 
 impl CopyRequest {
@@ -123,7 +133,14 @@ impl CopyRequest {
             verify: true,
             lease: Duration::from_secs(120),
             keys_file: None,
+            checkpoint_id: None,
         }
+    }
+
+    /// Whether the copy rewrites its own source.
+    #[must_use]
+    pub fn in_place(&self) -> bool {
+        self.source == self.target
     }
 }
 
@@ -143,6 +160,8 @@ pub enum CopyError {
         target_table: String,
         target_key: String,
     },
+    #[error("source and target are the same table, {table}: copying a table onto itself needs a transform (an in-place migration)")]
+    SameTable { table: String },
     #[error("target table {table} is not empty: pass --allow-nonempty-target to copy into it anyway (items with the same key are overwritten)")]
     TargetNotEmpty { table: String },
     #[error(
@@ -156,6 +175,14 @@ pub enum CopyError {
     },
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error("in-place transform {name} on item {key}: {problem}; nothing was written (an in-place migration keeps every item's key: write key changes to a new table)")]
+    InPlaceSample {
+        name: String,
+        key: String,
+        problem: String,
+    },
+    #[error("{location}: {reason}; nothing was written")]
+    KeysFile { location: String, reason: String },
     #[error("{error}; {resume}")]
     Failed { error: String, resume: String },
     #[error(transparent)]
@@ -240,8 +267,10 @@ struct Ctx {
     store: Store,
     stop: Arc<Stop>,
     progress: Arc<CopyProgress>,
+    in_place: bool,
     dropped: AtomicU64,
     split: AtomicU64,
+    unchanged: AtomicU64,
 }
 
 /// Runs a copy. See the module docs.
@@ -266,6 +295,11 @@ pub async fn copy(
             target_key: target_key.to_string(),
         });
     }
+    if request.in_place() && request.transform.is_none() {
+        return Err(CopyError::SameTable {
+            table: request.source.clone(),
+        });
+    }
     progress
         .approximate_items
         .store(approx.max(0) as u64, Ordering::Relaxed);
@@ -282,8 +316,10 @@ pub async fn copy(
     };
     let rcu = Arc::new(RateLimiter::new(request.max_rcu));
     let wcu = Arc::new(RateLimiter::new(request.max_wcu));
-    let scanner = Scanner::new(client.clone(), &request.source, rcu).page_limit(request.page_limit);
-    let mut scanner = scanner;
+    let in_place = request.in_place();
+    let mut scanner = Scanner::new(client.clone(), &request.source, rcu)
+        .page_limit(request.page_limit)
+        .consistent(in_place);
     scanner.read = Arc::clone(&progress.read);
     let writer = BatchWriter::new(
         client.clone(),
@@ -309,6 +345,7 @@ pub async fn copy(
             }
         }
         if !request.allow_nonempty_target
+            && !in_place
             && !Scanner::new(
                 client.clone(),
                 &request.target,
@@ -326,7 +363,7 @@ pub async fn copy(
             });
         }
         if let Some(t) = &transform {
-            sample_check(&scanner, &source_key, &target_key, t, &stop).await?;
+            sample_check(&scanner, &source_key, &target_key, t, in_place, &stop).await?;
         }
     }
     let store = match &request.checkpoint {
@@ -334,9 +371,13 @@ pub async fn copy(
             Store::File(FileStore::open(path, &identity, request.resume, range)?)
         }
         Location::Table(table) => Store::Table(
-            TableStore::open(
+            TableStore::open_as(
                 client.clone(),
                 table,
+                request
+                    .checkpoint_id
+                    .as_deref()
+                    .unwrap_or(&format!("{}→{}", request.source, request.target)),
                 &identity,
                 request.resume,
                 range,
@@ -355,8 +396,10 @@ pub async fn copy(
         store,
         stop,
         progress,
+        in_place,
         dropped: AtomicU64::new(0),
         split: AtomicU64::new(0),
+        unchanged: AtomicU64::new(0),
     });
     let before = ctx.store.states().await?;
     ctx.progress.segments_done.store(
@@ -411,7 +454,7 @@ pub async fn copy(
         .all(|s| s.done);
     let stopped = ctx.stop.reason().filter(|_| !mine_done);
 
-    let verification = if all_done && ctx.request.verify && stopped.is_none() {
+    let verification = if all_done && ctx.request.verify && !ctx.in_place && stopped.is_none() {
         Some(
             compare(
                 client,
@@ -455,6 +498,9 @@ pub async fn copy(
         items_written,
         items_dropped: ctx.dropped.load(Ordering::Relaxed),
         items_split: ctx.split.load(Ordering::Relaxed),
+        items_unchanged: ctx.unchanged.load(Ordering::Relaxed),
+        items_deleted: 0,
+        keys_kept: 0,
         duplicates_merged: written.duplicates_merged.load(Ordering::Relaxed),
         unprocessed_retried: written.unprocessed_retried.load(Ordering::Relaxed),
         calls_retried: written.calls_retried.load(Ordering::Relaxed),
@@ -480,6 +526,7 @@ async fn sample_check(
     source_key: &KeySpec,
     target_key: &KeySpec,
     transform: &Transform,
+    in_place: bool,
     stop: &Stop,
 ) -> Result<(), CopyError> {
     let mut probe = scanner.clone().page_limit(SAMPLE_ITEMS);
@@ -496,6 +543,15 @@ async fn sample_check(
             error: format!("{e}; nothing was written"),
             resume: "fix the transform and run again".into(),
         })?;
+        if in_place {
+            if let Err(problem) = in_place_output(source_key, item, &outputs) {
+                return Err(CopyError::InPlaceSample {
+                    name: transform.name().to_owned(),
+                    key: source_key.render(item),
+                    problem,
+                });
+            }
+        }
         for (i, out) in outputs.iter().enumerate() {
             target_key
                 .check(out)
@@ -508,6 +564,31 @@ async fn sample_check(
         }
     }
     Ok(())
+}
+
+/// The one output of an in-place transform that changes `item` (`None`: leave it as it is),
+/// or why the outputs cannot be written in place.
+fn in_place_output<'a>(
+    key: &KeySpec,
+    item: &SdkItem,
+    outputs: &'a [SdkItem],
+) -> Result<Option<&'a SdkItem>, String> {
+    match outputs {
+        [] => Ok(None),
+        [out] => {
+            if key.identity(out) != key.identity(item) {
+                if key.check(out).is_err() {
+                    return Err("the output has no complete key".to_owned());
+                }
+                return Err(format!("the output has another key, {}", key.render(out)));
+            }
+            Ok((crate::digest::item_hash(out) != crate::digest::item_hash(item)).then_some(out))
+        }
+        many => Err(format!(
+            "{} outputs for one item (an in-place migration writes one item per key at most)",
+            many.len()
+        )),
+    }
 }
 
 /// The transform's outputs for one source item, in SDK form.
@@ -567,6 +648,8 @@ impl Ctx {
         let fail =
             |e: String| SegmentEnd::Failed(format!("segment {} of {total}: {e}", seg.segment));
         let start = claim.state.start_key().map_err(|e| fail(e.to_string()))?;
+        // Outputs of the page that was being written when an in-place run stopped.
+        let written_before: HashSet<String> = claim.state.in_flight.iter().cloned().collect();
         let mut page = match self.scanner.page(Some(seg), start, &self.stop).await {
             Ok(p) => p,
             Err(ScanError::Stopped) => return self.release(&claim).await,
@@ -578,7 +661,7 @@ impl Ctx {
         loop {
             let next = page.next.clone();
             let read = page.items.len() as u64;
-            let outputs = match self.outputs(page.items) {
+            let outputs = match self.outputs(page.items, &written_before) {
                 Ok(o) => o,
                 Err(e) => {
                     let _ = self.release(&claim).await;
@@ -586,6 +669,16 @@ impl Ctx {
                 }
             };
             let written = outputs.len() as u64;
+            if self.in_place && !outputs.is_empty() {
+                claim.state.in_flight = outputs.iter().map(crate::digest::short_hash).collect();
+                match self.store.save_now(&claim).await {
+                    Ok(()) => {}
+                    Err(CheckpointError::LeaseLost { segment }) => {
+                        return Err(SegmentEnd::LeaseLost(segment))
+                    }
+                    Err(e) => return Err(fail(e.to_string())),
+                }
+            }
             let prefetch = async {
                 match &next {
                     Some(k) if !self.stop.is_stopped() => Some(
@@ -637,14 +730,41 @@ impl Ctx {
         }
     }
 
-    /// A page's items as they are written: transformed and key-checked.
-    fn outputs(&self, items: Vec<SdkItem>) -> Result<Vec<SdkItem>, String> {
+    /// A page's items as they are written: transformed and key-checked. In place, only the
+    /// items that change, skipping those already written (`written_before`).
+    fn outputs(
+        &self,
+        items: Vec<SdkItem>,
+        written_before: &HashSet<String>,
+    ) -> Result<Vec<SdkItem>, String> {
         let Some(t) = &self.transform else {
             return Ok(items);
         };
         let mut out = Vec::with_capacity(items.len());
         for item in &items {
+            if self.in_place
+                && !written_before.is_empty()
+                && written_before.contains(&crate::digest::short_hash(item))
+            {
+                self.unchanged.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             let outputs = apply(t, &self.source_key, item).map_err(|e| e.to_string())?;
+            if self.in_place {
+                match in_place_output(&self.source_key, item, &outputs).map_err(|problem| {
+                    format!(
+                        "in-place transform {} on item {}: {problem}",
+                        t.name(),
+                        self.source_key.render(item)
+                    )
+                })? {
+                    Some(changed) => out.push(changed.clone()),
+                    None => {
+                        self.unchanged.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                continue;
+            }
             match outputs.len() {
                 0 => {
                     self.dropped.fetch_add(1, Ordering::Relaxed);

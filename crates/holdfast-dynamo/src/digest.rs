@@ -26,6 +26,16 @@ pub fn item_hash(item: &SdkItem) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// The first 16 bytes of [`item_hash`], hex: short enough to list a page's worth in a
+/// checkpoint row, long enough that two different items never share one in practice.
+#[must_use]
+pub fn short_hash(item: &SdkItem) -> String {
+    item_hash(item)[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// SHA-256 of `bytes`, hex.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -14,6 +14,8 @@ pub mod digest;
 pub mod export_files;
 pub mod item;
 pub mod keys;
+pub mod keys_from;
+pub mod migrate;
 pub mod number;
 pub mod rate;
 pub mod retry;

@@ -4,13 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{code, fail, CommandResult};
-use crate::cli::{AwsArgs, DynamoCommand, DynamoCompareArgs, DynamoCopyArgs, GlobalArgs};
+use crate::cli::{
+    AwsArgs, DynamoCommand, DynamoCompareArgs, DynamoCopyArgs, DynamoMigrateArgs, GlobalArgs,
+};
 use crate::output;
 use holdfast_aws::AwsOptions;
 use holdfast_core::exit::{Classify, Outcome};
 use holdfast_dynamo::checkpoint::Location;
 use holdfast_dynamo::compare::{compare, CompareRequest};
 use holdfast_dynamo::copy::{copy, describe_key, CopyProgress, CopyRequest, TransformSpec};
+use holdfast_dynamo::keys_from::{copy_keys, KeysCopyRequest};
+use holdfast_dynamo::migrate::{migrate, MigrateRequest};
 use holdfast_dynamo::stop::Stop;
 use holdfast_dynamo::transfer;
 use holdfast_dynamo::verify::{Dynamo, KeySpec, VerifyRequest};
@@ -23,6 +27,7 @@ impl DynamoCommand {
             DynamoCommand::Compare(a) => a.json,
             DynamoCommand::Export(a) => a.json,
             DynamoCommand::Import(a) => a.json,
+            DynamoCommand::Migrate(a) => a.json,
         }
     }
 
@@ -80,6 +85,7 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
         }
         DynamoCommand::Copy(args) => run_copy(args).await,
         DynamoCommand::Compare(args) => run_compare(args).await,
+        DynamoCommand::Migrate(args) => run_migrate(args).await,
         DynamoCommand::Export(args) => {
             let client = data_client(&args.aws).await?;
             let stop = Arc::new(Stop::new(None));
@@ -245,17 +251,37 @@ async fn run_copy(args: &DynamoCopyArgs) -> CommandResult {
     let client = holdfast_dynamo::client::data_client(dynamo.client());
     let stop = Arc::new(Stop::new(args.deadline));
     stop_on_ctrl_c(&stop);
+    if let Some(keys_from) = &args.keys_from {
+        let keys_request = KeysCopyRequest {
+            source: request.source,
+            target: request.target,
+            transform: request.transform,
+            keys_from: keys_from.clone(),
+            delete_only_in_target: args.delete_only_in_target,
+            verify: request.verify,
+            segments: request.segments,
+            keys_file: request.keys_file,
+            max_wcu: request.max_wcu,
+        };
+        let report = copy_keys(&client, keys_request, stop).await.map_err(fail)?;
+        print_copy(&report, args.json);
+        return Ok(code(report.outcome));
+    }
     let progress = Arc::new(CopyProgress::default());
     let bar = crate::progress::CopyBar::start(Arc::clone(&progress));
     let result = copy(&client, request, stop, progress).await;
     bar.finish();
     let report = result.map_err(fail)?;
-    if args.json {
-        output::print_json(&report);
-    } else {
-        output::print(&output::dynamo_copy_text(&report));
-    }
+    print_copy(&report, args.json);
     Ok(code(report.outcome))
+}
+
+fn print_copy(report: &holdfast_core::report::dynamo::CopyReport, json: bool) {
+    if json {
+        output::print_json(report);
+    } else {
+        output::print(&output::dynamo_copy_text(report));
+    }
 }
 
 async fn run_compare(args: &DynamoCompareArgs) -> CommandResult {
@@ -293,6 +319,25 @@ async fn run_compare(args: &DynamoCompareArgs) -> CommandResult {
         output::print_json(&report);
     } else {
         output::print(&output::dynamo_compare_text(&report));
+    }
+    Ok(code(report.outcome))
+}
+
+async fn run_migrate(args: &DynamoMigrateArgs) -> CommandResult {
+    let mut request = MigrateRequest::new(args.dir.clone());
+    request.history_table.clone_from(&args.history_table);
+    request.dry_run = args.dry_run;
+    request.lock_wait = args.lock_wait;
+    request.lease = args.lease;
+    request.keys_dir = Some(PathBuf::from(".holdfast"));
+    let client = data_client(&args.aws).await?;
+    let stop = Arc::new(Stop::new(args.deadline));
+    stop_on_ctrl_c(&stop);
+    let report = migrate(&client, &request, stop).await.map_err(fail)?;
+    if args.json {
+        output::print_json(&report);
+    } else {
+        output::print(&output::dynamo_migrate_text(&report));
     }
     Ok(code(report.outcome))
 }

@@ -136,6 +136,13 @@ pub struct CopyReport {
     pub items_dropped: u64,
     /// Extra items from transforms that split an item into several.
     pub items_split: u64,
+    /// In place: items left as they were (no output, an output equal to the item, or already
+    /// written by the run that was resumed).
+    pub items_unchanged: u64,
+    /// `--keys-from` with `--delete-only-in-target`: target items deleted.
+    pub items_deleted: u64,
+    /// `--keys-from`: keys only in the target (or whose source item is gone) left alone.
+    pub keys_kept: u64,
     /// Outputs merged last-wins because another output in the same batch had the same key.
     pub duplicates_merged: u64,
     /// Items DynamoDB returned as unprocessed and that were written again.
@@ -171,4 +178,49 @@ pub struct TransferReport {
     /// Import: calls that failed and were sent again.
     pub calls_retried: u64,
     pub elapsed_ms: u64,
+}
+
+/// `holdfast dynamo migrate --dir DIR`: the data migrations found, what each one's state is,
+/// and what this run did. Carries [`super::FORMAT_VERSION`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataMigrateReport {
+    pub format_version: u32,
+    pub command: String,
+    pub dir: String,
+    pub history_table: String,
+    /// `success`; `check_failed` (drift: an applied file changed or is missing, a version out
+    /// of order, a part-done migration whose file changed; or a copy's verification found
+    /// differences); `stopped_resumable` (deadline or interruption).
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    /// Nothing was run (`--dry-run`).
+    pub dry_run: bool,
+    /// Every migration of the folder (and of the history), in version order.
+    pub migrations: Vec<DataMigrationStatus>,
+    /// Applied by this run.
+    pub applied_now: u32,
+    /// Left to do.
+    pub pending: u32,
+    /// Why the run refused to start (drift), one line each.
+    pub problems: Vec<String>,
+    /// How to continue, when there is something left to do.
+    pub resume: Option<String>,
+}
+
+/// One data migration in a [`DataMigrateReport`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataMigrationStatus {
+    pub version: String,
+    pub description: String,
+    pub file: String,
+    pub source: String,
+    pub target: String,
+    pub in_place: bool,
+    /// `applied`, `pending`, `running` / `stopped` / `failed` (part-done, resumed by the next
+    /// run), or `missing` (in the history, not in the folder).
+    pub state: String,
+    /// When it was applied (RFC 3339).
+    pub applied_at: Option<String>,
+    /// The copy this run made for it.
+    pub copy: Option<CopyReport>,
 }

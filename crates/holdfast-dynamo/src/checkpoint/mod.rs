@@ -71,6 +71,11 @@ pub struct SegmentState {
     pub items_read: u64,
     pub items_written: u64,
     pub pages: u64,
+    /// In-place runs only: hashes ([`crate::digest::short_hash`]) of the outputs of the page
+    /// being written from `next_key` on. A resumed run skips items whose current content has
+    /// one of these hashes — they were written already — so no item is transformed twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_flight: Vec<String>,
 }
 
 impl SegmentState {
@@ -97,6 +102,7 @@ impl SegmentState {
             .and_then(|k| item_from_sdk(k).ok())
             .map(|i| item_to_dynamo_json(&i));
         self.done = next.is_none();
+        self.in_flight.clear();
         self.items_read += read;
         self.items_written += written;
         self.pages += 1;
@@ -200,6 +206,21 @@ impl Store {
         match self {
             Store::File(s) => s.save(&claim.state),
             Store::Table(s) => s.save(claim, false).await,
+        }
+    }
+
+    /// Records a claim's state and persists it before returning (an in-place run records the
+    /// page it is about to write).
+    ///
+    /// # Errors
+    /// As [`Store::save`].
+    pub async fn save_now(&self, claim: &Claim) -> Result<(), CheckpointError> {
+        match self {
+            Store::File(s) => {
+                s.save(&claim.state)?;
+                s.flush()
+            }
+            Store::Table(s) => s.save_now(claim).await,
         }
     }
 

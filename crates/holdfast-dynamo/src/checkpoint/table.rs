@@ -76,10 +76,28 @@ impl TableStore {
         range: SegmentRange,
         lease: Duration,
     ) -> Result<TableStore, CheckpointError> {
+        let copy = format!("{}→{}", identity.source, identity.target);
+        TableStore::open_as(client, table, &copy, identity, resume, range, lease).await
+    }
+
+    /// As [`TableStore::open`], with the rows' partition key value `copy` chosen by the caller
+    /// (data migrations keep each migration's checkpoint under its own name).
+    ///
+    /// # Errors
+    /// [`CheckpointError`].
+    pub async fn open_as(
+        client: Client,
+        table: &str,
+        copy: &str,
+        identity: &CopyIdentity,
+        resume: bool,
+        range: SegmentRange,
+        lease: Duration,
+    ) -> Result<TableStore, CheckpointError> {
         let store = TableStore {
             client,
             table: table.to_owned(),
-            copy: format!("{}→{}", identity.source, identity.target),
+            copy: copy.to_owned(),
             owner: format!(
                 "{}:{}:{:08x}",
                 gethostname::gethostname().to_string_lossy(),
@@ -137,70 +155,7 @@ impl TableStore {
     }
 
     async fn ensure_table(&self) -> Result<(), CheckpointError> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
-            Err(e) => return Err(self.aws("DescribeTable", &e)),
-        }
-        let attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("complete")
-        };
-        let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("complete")
-        };
-        let created = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .attribute_definitions(attr("copy"))
-            .attribute_definitions(attr("part"))
-            .key_schema(key("copy", KeyType::Hash))
-            .key_schema(key("part", KeyType::Range))
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await;
-        match created {
-            Ok(_) => {}
-            Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
-            Err(e) => return Err(self.aws("CreateTable", &e)),
-        }
-        // Wait until ACTIVE (another process may be creating it too).
-        for _ in 0..600 {
-            let out = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
-                .send()
-                .await;
-            if let Ok(out) = out {
-                if out
-                    .table()
-                    .and_then(|t| t.table_status())
-                    .is_some_and(|s| s.as_str() == "ACTIVE")
-                {
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(CheckpointError::Aws(format!(
-            "checkpoint table {}: not ACTIVE after 60 s",
-            self.table
-        )))
+        ensure_table(&self.client, &self.table).await
     }
 
     async fn meta(&self) -> Result<Option<CopyIdentity>, CheckpointError> {
@@ -368,6 +323,14 @@ impl TableStore {
         Ok(None)
     }
 
+    pub(super) async fn save_now(&self, claim: &Claim) -> Result<(), CheckpointError> {
+        self.saved_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&claim.state.segment);
+        self.save(claim, false).await
+    }
+
     pub(super) async fn save(&self, claim: &Claim, release: bool) -> Result<(), CheckpointError> {
         let state = &claim.state;
         {
@@ -399,7 +362,7 @@ impl TableStore {
             .key("copy", s(&self.copy))
             .key("part", s(segment_part(state.segment)))
             .update_expression(
-                "SET next_key = :next, done = :done, items_read = :read, items_written = :written, pages = :pages, lease_until = :until",
+                "SET next_key = :next, done = :done, items_read = :read, items_written = :written, pages = :pages, lease_until = :until, in_flight = :in_flight",
             )
             .condition_expression("#o = :me AND fence = :fence")
             .expression_attribute_names("#o", "owner")
@@ -409,6 +372,7 @@ impl TableStore {
             .expression_attribute_values(":written", n(state.items_written))
             .expression_attribute_values(":pages", n(state.pages))
             .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":in_flight", s(state.in_flight.join(",")))
             .expression_attribute_values(":me", s(&self.owner))
             .expression_attribute_values(":fence", n(claim.fence))
             .send()
@@ -434,6 +398,78 @@ impl TableStore {
             .map(|r| Duration::from_millis(num(r, "lease_until").saturating_sub(now)))
             .min())
     }
+}
+
+/// Creates a table with this store's layout (`copy` S hash key, `part` S range key, on-demand
+/// billing) unless it exists, and waits until it is ACTIVE. Data migrations keep their history
+/// and lock in a table of the same layout.
+///
+/// # Errors
+/// [`CheckpointError::Aws`].
+pub async fn ensure_table(client: &Client, table: &str) -> Result<(), CheckpointError> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(_) => return Ok(()),
+        Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
+        Err(e) => return Err(aws_error(table, "DescribeTable", &e)),
+    }
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("complete")
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("complete")
+    };
+    let created = client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attr("copy"))
+        .attribute_definitions(attr("part"))
+        .key_schema(key("copy", KeyType::Hash))
+        .key_schema(key("part", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
+        Err(e) => return Err(aws_error(table, "CreateTable", &e)),
+    }
+    // Wait until ACTIVE (another process may be creating it too).
+    for _ in 0..600 {
+        let out = client.describe_table().table_name(table).send().await;
+        if let Ok(out) = out {
+            if out
+                .table()
+                .and_then(|t| t.table_status())
+                .is_some_and(|s| s.as_str() == "ACTIVE")
+            {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(CheckpointError::Aws(format!(
+        "checkpoint table {}: not ACTIVE after 60 s",
+        table
+    )))
+}
+
+fn aws_error<E>(
+    table: &str,
+    operation: &str,
+    e: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> CheckpointError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    CheckpointError::Aws(format!("table {table}: {operation}: {}", classify(e)))
 }
 
 fn num(row: &HashMap<String, AttributeValue>, name: &str) -> u64 {
@@ -462,5 +498,9 @@ fn row_state(row: &HashMap<String, AttributeValue>) -> SegmentState {
         items_read: num(row, "items_read"),
         items_written: num(row, "items_written"),
         pages: num(row, "pages"),
+        in_flight: str_of(row, "in_flight")
+            .filter(|t| !t.is_empty())
+            .map(|t| t.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
