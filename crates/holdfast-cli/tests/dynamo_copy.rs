@@ -1014,3 +1014,67 @@ fn a_worker_whose_lease_was_taken_over_can_no_longer_save_progress() {
 fn row_owner(row: &dynamo_support::SdkItem) -> String {
     dynamo_support::row_string(row, "owner")
 }
+
+#[test]
+fn checkpoint_table_calls_that_fail_or_go_unanswered_are_retried() {
+    use holdfast_dynamo::checkpoint::table::TableStore;
+    use holdfast_dynamo::checkpoint::{CopyIdentity, SegmentRange, Store};
+    let dynamodb = DynamoDbLocal::start();
+    // One fault on the first calls of every kind the store makes; "after forward": applied,
+    // but the answer is lost, so the store must find out what its retry meets.
+    let plan = FaultPlan::new(21)
+        .script("DescribeTable", 0, Fault::InternalError)
+        .script("GetItem", 0, Fault::Throttling)
+        .script("PutItem", 0, Fault::DropBeforeForward)
+        .script("PutItem", 3, Fault::DropAfterForward)
+        .script("Query", 0, Fault::ThroughputExceeded)
+        .script("UpdateItem", 0, Fault::DropAfterForward)
+        .script("UpdateItem", 1, Fault::InternalError)
+        .script("UpdateItem", 2, Fault::DropAfterForward);
+    let proxy = FaultProxy::start(&dynamodb.endpoint(), plan);
+    let rt = runtime();
+    // As the copy's client: no SDK retries.
+    let c = holdfast_dynamo::client::data_client(&client(&proxy.endpoint()));
+    let identity = CopyIdentity {
+        source: "src".into(),
+        target: "dst".into(),
+        transform_digest: None,
+        total_segments: 2,
+    };
+    rt.block_on(async {
+        let store = Store::Table(
+            TableStore::open(
+                c.clone(),
+                "holdfast_checkpoints",
+                &identity,
+                false,
+                SegmentRange(0..2),
+                Duration::from_secs(600),
+            )
+            .await
+            .expect("open through one failure of each call"),
+        );
+        // The claim was applied but unanswered; the retry's condition fails (the lease is
+        // ours now): the store must recognise its own claim, not skip the segment.
+        let mut claim = store.claim().await.unwrap().expect("a segment");
+        assert_eq!(claim.fence, 1);
+        // A save that fails (500), then is applied unanswered, then answered.
+        claim.state.advance(None, 7, 7);
+        store.save(&claim).await.expect("save");
+        let other = store.claim().await.unwrap().expect("the other segment");
+        assert_ne!(other.state.segment, claim.state.segment);
+        let states = store.states().await.unwrap();
+        assert_eq!(states.iter().filter(|s| s.done).count(), 1, "{states:?}");
+    });
+    let stats = proxy.stats();
+    assert_eq!(
+        (
+            stats.internal_errors,
+            stats.throttling + stats.throughput_exceeded,
+            stats.dropped_before_forward,
+            stats.dropped_after_forward
+        ),
+        (2, 2, 1, 3),
+        "{stats:?}"
+    );
+}
