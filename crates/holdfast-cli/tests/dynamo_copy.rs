@@ -1078,3 +1078,54 @@ fn checkpoint_table_calls_that_fail_or_go_unanswered_are_retried() {
         "{stats:?}"
     );
 }
+
+#[test]
+fn a_lease_shorter_than_the_save_interval_is_renewed_before_it_lapses() {
+    use holdfast_dynamo::checkpoint::table::TableStore;
+    use holdfast_dynamo::checkpoint::{CopyIdentity, SegmentRange, Store};
+    let dynamodb = DynamoDbLocal::start();
+    let rt = runtime();
+    let c = client(&dynamodb.endpoint());
+    let identity = CopyIdentity {
+        source: "src".into(),
+        target: "dst".into(),
+        transform_digest: None,
+        total_segments: 1,
+    };
+    rt.block_on(async {
+        // A 900 ms lease: saves (which renew it) may be spaced by at most a third of it, not by
+        // the usual second, or it would lapse while its worker makes progress.
+        let store = Store::Table(
+            TableStore::open(
+                c.clone(),
+                "holdfast_checkpoints",
+                &identity,
+                false,
+                SegmentRange(0..1),
+                Duration::from_millis(900),
+            )
+            .await
+            .unwrap(),
+        );
+        let mut claim = store.claim().await.unwrap().expect("a segment");
+        let claimed = dynamo_support::checkpoint_rows(&c, "holdfast_checkpoints").await;
+        let first_end = dynamo_support::row_number(&claimed[0], "lease_until");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let next: std::collections::HashMap<_, _> = dynamo_support::item(3)
+            .into_iter()
+            .filter(|(k, _)| k == "pk" || k == "sk")
+            .collect();
+        claim.state.advance(Some(&next), 25, 25);
+        store.save(&claim).await.unwrap();
+        let saved = dynamo_support::checkpoint_rows(&c, "holdfast_checkpoints").await;
+        assert_eq!(
+            dynamo_support::row_number(&saved[0], "pages"),
+            1,
+            "not saved"
+        );
+        assert!(
+            dynamo_support::row_number(&saved[0], "lease_until") >= first_end + 400,
+            "lease not renewed: {saved:?}"
+        );
+    });
+}

@@ -7,7 +7,8 @@
 //!
 //! - **claim**: `fence = fence + 1`, `owner = me`, `lease_until = now + lease`, only if the
 //!   segment is not done and its lease is free or expired. The new fence is the worker's token.
-//! - **save** (renews the lease): only if `owner = me AND fence = my token`. A worker that was
+//! - **save** (renews the lease; persisted at most every second, or every third of the lease if
+//!   that is shorter): only if `owner = me AND fence = my token`. A worker that was
 //!   too slow and whose segment was claimed by another fails here and stops working on it; it
 //!   can no longer move the checkpoint.
 //! - **release** (on stop or at the end): the same condition, `lease_until = 0`.
@@ -49,7 +50,8 @@ pub struct TableStore {
     lease: Duration,
     range: SegmentRange,
     total: u32,
-    /// Last save per segment (to persist at most every second).
+    /// Last save per segment (to persist at most every second, or every third of the lease if
+    /// that is shorter: a save renews the lease, which must not lapse between two saves).
     saved_at: Mutex<HashMap<u32, Instant>>,
 }
 
@@ -443,7 +445,7 @@ impl TableStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let due = saved
                 .get(&state.segment)
-                .is_none_or(|t| t.elapsed() >= SAVE_INTERVAL);
+                .is_none_or(|t| t.elapsed() >= SAVE_INTERVAL.min(self.lease / 3));
             if !(release || state.done || due) {
                 return Ok(());
             }
