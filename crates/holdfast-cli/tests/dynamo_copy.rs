@@ -789,7 +789,7 @@ fn after_a_kill_9_a_second_process_takes_the_expired_leases_over_and_finishes() 
         "--page-size",
         "25",
         "--lease",
-        "3s",
+        "5s",
     ];
     // At most 100 WCU/s (items of 1 WCU): the first process cannot finish 2,000 items in less
     // than 19 s, so it is mid-copy when killed.
@@ -801,7 +801,8 @@ fn after_a_kill_9_a_second_process_takes_the_expired_leases_over_and_finishes() 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Kill -9 once both segments have recorded progress.
+    // Kill -9 once both segments have recorded progress, their leases renewed less than 1.5 s
+    // ago (saves renew them about every second).
     let started = Instant::now();
     let rows = loop {
         assert!(started.elapsed() < Duration::from_secs(30), "no progress");
@@ -817,14 +818,15 @@ fn after_a_kill_9_a_second_process_takes_the_expired_leases_over_and_finishes() 
                 Err(_) => Vec::new(),
             }
         });
-        if rows.len() == 2 && rows.iter().all(|r| row_number(r, "pages") >= 1) {
+        let fresh = |r: &dynamo_support::SdkItem| row_number(r, "lease_until") > now_ms() + 3_500;
+        if rows.len() == 2 && rows.iter().all(|r| row_number(r, "pages") >= 1 && fresh(r)) {
             break rows;
         }
     };
     first.kill().unwrap();
     first.wait().unwrap();
     // A save the proxy had already read (5 ms of latency) may still land: let it.
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
     let rows_at_kill = rt.block_on(checkpoint_rows(&c, "holdfast_checkpoints"));
     assert!(rows_at_kill.len() == 2 && rows.len() == 2);
     let first_owner = row_string(&rows_at_kill[0], "owner");
@@ -841,11 +843,6 @@ fn after_a_kill_9_a_second_process_takes_the_expired_leases_over_and_finishes() 
         .map(|r| row_number(r, "lease_until"))
         .collect();
     assert!(lease_ends.iter().all(|t| *t > 0), "{rows_at_kill:?}");
-    // What the crash left is not ahead of the target.
-    rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
-        &c, "src", "dst", 2, &recorded,
-    ));
-
     // A second process resumes: it must wait for the leases to end, then take both segments.
     let launched = now_ms();
     let second = holdfast_aws(dir.path())
@@ -856,6 +853,15 @@ fn after_a_kill_9_a_second_process_takes_the_expired_leases_over_and_finishes() 
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    assert!(
+        launched < *lease_ends.iter().min().unwrap(),
+        "the second process started after the leases ended"
+    );
+    // What the crash left is not ahead of the target (checked while the leases still keep
+    // the second process from writing; its writes could only add items anyway).
+    rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
+        &c, "src", "dst", 2, &recorded,
+    ));
     // Watch the rows: no segment may change hands before its lease ended.
     let mut taken_at: Vec<Option<u64>> = vec![None; 2];
     let deadline = Instant::now() + Duration::from_secs(40);
