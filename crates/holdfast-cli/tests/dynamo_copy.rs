@@ -8,7 +8,7 @@ mod dynamo_support;
 use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType};
 use common::{holdfast_aws, Run};
 use dynamo_support::{client, count, create_table, load, runtime};
-use holdfast_testkit::{DynamoDbLocal, FaultPlan, FaultProxy, Faults};
+use holdfast_testkit::{DynamoDbLocal, Fault, FaultPlan, FaultProxy, Faults};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -608,4 +608,530 @@ fn export_then_import_round_trips_and_a_corrupt_export_writes_nothing() {
         corrupt.stderr
     );
     assert_eq!(rt.block_on(count(&c, "dst2")), 0);
+}
+
+/// Values of the test items (`dynamo_support::item`) that no message may quote.
+const ITEM_VALUES: [&str; 5] = ["user#", "Name ", "City ", "line 1", "1234567890123"];
+
+/// A copy that failed mid-way: exit 1, one line on stderr (the error, then where to resume),
+/// the same message in the JSON report, no item value anywhere. Returns the message.
+#[track_caller]
+fn assert_failed_mid_copy(run: &Run, checkpoint: &str) -> String {
+    run.expect(1);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {}", run.stderr);
+    let message = lines[0]
+        .strip_prefix("error: ")
+        .unwrap_or_else(|| panic!("not an error line: {}", lines[0]));
+    assert!(
+        message.contains(&format!("; {checkpoint} records "))
+            && message.ends_with("run the same command with --resume to continue"),
+        "no resume line: {message}"
+    );
+    let report = run.json();
+    assert_eq!(report["exit_code"], 1, "{report}");
+    assert_eq!(report["error"], message, "{report}");
+    for value in ITEM_VALUES {
+        assert!(
+            !run.all().contains(value),
+            "item value {value:?} in the output:\n{}",
+            run.all()
+        );
+    }
+    message.to_owned()
+}
+
+#[test]
+fn a_batch_throttled_past_the_retry_budget_fails_with_exit_1_and_resume_finishes() {
+    let total = 300;
+    let (dynamodb, rt, c) = setup(total);
+    // The first 4 BatchWriteItem calls (4 pages of 25) go through, every later one is
+    // throttled: no round makes progress, so the writer gives up after its budget.
+    let plan = FaultPlan::new(11)
+        .operation(
+            "BatchWriteItem",
+            Faults {
+                throttling: 1.0,
+                ..Faults::NONE
+            },
+        )
+        .clean_first("BatchWriteItem", 4);
+    let proxy = FaultProxy::start(&dynamodb.endpoint(), plan);
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "src",
+        "dst",
+        "--checkpoint",
+        "c.json",
+        "--segments",
+        "2",
+        "--page-size",
+        "25",
+    ];
+    let started = Instant::now();
+    let failed = copy(dir.path(), &proxy.endpoint(), &args);
+    let took = started.elapsed();
+    let message = assert_failed_mid_copy(&failed, "checkpoint file c.json");
+    // Why: the table, the throttling, the budget of rounds without progress.
+    assert!(
+        message.contains("table dst: gave up after 13 rounds without progress (25 items not acknowledged); last error: ThrottlingException"),
+        "{message}"
+    );
+    assert!(proxy.stats().throttling >= 13, "{:?}", proxy.stats());
+    // The default budget: 12 backoffs of at most 50 ms … 5 s (31.35 s in all).
+    assert!(took < Duration::from_secs(45), "{took:?}");
+
+    // The checkpoint holds exactly the 4 acknowledged pages: not ahead of the target (nor
+    // behind it).
+    let recorded = dynamo_support::file_checkpoint(&dir.path().join("c.json"));
+    let written: u64 = recorded.iter().map(|r| r.items_written).sum();
+    assert_eq!(written, 100, "{recorded:?}");
+    assert!(recorded.iter().all(|r| !r.done), "{recorded:?}");
+    assert!(
+        message.contains("0 of 2 segments done, 100 items written"),
+        "{message}"
+    );
+    assert_eq!(rt.block_on(count(&c, "dst")), 100);
+    let covered = rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
+        &c, "src", "dst", 2, &recorded,
+    ));
+    assert_eq!(covered, 100);
+
+    // Faults off: the resume reads only what the checkpoint does not hold, and verifies.
+    proxy.set_enabled(false);
+    let resumed = copy(
+        dir.path(),
+        &proxy.endpoint(),
+        &[&args[..], &["--resume"]].concat(),
+    );
+    resumed.expect(0);
+    let report = resumed.json();
+    assert_eq!(report["items_read"], total - covered, "{report}");
+    assert_eq!(report["verification"]["equal"], true, "{report}");
+    assert_eq!(rt.block_on(count(&c, "dst")), total);
+}
+
+#[test]
+fn a_batch_refused_as_invalid_fails_at_once_without_item_values_and_resume_finishes() {
+    let total = 300;
+    let (dynamodb, rt, c) = setup(total);
+    // The fifth BatchWriteItem call is answered 400 ValidationException: no retry can fix it.
+    let plan = FaultPlan::new(13).script("BatchWriteItem", 4, Fault::ValidationError);
+    let proxy = FaultProxy::start(&dynamodb.endpoint(), plan);
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "src",
+        "dst",
+        "--checkpoint",
+        "c.json",
+        "--segments",
+        "2",
+        "--page-size",
+        "25",
+    ];
+    let failed = copy(dir.path(), &proxy.endpoint(), &args);
+    let message = assert_failed_mid_copy(&failed, "checkpoint file c.json");
+    assert!(
+        message.contains(": table dst: BatchWriteItem refused: ValidationException: "),
+        "{message}"
+    );
+    assert!(message.starts_with("segment "), "{message}");
+    let stats = proxy.stats();
+    assert_eq!(stats.validation_errors, 1, "{stats:?}");
+    // Not retried (a retry, its next call, would have gone through): the calls made are the
+    // four before it, it, and at most two of the other worker's pages already read.
+    let writes = proxy
+        .log()
+        .iter()
+        .filter(|r| r.operation == "BatchWriteItem")
+        .count();
+    assert!(writes <= 7, "{writes} BatchWriteItem calls");
+
+    // The checkpoint holds every acknowledged page and nothing more.
+    let recorded = dynamo_support::file_checkpoint(&dir.path().join("c.json"));
+    let written: u64 = recorded.iter().map(|r| r.items_written).sum();
+    assert!(written >= 100, "{recorded:?}");
+    assert_eq!(rt.block_on(count(&c, "dst")), written);
+    let covered = rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
+        &c, "src", "dst", 2, &recorded,
+    ));
+    assert_eq!(covered, written);
+
+    proxy.set_enabled(false);
+    let resumed = copy(
+        dir.path(),
+        &proxy.endpoint(),
+        &[&args[..], &["--resume"]].concat(),
+    );
+    resumed.expect(0);
+    let report = resumed.json();
+    assert_eq!(report["items_read"], total - covered, "{report}");
+    assert_eq!(report["verification"]["equal"], true, "{report}");
+    compare(dir.path(), &dynamodb.endpoint(), &["src", "dst"]).expect(0);
+}
+
+#[test]
+fn after_a_kill_9_a_second_process_takes_the_expired_leases_over_and_finishes() {
+    use dynamo_support::{checkpoint_rows, now_ms, row_number, row_recorded, row_string};
+    let total = 2_000;
+    let (dynamodb, rt, c) = setup(total);
+    let direct = dynamodb.endpoint();
+    let proxy = FaultProxy::start(&direct, FaultPlan::new(4).latency(Duration::from_millis(5)));
+    let endpoint = proxy.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "src",
+        "dst",
+        "--checkpoint-table",
+        "holdfast_checkpoints",
+        "--segments",
+        "2",
+        "--page-size",
+        "25",
+        "--lease",
+        "5s",
+    ];
+    // At most 100 WCU/s (items of 1 WCU): the first process cannot finish 2,000 items in less
+    // than 19 s, so it is mid-copy when killed.
+    let mut first = holdfast_aws(dir.path())
+        .args(["dynamo", "copy", "--endpoint-url", &endpoint])
+        .args(args)
+        .args(["--max-wcu", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill -9 once both segments have recorded progress, their leases renewed less than 1.5 s
+    // ago (saves renew them about every second).
+    let started = Instant::now();
+    let rows = loop {
+        assert!(started.elapsed() < Duration::from_secs(30), "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+        let rows = rt.block_on(async {
+            match c
+                .describe_table()
+                .table_name("holdfast_checkpoints")
+                .send()
+                .await
+            {
+                Ok(_) => checkpoint_rows(&c, "holdfast_checkpoints").await,
+                Err(_) => Vec::new(),
+            }
+        });
+        let fresh = |r: &dynamo_support::SdkItem| row_number(r, "lease_until") > now_ms() + 3_500;
+        if rows.len() == 2 && rows.iter().all(|r| row_number(r, "pages") >= 1 && fresh(r)) {
+            break rows;
+        }
+    };
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // A save the proxy had already read (5 ms of latency) may still land: let it.
+    std::thread::sleep(Duration::from_millis(300));
+    let rows_at_kill = rt.block_on(checkpoint_rows(&c, "holdfast_checkpoints"));
+    assert!(rows_at_kill.len() == 2 && rows.len() == 2);
+    let first_owner = row_string(&rows_at_kill[0], "owner");
+    for row in &rows_at_kill {
+        assert_eq!(row_number(row, "fence"), 1, "{row:?}");
+        assert_eq!(row_string(row, "owner"), first_owner, "{row:?}");
+        assert!(!row_recorded(row).done, "killed too late: {row:?}");
+    }
+    let recorded: Vec<_> = rows_at_kill.iter().map(row_recorded).collect();
+    let recorded_read: u64 = recorded.iter().map(|r| r.items_read).sum();
+    // The crashed process's leases still run; they end at these times.
+    let lease_ends: Vec<u64> = rows_at_kill
+        .iter()
+        .map(|r| row_number(r, "lease_until"))
+        .collect();
+    assert!(lease_ends.iter().all(|t| *t > 0), "{rows_at_kill:?}");
+    // A second process resumes: it must wait for the leases to end, then take both segments.
+    let launched = now_ms();
+    let second = holdfast_aws(dir.path())
+        .args(["dynamo", "copy", "--endpoint-url", &endpoint, "--json"])
+        .args(args)
+        .arg("--resume")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        launched < *lease_ends.iter().min().unwrap(),
+        "the second process started after the leases ended"
+    );
+    // What the crash left is not ahead of the target (checked while the leases still keep
+    // the second process from writing; its writes could only add items anyway).
+    rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
+        &c, "src", "dst", 2, &recorded,
+    ));
+    // Watch the rows: no segment may change hands before its lease ended.
+    let mut taken_at: Vec<Option<u64>> = vec![None; 2];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while taken_at.iter().any(Option::is_none) && Instant::now() < deadline {
+        let before = now_ms();
+        let rows = rt.block_on(checkpoint_rows(&c, "holdfast_checkpoints"));
+        for (i, row) in rows.iter().enumerate() {
+            if taken_at[i].is_none() && row_number(row, "fence") >= 2 {
+                // Claimed at or before `now`, after `before` at the latest poll before it.
+                taken_at[i] = Some(now_ms());
+                assert!(
+                    now_ms() >= lease_ends[i],
+                    "segment {i} taken over before its lease ended ({} ms early), started {} ms \
+                     before the end",
+                    lease_ends[i] - now_ms(),
+                    lease_ends[i].saturating_sub(before)
+                );
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = Run::from(second.wait_with_output().unwrap());
+    let ended = now_ms();
+    second.expect(0);
+    let report = second.json();
+    assert!(
+        taken_at.iter().all(Option::is_some),
+        "not seen taken over: {taken_at:?}"
+    );
+    // It cannot have finished before the last lease ended (it waited for them).
+    assert!(ended >= *lease_ends.iter().max().unwrap());
+    eprintln!(
+        "second process launched {} ms before the leases ended",
+        lease_ends.iter().min().unwrap().saturating_sub(launched)
+    );
+    // It went on from the crashed process's checkpoint: exactly the rest was read.
+    assert_eq!(report["items_read"], total - recorded_read, "{report}");
+    assert_eq!(report["segments_done"], 2, "{report}");
+    assert_eq!(report["verification"]["equal"], true, "{report}");
+    // Every row: done, taken over once (fencing token 2), by the second process.
+    let rows = rt.block_on(checkpoint_rows(&c, "holdfast_checkpoints"));
+    for row in &rows {
+        assert_eq!(
+            row.get("done"),
+            Some(&AttributeValue::Bool(true)),
+            "{row:?}"
+        );
+        assert_eq!(row_number(row, "fence"), 2, "{row:?}");
+        assert_ne!(row_string(row, "owner"), first_owner, "{row:?}");
+    }
+    compare(dir.path(), &direct, &["src", "dst"]).expect(0);
+}
+
+#[test]
+fn a_worker_whose_lease_was_taken_over_can_no_longer_save_progress() {
+    use holdfast_dynamo::checkpoint::table::TableStore;
+    use holdfast_dynamo::checkpoint::{CheckpointError, CopyIdentity, SegmentRange, Store};
+    let dynamodb = DynamoDbLocal::start();
+    let rt = runtime();
+    let c = client(&dynamodb.endpoint());
+    let identity = CopyIdentity {
+        source: "src".into(),
+        target: "dst".into(),
+        transform_digest: None,
+        total_segments: 1,
+    };
+    let table = "holdfast_checkpoints";
+    let row = || async {
+        dynamo_support::checkpoint_rows(&c, table)
+            .await
+            .pop()
+            .expect("the segment row")
+    };
+    let open = |resume| {
+        let c = c.clone();
+        let identity = identity.clone();
+        async move {
+            Store::Table(
+                TableStore::open(
+                    c,
+                    table,
+                    &identity,
+                    resume,
+                    SegmentRange(0..1),
+                    Duration::from_secs(600),
+                )
+                .await
+                .unwrap(),
+            )
+        }
+    };
+    rt.block_on(async {
+        let a = open(false).await;
+        let mut claim_a = a.claim().await.unwrap().expect("a free segment");
+        assert_eq!(claim_a.fence, 1);
+
+        // While A's lease runs, B gets nothing and is told how long to wait.
+        let b = open(true).await;
+        assert!(b.claim().await.unwrap().is_none());
+        let wait = b.waiting().await.unwrap().expect("a segment held");
+        assert!(wait > Duration::from_secs(590), "{wait:?}");
+
+        // A stalls past its lease: its expiry passes (set in the row, as the clock would).
+        c.update_item()
+            .table_name(table)
+            .key("copy", AttributeValue::S("src→dst".into()))
+            .key("part", AttributeValue::S("segment#00000".into()))
+            .update_expression("SET lease_until = :past")
+            .expression_attribute_values(":past", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .unwrap();
+        let mut claim_b = b.claim().await.unwrap().expect("the expired segment");
+        assert_eq!(claim_b.fence, 2, "the fencing token moves on");
+        let taken = row().await;
+
+        // A can no longer record progress (a save past the save interval, the end of the
+        // segment) nor release the segment: each is refused with LeaseLost, the row unchanged.
+        let next = dynamo_support::item(24);
+        let next: std::collections::HashMap<_, _> = next
+            .into_iter()
+            .filter(|(k, _)| k == "pk" || k == "sk")
+            .collect();
+        claim_a.state.advance(Some(&next), 25, 25);
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let lost = |r: Result<(), CheckpointError>| {
+            assert!(
+                matches!(r, Err(CheckpointError::LeaseLost { segment: 0 })),
+                "{r:?}"
+            );
+        };
+        lost(a.save(&claim_a).await);
+        lost(a.release(std::slice::from_ref(&claim_a)).await);
+        claim_a.state.advance(None, 10, 10);
+        assert!(claim_a.state.done);
+        lost(a.save(&claim_a).await);
+        assert_eq!(row().await, taken, "the row moved");
+        assert_eq!(
+            row_owner(&taken),
+            match &b {
+                Store::Table(s) => s.owner().to_owned(),
+                Store::File(_) => unreachable!(),
+            }
+        );
+
+        // B, the new holder, records progress and ends the segment.
+        claim_b.state.advance(None, 35, 35);
+        b.save(&claim_b).await.unwrap();
+        let done = row().await;
+        assert_eq!(done.get("done"), Some(&AttributeValue::Bool(true)));
+        assert_eq!(dynamo_support::row_number(&done, "fence"), 2);
+        assert_eq!(dynamo_support::row_number(&done, "items_written"), 35);
+    });
+}
+
+fn row_owner(row: &dynamo_support::SdkItem) -> String {
+    dynamo_support::row_string(row, "owner")
+}
+
+#[test]
+fn checkpoint_table_calls_that_fail_or_go_unanswered_are_retried() {
+    use holdfast_dynamo::checkpoint::table::TableStore;
+    use holdfast_dynamo::checkpoint::{CopyIdentity, SegmentRange, Store};
+    let dynamodb = DynamoDbLocal::start();
+    // One fault on the first calls of every kind the store makes; "after forward": applied,
+    // but the answer is lost, so the store must find out what its retry meets.
+    let plan = FaultPlan::new(21)
+        .script("DescribeTable", 0, Fault::InternalError)
+        .script("GetItem", 0, Fault::Throttling)
+        .script("PutItem", 0, Fault::DropBeforeForward)
+        .script("PutItem", 3, Fault::DropAfterForward)
+        .script("Query", 0, Fault::ThroughputExceeded)
+        .script("UpdateItem", 0, Fault::DropAfterForward)
+        .script("UpdateItem", 1, Fault::InternalError)
+        .script("UpdateItem", 2, Fault::DropAfterForward);
+    let proxy = FaultProxy::start(&dynamodb.endpoint(), plan);
+    let rt = runtime();
+    // As the copy's client: no SDK retries.
+    let c = holdfast_dynamo::client::data_client(&client(&proxy.endpoint()));
+    let identity = CopyIdentity {
+        source: "src".into(),
+        target: "dst".into(),
+        transform_digest: None,
+        total_segments: 2,
+    };
+    rt.block_on(async {
+        let store = Store::Table(
+            TableStore::open(
+                c.clone(),
+                "holdfast_checkpoints",
+                &identity,
+                false,
+                SegmentRange(0..2),
+                Duration::from_secs(600),
+            )
+            .await
+            .expect("open through one failure of each call"),
+        );
+        // The claim was applied but unanswered; the retry's condition fails (the lease is
+        // ours now): the store must recognise its own claim, not skip the segment.
+        let mut claim = store.claim().await.unwrap().expect("a segment");
+        assert_eq!(claim.fence, 1);
+        // A save that fails (500), then is applied unanswered, then answered.
+        claim.state.advance(None, 7, 7);
+        store.save(&claim).await.expect("save");
+        let other = store.claim().await.unwrap().expect("the other segment");
+        assert_ne!(other.state.segment, claim.state.segment);
+        let states = store.states().await.unwrap();
+        assert_eq!(states.iter().filter(|s| s.done).count(), 1, "{states:?}");
+    });
+    let stats = proxy.stats();
+    assert_eq!(
+        (
+            stats.internal_errors,
+            stats.throttling + stats.throughput_exceeded,
+            stats.dropped_before_forward,
+            stats.dropped_after_forward
+        ),
+        (2, 2, 1, 3),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn a_lease_shorter_than_the_save_interval_is_renewed_before_it_lapses() {
+    use holdfast_dynamo::checkpoint::table::TableStore;
+    use holdfast_dynamo::checkpoint::{CopyIdentity, SegmentRange, Store};
+    let dynamodb = DynamoDbLocal::start();
+    let rt = runtime();
+    let c = client(&dynamodb.endpoint());
+    let identity = CopyIdentity {
+        source: "src".into(),
+        target: "dst".into(),
+        transform_digest: None,
+        total_segments: 1,
+    };
+    rt.block_on(async {
+        // A 900 ms lease: saves (which renew it) may be spaced by at most a third of it, not by
+        // the usual second, or it would lapse while its worker makes progress.
+        let store = Store::Table(
+            TableStore::open(
+                c.clone(),
+                "holdfast_checkpoints",
+                &identity,
+                false,
+                SegmentRange(0..1),
+                Duration::from_millis(900),
+            )
+            .await
+            .unwrap(),
+        );
+        let mut claim = store.claim().await.unwrap().expect("a segment");
+        let claimed = dynamo_support::checkpoint_rows(&c, "holdfast_checkpoints").await;
+        let first_end = dynamo_support::row_number(&claimed[0], "lease_until");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let next: std::collections::HashMap<_, _> = dynamo_support::item(3)
+            .into_iter()
+            .filter(|(k, _)| k == "pk" || k == "sk")
+            .collect();
+        claim.state.advance(Some(&next), 25, 25);
+        store.save(&claim).await.unwrap();
+        let saved = dynamo_support::checkpoint_rows(&c, "holdfast_checkpoints").await;
+        assert_eq!(
+            dynamo_support::row_number(&saved[0], "pages"),
+            1,
+            "not saved"
+        );
+        assert!(
+            dynamo_support::row_number(&saved[0], "lease_until") >= first_end + 400,
+            "lease not renewed: {saved:?}"
+        );
+    });
 }

@@ -20,11 +20,20 @@
 //!   was applied.
 //! - **dropped connection after forwarding**: the request is applied upstream, then the socket is
 //!   closed without a response: the client never hears that its write succeeded.
+//! - **`ValidationException`**: an HTTP 400 with DynamoDB's JSON error body, nothing forwarded:
+//!   an error no retry can fix (DynamoDB answers it to a malformed or oversized request). It
+//!   ends a client's work, so it is not drawn from probabilities: a plan places it on one
+//!   request with [`FaultPlan::script`].
 //!
 //! The schedule is seeded: the fault of the *n*-th request the proxy receives (counted from 0,
-//! in arrival order) is a function of the seed, *n*, the operation and the request's body only
-//! (a splitmix64 generator seeded with the seed and *n*), so a client that sends the same
-//! requests in the same order meets the same faults. [`FaultProxy::log`] records what each
+//! in arrival order) is a function of the seed, *n*, the operation, the request's number among
+//! that operation's requests (its *ordinal*, also from 0) and the request's body only (a
+//! splitmix64 generator seeded with the seed and *n*), so a client that sends the same requests
+//! in the same order meets the same faults. Two settings of a plan use the ordinal, for tests
+//! that need some requests to succeed before the faults start:
+//! [`FaultPlan::clean_first`] (the first *k* requests of an operation meet no drawn fault) and
+//! [`FaultPlan::script`] (one request of an operation meets a given fault, e.g. the sixth
+//! `BatchWriteItem` gets a `ValidationException`). [`FaultProxy::log`] records what each
 //! request met, [`FaultProxy::stats`] counts them. [`FaultProxy::set_enabled`] turns faults
 //! off (and on again); [`FaultProxy::set_latency`] adds a delay to every request (e.g. 5 ms, the
 //! round trip of DynamoDB in-region), faults on or off.
@@ -92,6 +101,10 @@ pub struct FaultPlan {
     operations: HashMap<String, Faults>,
     other: Faults,
     latency: Duration,
+    /// Per operation: how many of its first requests meet no drawn fault.
+    clean_first: HashMap<String, u64>,
+    /// Per operation and ordinal: a fault set for that one request.
+    scripted: HashMap<(String, u64), Fault>,
 }
 
 impl FaultPlan {
@@ -125,6 +138,34 @@ impl FaultPlan {
         self
     }
 
+    /// The first `requests` requests of `operation` (its ordinals `0..requests`, in the order
+    /// the proxy receives them) meet no fault drawn from the operation's [`Faults`]; the
+    /// probabilities apply from the next one. A request set with [`FaultPlan::script`] still
+    /// meets its fault.
+    #[must_use]
+    pub fn clean_first(mut self, operation: &str, requests: u64) -> FaultPlan {
+        self.clean_first.insert(operation.to_string(), requests);
+        self
+    }
+
+    /// The request of `operation` with this ordinal (its number among that operation's
+    /// requests, from 0, in the order the proxy receives them) meets `fault`, whatever the
+    /// probabilities say. Every fault but [`Fault::PartialBatch`] (which needs a batch to split)
+    /// can be set; [`Fault::None`] forwards that request untouched.
+    ///
+    /// # Panics
+    /// When `fault` is a [`Fault::PartialBatch`].
+    #[must_use]
+    pub fn script(mut self, operation: &str, ordinal: u64, fault: Fault) -> FaultPlan {
+        assert!(
+            !matches!(fault, Fault::PartialBatch { .. }),
+            "a partial batch is drawn from Faults::partial_batch, not scripted"
+        );
+        self.scripted
+            .insert((operation.to_string(), ordinal), fault);
+        self
+    }
+
     /// The seed.
     #[must_use]
     pub fn seed(&self) -> u64 {
@@ -138,11 +179,28 @@ impl FaultPlan {
             .unwrap_or(self.other)
     }
 
-    /// The fault of the request numbered `index` (from 0, in arrival order), of `operation`,
-    /// with the number of write requests of its batch (`BatchWriteItem`; 0 for others): a pure
-    /// function of the plan and these arguments. For a partial batch, the returned mask says
-    /// which write requests (in the body's order, table by table) are forwarded.
-    fn decide(&self, index: u64, operation: &str, batch_len: usize) -> (Fault, Vec<bool>) {
+    /// The fault of the request numbered `index` (from 0, in arrival order), the `ordinal`-th
+    /// request of `operation`, with the number of write requests of its batch
+    /// (`BatchWriteItem`; 0 for others): a pure function of the plan and these arguments. For a
+    /// partial batch, the returned mask says which write requests (in the body's order, table
+    /// by table) are forwarded.
+    fn decide(
+        &self,
+        index: u64,
+        ordinal: u64,
+        operation: &str,
+        batch_len: usize,
+    ) -> (Fault, Vec<bool>) {
+        if let Some(fault) = self.scripted.get(&(operation.to_string(), ordinal)) {
+            return (*fault, Vec::new());
+        }
+        if self
+            .clean_first
+            .get(operation)
+            .is_some_and(|clean| ordinal < *clean)
+        {
+            return (Fault::None, Vec::new());
+        }
         let faults = self.faults(operation);
         let mut rng = SplitMix64::new(self.seed ^ index.wrapping_mul(0xA076_1D64_78BD_642F));
         let draw = rng.next_f64();
@@ -196,6 +254,9 @@ pub enum Fault {
     Throttling,
     /// Answered HTTP 500.
     InternalError,
+    /// Answered HTTP 400 `ValidationException` (not retryable); only set with
+    /// [`FaultPlan::script`].
+    ValidationError,
     /// Connection closed, nothing forwarded.
     DropBeforeForward,
     /// Forwarded (applied), then the connection closed without a response.
@@ -207,6 +268,8 @@ pub enum Fault {
 pub struct LoggedRequest {
     /// Its number, from 0, in arrival order.
     pub index: u64,
+    /// Its number among the requests of its operation, from 0.
+    pub ordinal: u64,
     /// The operation of `X-Amz-Target` (empty when there was none).
     pub operation: String,
     /// What it met.
@@ -227,6 +290,7 @@ pub struct FaultStats {
     pub throughput_exceeded: u64,
     pub throttling: u64,
     pub internal_errors: u64,
+    pub validation_errors: u64,
     pub dropped_before_forward: u64,
     pub dropped_after_forward: u64,
     /// Requests that could not be forwarded because upstream failed (answered 502).
@@ -239,6 +303,8 @@ struct Shared {
     enabled: AtomicBool,
     latency_micros: AtomicU64,
     next_index: AtomicU64,
+    /// Requests received so far, per operation (the next ordinal).
+    ordinals: Mutex<HashMap<String, u64>>,
     stats: Mutex<FaultStats>,
     log: Mutex<Vec<LoggedRequest>>,
     stop: AtomicBool,
@@ -280,6 +346,7 @@ impl FaultProxy {
             enabled: AtomicBool::new(true),
             latency_micros: AtomicU64::new(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
             next_index: AtomicU64::new(0),
+            ordinals: Mutex::new(HashMap::new()),
             stats: Mutex::new(FaultStats::default()),
             log: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
@@ -552,12 +619,19 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
         if shared.stop.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let index = shared.next_index.fetch_add(1, Ordering::SeqCst);
         let operation = request
             .header("x-amz-target")
             .and_then(|t| t.rsplit('.').next())
             .unwrap_or("")
             .to_string();
+        // Both numbers under one lock: ordinals follow the arrival order.
+        let (index, ordinal) = {
+            let mut ordinals = lock(&shared.ordinals);
+            let next = ordinals.entry(operation.clone()).or_insert(0);
+            let ordinal = *next;
+            *next += 1;
+            (shared.next_index.fetch_add(1, Ordering::SeqCst), ordinal)
+        };
         let latency = shared.latency_micros.load(Ordering::SeqCst);
         if latency > 0 {
             std::thread::sleep(Duration::from_micros(latency));
@@ -571,12 +645,13 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             .flatten();
         let batch_len = batch.as_ref().map_or(0, |b| write_requests(b).count());
         let (fault, mask) = if enabled {
-            shared.plan.decide(index, &operation, batch_len)
+            shared.plan.decide(index, ordinal, &operation, batch_len)
         } else {
             (Fault::None, Vec::new())
         };
         lock(&shared.log).push(LoggedRequest {
             index,
+            ordinal,
             operation: operation.clone(),
             fault,
         });
@@ -593,6 +668,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 Fault::ThroughputExceeded => stats.throughput_exceeded += 1,
                 Fault::Throttling => stats.throttling += 1,
                 Fault::InternalError => stats.internal_errors += 1,
+                Fault::ValidationError => stats.validation_errors += 1,
                 Fault::DropBeforeForward => stats.dropped_before_forward += 1,
                 Fault::DropAfterForward => stats.dropped_after_forward += 1,
             }
@@ -613,6 +689,12 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 500,
                 "com.amazonaws.dynamodb.v20120810#InternalServerError",
                 "Internal server error",
+            ),
+            Fault::ValidationError => error_response(
+                400,
+                "com.amazon.coral.validate#ValidationException",
+                "One or more parameter values were invalid: the request was refused by the \
+                 fault proxy",
             ),
             Fault::DropBeforeForward => {
                 let _ = writer.shutdown(Shutdown::Both);
@@ -836,7 +918,7 @@ mod tests {
         };
         let run = |seed| {
             (0..2000)
-                .map(|i| plan(seed).decide(i, "BatchWriteItem", 25))
+                .map(|i| plan(seed).decide(i, i, "BatchWriteItem", 25))
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
@@ -865,11 +947,62 @@ mod tests {
             }
         }
         // Other operations get the default (none); a batch of one is never split.
-        assert!((0..500).all(|i| plan(7).decide(i, "Scan", 0).0 == Fault::None));
+        assert!((0..500).all(|i| plan(7).decide(i, i, "Scan", 0).0 == Fault::None));
         assert!((0..500).all(|i| !matches!(
-            plan(7).decide(i, "BatchWriteItem", 1).0,
+            plan(7).decide(i, i, "BatchWriteItem", 1).0,
             Fault::PartialBatch { .. }
         )));
+    }
+
+    #[test]
+    fn clean_first_and_scripted_faults_follow_the_ordinal() {
+        let plan = FaultPlan::new(5)
+            .operation(
+                "BatchWriteItem",
+                Faults {
+                    throttling: 1.0,
+                    ..Faults::NONE
+                },
+            )
+            .clean_first("BatchWriteItem", 3)
+            .script("BatchWriteItem", 1, Fault::ValidationError)
+            .script("Scan", 4, Fault::InternalError);
+        let writes: Vec<Fault> = (0..6)
+            .map(|o| plan.decide(100 + o, o, "BatchWriteItem", 25).0)
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                Fault::None,
+                Fault::ValidationError,
+                Fault::None,
+                Fault::Throttling,
+                Fault::Throttling,
+                Fault::Throttling
+            ]
+        );
+        // The global index does not matter to them, the ordinal does.
+        assert_eq!(
+            plan.decide(7, 1, "BatchWriteItem", 25).0,
+            Fault::ValidationError
+        );
+        assert_eq!(plan.decide(1, 4, "Scan", 0).0, Fault::InternalError);
+        assert!((0..50)
+            .filter(|o| *o != 4)
+            .all(|o| plan.decide(o, o, "Scan", 0).0 == Fault::None));
+    }
+
+    #[test]
+    #[should_panic(expected = "not scripted")]
+    fn a_partial_batch_cannot_be_scripted() {
+        let _ = FaultPlan::new(1).script(
+            "BatchWriteItem",
+            0,
+            Fault::PartialBatch {
+                forwarded: 1,
+                unprocessed: 1,
+            },
+        );
     }
 
     #[test]

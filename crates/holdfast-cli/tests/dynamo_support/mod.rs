@@ -189,3 +189,169 @@ pub async fn count(client: &Client, table: &str) -> u64 {
         }
     }
 }
+
+/// One segment as a checkpoint records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub segment: u32,
+    pub done: bool,
+    pub items_read: u64,
+    pub items_written: u64,
+}
+
+/// The segments of a checkpoint file.
+pub fn file_checkpoint(path: &std::path::Path) -> Vec<Recorded> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("checkpoint JSON");
+    let number = |v: &serde_json::Value, name: &str| {
+        v[name].as_u64().unwrap_or_else(|| panic!("{name} in {v}"))
+    };
+    doc["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .map(|s| Recorded {
+            segment: number(s, "segment") as u32,
+            done: s["done"] == true,
+            items_read: number(s, "items_read"),
+            items_written: number(s, "items_written"),
+        })
+        .collect()
+}
+
+/// The segment rows of a checkpoint table (`part` = `segment#…`), in segment order.
+pub async fn checkpoint_rows(client: &Client, table: &str) -> Vec<SdkItem> {
+    let mut rows = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan the checkpoint table");
+        rows.extend(out.items.unwrap_or_default().into_iter().filter(
+            |r| matches!(r.get("part"), Some(AttributeValue::S(p)) if p.starts_with("segment#")),
+        ));
+        match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+            Some(k) => start = Some(k),
+            None => break,
+        }
+    }
+    rows.sort_by_key(|r| row_number(r, "segment"));
+    rows
+}
+
+/// A number attribute of a checkpoint row (0 when absent).
+pub fn row_number(row: &SdkItem, name: &str) -> u64 {
+    match row.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().expect("a whole number"),
+        _ => 0,
+    }
+}
+
+/// A string attribute of a checkpoint row.
+pub fn row_string(row: &SdkItem, name: &str) -> String {
+    match row.get(name) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        other => panic!("{name} is {other:?}"),
+    }
+}
+
+/// What a checkpoint table's row records.
+pub fn row_recorded(row: &SdkItem) -> Recorded {
+    Recorded {
+        segment: row_number(row, "segment") as u32,
+        done: row.get("done") == Some(&AttributeValue::Bool(true)),
+        items_read: row_number(row, "items_read"),
+        items_written: row_number(row, "items_written"),
+    }
+}
+
+/// Milliseconds since the Unix epoch (the clock of a checkpoint table's leases).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64
+}
+
+/// Checks that a checkpoint is not ahead of the target: every item it records as copied (per
+/// segment, the first `items_read` items of that segment's scan of `source` in scan order, all
+/// of them when done) is in `target` with the source's `name`. Tables keyed `pk:S,sk:N`, no
+/// transform. Returns how many items the checkpoint covers.
+pub async fn assert_checkpoint_not_ahead(
+    client: &Client,
+    source: &str,
+    target: &str,
+    total_segments: u32,
+    recorded: &[Recorded],
+) -> u64 {
+    assert_eq!(recorded.len(), total_segments as usize, "{recorded:?}");
+    let key = |item: &SdkItem| format!("{:?}/{:?}", item.get("pk"), item.get("sk"));
+    let mut written = HashMap::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(target)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan the target");
+        for item in out.items.unwrap_or_default() {
+            written.insert(key(&item), item);
+        }
+        match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+            Some(k) => start = Some(k),
+            None => break,
+        }
+    }
+    let mut covered = 0;
+    for r in recorded {
+        let mut start = None;
+        let mut seen = 0u64;
+        'pages: loop {
+            let out = client
+                .scan()
+                .table_name(source)
+                .segment(r.segment as i32)
+                .total_segments(total_segments as i32)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan a source segment");
+            for item in out.items.unwrap_or_default() {
+                if !r.done && seen == r.items_read {
+                    break 'pages;
+                }
+                seen += 1;
+                let k = key(&item);
+                let copy = written.get(&k).unwrap_or_else(|| {
+                    panic!(
+                        "the checkpoint is ahead of the target: segment {} records {} items read \
+                         (done: {}), but its item number {seen} ({k}) is not in {target}",
+                        r.segment, r.items_read, r.done
+                    )
+                });
+                assert_eq!(copy.get("name"), item.get("name"), "{k}");
+            }
+            match out.last_evaluated_key.filter(|k| !k.is_empty()) {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen, r.items_read,
+            "segment {} records {} items read (done: {}), its scan has {seen}",
+            r.segment, r.items_read, r.done
+        );
+        covered += seen;
+    }
+    covered
+}

@@ -197,7 +197,8 @@ impl Store {
     }
 
     /// Records a claim's progress (after a page was acknowledged). Stores may persist lazily
-    /// (the file at most every 250 ms, the table at most every second per segment) but never
+    /// (the file at most every 250 ms, the table at most every second per segment, or every
+    /// third of the lease if that is shorter, so the lease never lapses between saves) but never
     /// ahead of what was acknowledged; the end of a segment is persisted at once.
     ///
     /// # Errors

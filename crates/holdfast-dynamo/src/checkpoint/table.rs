@@ -7,18 +7,28 @@
 //!
 //! - **claim**: `fence = fence + 1`, `owner = me`, `lease_until = now + lease`, only if the
 //!   segment is not done and its lease is free or expired. The new fence is the worker's token.
-//! - **save** (renews the lease): only if `owner = me AND fence = my token`. A worker that was
+//! - **save** (renews the lease; persisted at most every second, or every third of the lease if
+//!   that is shorter): only if `owner = me AND fence = my token`. A worker that was
 //!   too slow and whose segment was claimed by another fails here and stops working on it; it
 //!   can no longer move the checkpoint.
 //! - **release** (on stop or at the end): the same condition, `lease_until = 0`.
 //!
 //! A crashed worker's segments become claimable when its lease expires.
+//!
+//! Every call is retried like the copy's reads and writes (the data client has no SDK retries):
+//! throttling, 5xx and calls without an answer are sent again with [`Backoff`], up to its budget.
+//! A call that got no answer may have been applied, so a retried conditional write that then
+//! fails its condition is checked against the row: a claim whose row now holds this process's
+//! owner and lease expiry was this process's, and a meta row created by this process is this
+//! process's copy.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType,
@@ -26,7 +36,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::{progress_line, CheckpointError, Claim, CopyIdentity, SegmentRange, SegmentState};
-use crate::retry::classify;
+use crate::retry::{classify, Backoff};
 
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -40,7 +50,8 @@ pub struct TableStore {
     lease: Duration,
     range: SegmentRange,
     total: u32,
-    /// Last save per segment (to persist at most every second).
+    /// Last save per segment (to persist at most every second, or every third of the lease if
+    /// that is shorter: a save renews the lease, which must not lapse between two saves).
     saved_at: Mutex<HashMap<u32, Instant>>,
 }
 
@@ -139,13 +150,24 @@ impl TableStore {
         &self.owner
     }
 
-    fn aws<E>(
+    /// Sends a call until it is answered or fails for good: retryable failures are sent again
+    /// after [`Backoff`]'s wait, up to its budget. The flag: an earlier attempt failed, so it
+    /// may have been applied (a 5xx, a dropped connection).
+    async fn send<T, E, F, Fut>(
         &self,
-        operation: &str,
-        e: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-    ) -> CheckpointError
+        attempt: F,
+    ) -> (Result<T, SdkError<E, HttpResponse>>, bool)
     where
-        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        send_retrying(&self.table, attempt).await
+    }
+
+    fn aws<E>(&self, operation: &str, e: &SdkError<E, HttpResponse>) -> CheckpointError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         CheckpointError::Aws(format!(
             "checkpoint table {}: {operation}: {}",
@@ -158,18 +180,28 @@ impl TableStore {
         ensure_table(&self.client, &self.table).await
     }
 
-    async fn meta(&self) -> Result<Option<CopyIdentity>, CheckpointError> {
-        let out = self
+    /// A row of this copy, read consistently.
+    async fn row(
+        &self,
+        part: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, CheckpointError> {
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("copy", s(&self.copy))
-            .key("part", s("meta"))
-            .consistent_read(true)
-            .send()
+            .key("part", s(part))
+            .consistent_read(true);
+        let out = self
+            .send(|| get.clone().send())
             .await
+            .0
             .map_err(|e| self.aws("GetItem", &e))?;
-        let Some(item) = out.item else {
+        Ok(out.item)
+    }
+
+    async fn meta(&self) -> Result<Option<CopyIdentity>, CheckpointError> {
+        let Some(item) = self.row("meta").await? else {
             return Ok(None);
         };
         let Some(AttributeValue::S(json)) = item.get("identity") else {
@@ -189,7 +221,8 @@ impl TableStore {
     async fn create(&self, identity: &CopyIdentity, location: &str) -> Result<(), CheckpointError> {
         // Segment rows first, then the meta row: a copy is visible only once complete.
         for segment in 0..identity.total_segments {
-            self.client
+            let put = self
+                .client
                 .put_item()
                 .table_name(&self.table)
                 .item("copy", s(&self.copy))
@@ -200,9 +233,10 @@ impl TableStore {
                 .item("lease_until", n(0))
                 .item("items_read", n(0))
                 .item("items_written", n(0))
-                .item("pages", n(0))
-                .send()
+                .item("pages", n(0));
+            self.send(|| put.clone().send())
                 .await
+                .0
                 .map_err(|e| self.aws("PutItem", &e))?;
         }
         let json =
@@ -216,12 +250,20 @@ impl TableStore {
             .item("identity", s(json))
             .item("created_by", s(&self.owner))
             .condition_expression("attribute_not_exists(#c)")
-            .expression_attribute_names("#c", "copy")
-            .send()
-            .await;
+            .expression_attribute_names("#c", "copy");
+        let (put, retried) = self.send(|| put.clone().send()).await;
         match put {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                // An attempt that went unanswered may have created it: then it is ours.
+                if retried
+                    && self
+                        .row("meta")
+                        .await?
+                        .is_some_and(|row| str_of(&row, "created_by") == Some(&self.owner))
+                {
+                    return Ok(());
+                }
                 Err(CheckpointError::Exists {
                     location: location.to_owned(),
                     progress: "created by another process just now".into(),
@@ -235,7 +277,7 @@ impl TableStore {
         let mut rows = Vec::new();
         let mut start = None;
         loop {
-            let out = self
+            let query = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -245,9 +287,11 @@ impl TableStore {
                 .expression_attribute_values(":c", s(&self.copy))
                 .expression_attribute_values(":seg", s("segment#"))
                 .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
+                .set_exclusive_start_key(start);
+            let out = self
+                .send(|| query.clone().send())
                 .await
+                .0
                 .map_err(|e| self.aws("Query", &e))?;
             rows.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key.filter(|k| !k.is_empty()) {
@@ -280,7 +324,9 @@ impl TableStore {
             candidates.rotate_left(offset);
         }
         for segment in candidates {
-            let out = self
+            // This claim's expiry: with the owner, it tells this claim's row apart.
+            let until = now_ms() + self.lease.as_millis() as u64;
+            let update = self
                 .client
                 .update_item()
                 .table_name(&self.table)
@@ -293,16 +339,33 @@ impl TableStore {
                 .expression_attribute_names("#o", "owner")
                 .expression_attribute_names("#c", "copy")
                 .expression_attribute_values(":me", s(&self.owner))
-                .expression_attribute_values(":until", n(now_ms() + self.lease.as_millis() as u64))
+                .expression_attribute_values(":until", n(until))
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .expression_attribute_values(":now", n(now_ms()))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match out {
-                Ok(out) => {
-                    let row = out.attributes.unwrap_or_default();
+                .return_values(ReturnValue::AllNew);
+            let (out, retried) = self.send(|| update.clone().send()).await;
+            let row = match out {
+                Ok(out) => Some(out.attributes.unwrap_or_default()),
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    // Taken by another worker, or by an attempt of this claim that went
+                    // unanswered: then the row holds this claim's owner and expiry.
+                    if retried {
+                        self.row(&segment_part(segment)).await?.filter(|row| {
+                            str_of(row, "owner") == Some(&self.owner)
+                                && num(row, "lease_until") == until
+                                && !bool_of(row, "done")
+                        })
+                    } else {
+                        None
+                    }
+                }
+                Err(e) => return Err(self.aws("UpdateItem", &e)),
+            };
+            match row {
+                Some(row) => {
                     self.saved_at
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -312,12 +375,7 @@ impl TableStore {
                         fence: num(&row, "fence"),
                     }));
                 }
-                Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() =>
-                {
-                    continue
-                }
-                Err(e) => return Err(self.aws("UpdateItem", &e)),
+                None => continue,
             }
         }
         Ok(None)
@@ -340,7 +398,7 @@ impl TableStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let due = saved
                 .get(&state.segment)
-                .is_none_or(|t| t.elapsed() >= SAVE_INTERVAL);
+                .is_none_or(|t| t.elapsed() >= SAVE_INTERVAL.min(self.lease / 3));
             if !(release || state.done || due) {
                 return Ok(());
             }
@@ -355,7 +413,9 @@ impl TableStore {
             .next_key
             .as_ref()
             .map_or_else(|| AttributeValue::Null(true), |k| s(k.to_string()));
-        let out = self
+        // A retry of a save that was applied unanswered meets the same condition (owner and
+        // token unchanged) and writes the same values again.
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -374,10 +434,8 @@ impl TableStore {
             .expression_attribute_values(":until", n(until))
             .expression_attribute_values(":in_flight", s(state.in_flight.join(",")))
             .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":fence", n(claim.fence))
-            .send()
-            .await;
-        match out {
+            .expression_attribute_values(":fence", n(claim.fence));
+        match self.send(|| update.clone().send()).await.0 {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Err(CheckpointError::LeaseLost {
@@ -407,7 +465,8 @@ impl TableStore {
 /// # Errors
 /// [`CheckpointError::Aws`].
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), CheckpointError> {
-    match client.describe_table().table_name(table).send().await {
+    let describe = client.describe_table().table_name(table);
+    match send_retrying(table, || describe.clone().send()).await.0 {
         Ok(_) => return Ok(()),
         Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
         Err(e) => return Err(aws_error(table, "DescribeTable", &e)),
@@ -426,24 +485,29 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Checkpoint
             .build()
             .expect("complete")
     };
-    let created = client
+    let create = self
+        .client
         .create_table()
         .table_name(table)
         .attribute_definitions(attr("copy"))
         .attribute_definitions(attr("part"))
         .key_schema(key("copy", KeyType::Hash))
         .key_schema(key("part", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await;
-    match created {
+        .billing_mode(BillingMode::PayPerRequest);
+    // A retry of a create that was applied meets ResourceInUse: the table exists.
+    match send_retrying(table, || create.clone().send()).await.0 {
         Ok(_) => {}
         Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
         Err(e) => return Err(aws_error(table, "CreateTable", &e)),
     }
     // Wait until ACTIVE (another process may be creating it too).
     for _ in 0..600 {
-        let out = client.describe_table().table_name(table).send().await;
+        let out = self
+            .client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await;
         if let Ok(out) = out {
             if out
                 .table()
@@ -459,6 +523,34 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Checkpoint
         "checkpoint table {}: not ACTIVE after 60 s",
         table
     )))
+}
+
+/// Sends a call until it is answered or fails for good: retryable failures are sent again
+/// after [`Backoff`]'s wait, up to its budget. The flag: an earlier attempt failed, so it may
+/// have been applied (a 5xx, a dropped connection). The data-plane client has the SDK's own
+/// retries off, so every call to a checkpoint or history table goes through here.
+pub async fn send_retrying<T, E, F, Fut>(
+    table: &str,
+    mut attempt: F,
+) -> (Result<T, SdkError<E, HttpResponse>>, bool)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let backoff = Backoff::default();
+    let mut failures = 0;
+    loop {
+        let result = attempt().await;
+        match &result {
+            Err(e) if failures < backoff.max_attempts && classify(e).retryable => {
+                failures += 1;
+                tracing::debug!(%table, error = %classify(e), "call retried");
+                tokio::time::sleep(backoff.delay(failures)).await;
+            }
+            _ => return (result, failures > 0),
+        }
+    }
 }
 
 fn aws_error<E>(

@@ -18,6 +18,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
+use crate::checkpoint::table::send_retrying;
 use crate::retry::classify;
 
 const HISTORY: &str = "holdfast#history";
@@ -180,13 +181,8 @@ impl History {
     /// # Errors
     /// [`HistoryError::Aws`].
     pub async fn exists(&self) -> Result<bool, HistoryError> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-        {
+        let describe = self.client.describe_table().table_name(&self.table);
+        match send_retrying(&self.table, || describe.clone().send()).await.0 {
             Ok(_) => Ok(true),
             Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {
                 Ok(false)
@@ -216,7 +212,7 @@ impl History {
         let mut rows = Vec::new();
         let mut start = None;
         loop {
-            let out = self
+            let query = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -224,9 +220,10 @@ impl History {
                 .expression_attribute_names("#c", "copy")
                 .expression_attribute_values(":c", s(HISTORY))
                 .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
+                .set_exclusive_start_key(start);
+            let out = send_retrying(&self.table, || query.clone().send())
                 .await
+                .0
                 .map_err(|e| self.aws("Query", &e))?;
             for row in out.items.unwrap_or_default() {
                 rows.push(self.row(&row)?);
@@ -353,13 +350,16 @@ impl History {
             .build()
             .map_err(|e| built("ConditionCheck", e))?;
         let update = update.build().map_err(|e| built("Update", e))?;
-        let out = self
+        // One token for every attempt: a retry of a transaction that was applied is a no-op.
+        let transaction = self
             .client
             .transact_write_items()
+            .client_request_token(format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)))
             .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .send()
-            .await;
+            .transact_items(TransactWriteItem::builder().update(update).build());
+        let out = send_retrying(&self.table, || transaction.clone().send())
+            .await
+            .0;
         match out {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e))
@@ -391,7 +391,7 @@ impl History {
         let started = std::time::Instant::now();
         loop {
             let now = now_ms();
-            let out = self
+            let take = self
                 .client
                 .update_item()
                 .table_name(&self.table)
@@ -407,9 +407,8 @@ impl History {
                 .expression_attribute_values(":now", n(now))
                 .expression_attribute_values(":zero", n(0))
                 .expression_attribute_values(":one", n(1))
-                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-                .send()
-                .await;
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+            let (out, retried) = send_retrying(&self.table, || take.clone().send()).await;
             match out {
                 Ok(out) => {
                     let attrs = out.attributes.unwrap_or_default();
@@ -419,12 +418,21 @@ impl History {
                     });
                 }
                 Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() => {}
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    // An earlier attempt may have taken it, its answer lost.
+                    if retried {
+                        let (holder, _, fence) = self.holder().await?;
+                        if holder == self.owner {
+                            return Ok(fence);
+                        }
+                    }
+                }
                 Err(e) => return Err(self.aws("UpdateItem", &e)),
             }
             let waited = started.elapsed();
             if waited >= wait || stop.is_stopped() {
-                let (holder, until) = self.holder().await?;
+                let (holder, until, _) = self.holder().await?;
                 return Err(HistoryError::Busy {
                     table: self.table.clone(),
                     holder,
@@ -442,25 +450,28 @@ impl History {
         }
     }
 
-    async fn holder(&self) -> Result<(String, u64), HistoryError> {
-        let out = self
+    /// The lock's owner, lease end and fencing token.
+    async fn holder(&self) -> Result<(String, u64, u64), HistoryError> {
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("copy", s(LOCK))
             .key("part", s("lock"))
-            .consistent_read(true)
-            .send()
+            .consistent_read(true);
+        let out = send_retrying(&self.table, || get.clone().send())
             .await
+            .0
             .map_err(|e| self.aws("GetItem", &e))?;
         let row = out.item.unwrap_or_default();
-        let until = match row.get("lease_until") {
+        let number = |name: &str| match row.get(name) {
             Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
             _ => 0,
         };
         Ok((
             text(&row, "owner").unwrap_or_else(|| "nobody".into()),
-            until,
+            number("lease_until"),
+            number("fence"),
         ))
     }
 
@@ -482,7 +493,7 @@ impl History {
     }
 
     async fn lock_update(&self, fence: u64, until: u64) -> Result<(), HistoryError> {
-        let out = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -493,9 +504,11 @@ impl History {
             .expression_attribute_names("#o", "owner")
             .expression_attribute_values(":until", n(until))
             .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":fence", n(fence))
-            .send()
-            .await;
+            .expression_attribute_values(":fence", n(fence));
+        // The condition holds for a retry of an applied update too (owner and fence unchanged).
+        let out = send_retrying(&self.table, || update.clone().send())
+            .await
+            .0;
         match out {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
