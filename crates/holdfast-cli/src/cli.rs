@@ -120,6 +120,10 @@ pub struct DynamoImportArgs {
     /// Import into a table that already holds items (same keys are overwritten).
     #[arg(long)]
     pub allow_nonempty_target: bool,
+    /// A jq filter applied to each exported item before it is written (as for copy; the key
+    /// may change, e.g. to import into a table with a new key schema).
+    #[arg(long, value_name = "FILE.jq")]
+    pub transform: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Print a machine-readable JSON summary on stdout.
@@ -163,6 +167,10 @@ pub struct DynamoCopyArgs {
     /// Continue the copy recorded in the checkpoint (or join it, with --checkpoint-table).
     #[arg(long)]
     pub resume: bool,
+    /// Check everything and create the checkpoint, copy nothing: then start the workers
+    /// (processes, Lambdas) with --resume, each with its --segment-range or claiming by lease.
+    #[arg(long, conflicts_with = "resume")]
+    pub prepare: bool,
     /// Stop after this long (e.g. 14m), with the checkpoint saved; exit 4.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub deadline: Option<std::time::Duration>,

@@ -297,6 +297,81 @@ fn two_processes_share_one_copy_through_the_checkpoint_table() {
 }
 
 #[test]
+fn a_prepared_copy_is_finished_by_workers_pinned_to_segment_ranges() {
+    let total = 3_000;
+    let (dynamodb, _rt, _c) = setup(total);
+    let endpoint = dynamodb.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let shared = [
+        "src",
+        "dst",
+        "--checkpoint-table",
+        "fan_out",
+        "--total-segments",
+        "8",
+    ];
+    // Prepare: checks and the checkpoint, nothing copied.
+    let prepared = copy(
+        dir.path(),
+        &endpoint,
+        &[&shared[..], &["--prepare"]].concat(),
+    );
+    prepared.expect(0);
+    let report = prepared.json();
+    assert_eq!(report["items_read"], 0);
+    assert_eq!(report["segments_done"], 0);
+    assert!(
+        report["resume"]
+            .as_str()
+            .unwrap()
+            .contains("start the workers with --resume"),
+        "{report}"
+    );
+    // Preparing twice is refused: the copy exists.
+    let again = copy(
+        dir.path(),
+        &endpoint,
+        &[&shared[..], &["--prepare"]].concat(),
+    );
+    again.expect(2);
+    assert!(again.stderr.contains("pass --resume"), "{}", again.stderr);
+    // Two workers, each pinned to half of the segments, at once.
+    let worker = |range: &str| {
+        holdfast_aws(dir.path())
+            .args([
+                "dynamo",
+                "copy",
+                "--endpoint-url",
+                &endpoint,
+                "--json",
+                "--resume",
+            ])
+            .args(shared)
+            .args(["--segment-range", range])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (worker("0..4"), worker("4..8"));
+    let runs = [a, b].map(|child| Run::from(child.wait_with_output().unwrap()));
+    for run in &runs {
+        run.expect(0);
+    }
+    let read: u64 = runs
+        .iter()
+        .map(|r| r.json()["items_read"].as_u64().unwrap())
+        .sum();
+    assert_eq!(read, total, "each segment read once");
+    assert!(
+        runs.iter()
+            .any(|r| r.json()["verification"]["equal"] == true),
+        "the worker that finished last verified the copy"
+    );
+    compare(dir.path(), &endpoint, &["src", "dst"]).expect(0);
+}
+
+#[test]
 fn transforms_rename_derive_keys_split_and_drop_and_compare_follows_them() {
     let dynamodb = DynamoDbLocal::start();
     let endpoint = dynamodb.endpoint();
@@ -588,6 +663,43 @@ fn export_then_import_round_trips_and_a_corrupt_export_writes_nothing() {
         "{}",
         wrong.stderr
     );
+
+    // With --transform the key may change: a derived sort key, and a third of the items dropped.
+    std::fs::write(
+        d.join("rekey.jq"),
+        "select(.active | not) | .sk = \"S#\" + (.sk | tostring)",
+    )
+    .unwrap();
+    let rekeyed = transfer(
+        d,
+        &endpoint,
+        &["import", "out", "other_key", "--transform", "rekey.jq"],
+    );
+    rekeyed.expect(0);
+    let report = rekeyed.json();
+    let dropped = report["items_dropped"].as_u64().unwrap();
+    assert_eq!(dropped, total.div_ceil(3), "{report}");
+    assert_eq!(report["items"].as_u64().unwrap(), total - dropped);
+    compare(
+        d,
+        &endpoint,
+        &["src", "other_key", "--transform", "rekey.jq"],
+    )
+    .expect(0);
+    // A transform that loses the key: refused on the sample, nothing written.
+    std::fs::write(d.join("lose.jq"), "del(.sk)").unwrap();
+    let lost = transfer(
+        d,
+        &endpoint,
+        &["import", "out", "dst2", "--transform", "lose.jq"],
+    );
+    lost.expect(2);
+    assert!(
+        lost.stderr.contains("lose.jq") && lost.stderr.contains("nothing was written"),
+        "{}",
+        lost.stderr
+    );
+    assert_eq!(rt.block_on(count(&c, "dst2")), 0);
 
     // A flipped byte in one data file: refused before anything is written.
     let data = std::fs::read_dir(d.join("out/data"))

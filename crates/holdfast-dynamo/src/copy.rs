@@ -39,7 +39,8 @@ use tokio::task::JoinSet;
 use crate::checkpoint::file::FileStore;
 use crate::checkpoint::table::TableStore;
 use crate::checkpoint::{
-    progress_line, CheckpointError, Claim, CopyIdentity, Location, SegmentRange, Store,
+    progress_line, CheckpointError, Claim, CopyIdentity, Location, SegmentRange, SegmentState,
+    Store,
 };
 use crate::compare::{compare, CompareError, CompareRequest};
 use crate::keys::{KeyError, KeySpec};
@@ -111,6 +112,9 @@ pub struct CopyRequest {
     pub keys_file: Option<PathBuf>,
     /// The name of this copy's rows in a checkpoint table [default: `SOURCE→TARGET`].
     pub checkpoint_id: Option<String>,
+    /// Check everything and create the checkpoint, then stop: workers (processes, Lambdas)
+    /// join the prepared copy with `resume`.
+    pub prepare_only: bool,
 }
 
 impl CopyRequest {
@@ -134,6 +138,7 @@ impl CopyRequest {
             lease: Duration::from_secs(120),
             keys_file: None,
             checkpoint_id: None,
+            prepare_only: false,
         }
     }
 
@@ -222,7 +227,11 @@ pub struct CopyProgress {
 /// # Errors
 /// [`CopyError::NoTable`], [`CopyError::NotActive`], [`CopyError::Describe`].
 pub async fn describe_key(client: &Client, table: &str) -> Result<(KeySpec, i64), CopyError> {
-    let out = match client.describe_table().table_name(table).send().await {
+    let describe = client.describe_table().table_name(table);
+    let out = match crate::retry::send_retrying(table, || describe.clone().send())
+        .await
+        .0
+    {
         Ok(out) => out,
         Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {
             return Err(CopyError::NoTable {
@@ -401,6 +410,18 @@ pub async fn copy(
         split: AtomicU64::new(0),
         unchanged: AtomicU64::new(0),
     });
+    if ctx.request.prepare_only {
+        ctx.store.release(&[]).await?;
+        let states = ctx.store.states().await?;
+        return Ok(CopyReport {
+            resume: Some(format!(
+                "{} prepared ({}): start the workers with --resume",
+                ctx.store.location(),
+                progress_line(&states)
+            )),
+            ..empty_report(&ctx.request, ctx.store.location().to_string(), &states)
+        });
+    }
     let before = ctx.store.states().await?;
     ctx.progress.segments_done.store(
         before.iter().filter(|s| s.done).count() as u64,
@@ -429,19 +450,35 @@ pub async fn copy(
             }
         }
     }
-    ctx.store.release(&[]).await?;
-    let states = ctx.store.states().await?;
     let location = ctx.store.location().to_string();
+    let finished = async {
+        ctx.store.release(&[]).await?;
+        ctx.store.states().await
+    };
+    let states = match (finished.await, failure) {
+        (Ok(states), None) => states,
+        (Ok(states), Some(error)) => {
+            return Err(CopyError::Failed {
+                error: error.trim_end_matches('.').to_owned(),
+                resume: format!(
+                    "{location} records {}: run the same command with --resume to continue",
+                    progress_line(&states)
+                ),
+            })
+        }
+        // The run's own failure matters more than the checkpoint's.
+        (Err(checkpoint), Some(error)) => {
+            return Err(CopyError::Failed {
+                error: error.trim_end_matches('.').to_owned(),
+                resume: format!("{location} could not be read back ({checkpoint}); it is never ahead of the target: run the same command with --resume to continue"),
+            })
+        }
+        (Err(checkpoint), None) => return Err(checkpoint.into()),
+    };
     let resume_hint = format!(
         "{location} records {}: run the same command with --resume to continue",
         progress_line(&states)
     );
-    if let Some(error) = failure {
-        return Err(CopyError::Failed {
-            error,
-            resume: resume_hint,
-        });
-    }
     let all_done = states.iter().all(|s| s.done);
     let mine_done = states
         .iter()
@@ -518,6 +555,36 @@ pub async fn copy(
         }),
         verification,
     })
+}
+
+/// A report of a run that copied nothing (a prepared copy).
+fn empty_report(request: &CopyRequest, checkpoint: String, states: &[SegmentState]) -> CopyReport {
+    CopyReport {
+        format_version: FORMAT_VERSION,
+        command: "dynamo copy".into(),
+        source: request.source.clone(),
+        target: request.target.clone(),
+        outcome: Outcome::Success,
+        exit_code: Outcome::Success.code(),
+        checkpoint,
+        total_segments: request.segments,
+        segments_done: states.iter().filter(|s| s.done).count() as u32,
+        items_read: 0,
+        items_written: 0,
+        items_dropped: 0,
+        items_split: 0,
+        items_unchanged: 0,
+        items_deleted: 0,
+        keys_kept: 0,
+        duplicates_merged: 0,
+        unprocessed_retried: 0,
+        calls_retried: 0,
+        elapsed_ms: 0,
+        items_per_second: 0,
+        stopped: None,
+        resume: None,
+        verification: None,
+    }
 }
 
 /// Runs the transform on the first page of the source and checks every output's key.
@@ -690,10 +757,11 @@ impl Ctx {
                 }
             };
             let (result, prefetched) =
-                tokio::join!(self.writer.put_all(outputs, &self.stop), prefetch);
+                tokio::join!(self.write_keeping_lease(outputs, &claim), prefetch);
             match result {
                 Ok(()) => {}
-                Err(WriteError::Stopped) => return self.release(&claim).await,
+                Err(PageEnd::Write(WriteError::Stopped)) => return self.release(&claim).await,
+                Err(PageEnd::LeaseLost(segment)) => return Err(SegmentEnd::LeaseLost(segment)),
                 Err(e) => {
                     let _ = self.release(&claim).await;
                     return Err(fail(e.to_string()));
@@ -711,6 +779,10 @@ impl Ctx {
                 self.progress.segments_done.fetch_add(1, Ordering::Relaxed);
                 return Ok(());
             }
+            if self.stop.is_stopped() {
+                // No new page once stopped, even one already read.
+                return self.release(&claim).await;
+            }
             page = match prefetched {
                 Some(Ok(p)) => p,
                 None | Some(Err(ScanError::Stopped)) => return self.release(&claim).await,
@@ -719,6 +791,32 @@ impl Ctx {
                     return Err(fail(e.to_string()));
                 }
             };
+        }
+    }
+
+    /// Writes a page; with a checkpoint table, renews the segment's lease every third of it
+    /// while the write goes on (a throttled page can take longer than a short lease), by
+    /// saving the claim's state as it is — the position before this page, never ahead.
+    async fn write_keeping_lease(
+        &self,
+        outputs: Vec<SdkItem>,
+        claim: &Claim,
+    ) -> Result<(), PageEnd> {
+        let write = self.writer.put_all(outputs, &self.stop);
+        if !matches!(self.store, Store::Table(_)) {
+            return write.await.map_err(PageEnd::Write);
+        }
+        tokio::pin!(write);
+        let every = (self.request.lease / 3).max(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                result = &mut write => return result.map_err(PageEnd::Write),
+                () = tokio::time::sleep(every) => match self.store.save_now(claim).await {
+                    Ok(()) => {}
+                    Err(CheckpointError::LeaseLost { segment }) => return Err(PageEnd::LeaseLost(segment)),
+                    Err(e) => return Err(PageEnd::Checkpoint(e)),
+                },
+            }
         }
     }
 
@@ -787,6 +885,17 @@ impl Ctx {
         }
         Ok(out)
     }
+}
+
+/// Why a page's write ended without every item acknowledged.
+#[derive(Debug, thiserror::Error)]
+enum PageEnd {
+    #[error(transparent)]
+    Write(WriteError),
+    #[error("segment {0}: lease lost to another worker")]
+    LeaseLost(u32),
+    #[error(transparent)]
+    Checkpoint(CheckpointError),
 }
 
 enum SegmentEnd {

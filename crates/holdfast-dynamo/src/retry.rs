@@ -6,6 +6,7 @@
 //! arrived (dropped connection, timeout) is treated as "not acknowledged": the request is sent
 //! again. That is safe for the calls retried here: puts, deletes and reads are idempotent.
 
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -118,6 +119,34 @@ impl Backoff {
             .saturating_mul(1u32.checked_shl(attempt.min(30)).unwrap_or(u32::MAX))
             .min(self.cap);
         ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// Sends a call until it is answered or fails for good: retryable failures are sent again
+/// after [`Backoff`]'s wait, up to its budget. The flag: an earlier attempt failed, so it may
+/// have been applied (a 5xx, a dropped connection). The data-plane client has the SDK's own
+/// retries off, so single calls (describe, checkpoint and history tables) go through here.
+pub async fn send_retrying<T, E, F, Fut>(
+    table: &str,
+    mut attempt: F,
+) -> (Result<T, SdkError<E, HttpResponse>>, bool)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let backoff = Backoff::default();
+    let mut failures = 0;
+    loop {
+        let result = attempt().await;
+        match &result {
+            Err(e) if failures < backoff.max_attempts && classify(e).retryable => {
+                failures += 1;
+                tracing::debug!(%table, error = %classify(e), "call retried");
+                tokio::time::sleep(backoff.delay(failures)).await;
+            }
+            _ => return (result, failures > 0),
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use holdfast_core::report::FORMAT_VERSION;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::copy::{describe_key, CopyError};
+use crate::copy::{describe_key, CopyError, TransformSpec};
 use crate::export_files::{
     self, DataFileSummary, DataFileWriter, ExportFileError, ExportSet, HoldfastExportInfo,
     KeyAttribute, KeyRole, KeyType, ManifestSummary,
@@ -31,6 +31,7 @@ use crate::rate::RateLimiter;
 use crate::scanner::{Scanner, Segment};
 use crate::sdk_item::{item_from_sdk, item_to_sdk};
 use crate::stop::Stop;
+use crate::transform::Transform;
 use crate::verify::KeyAttrType;
 use crate::writer::{BatchWriter, WriteCounters};
 
@@ -65,6 +66,8 @@ pub enum TransferError {
         line: u64,
         reason: String,
     },
+    #[error("{0}; nothing was written")]
+    Transform(String),
     #[error("{0}")]
     Failed(String),
 }
@@ -75,6 +78,7 @@ impl Classify for TransferError {
             TransferError::Table(e) => e.outcome(),
             TransferError::File(e) => e.outcome(),
             TransferError::Failed(_) | TransferError::Item { .. } => Outcome::Failed,
+            TransferError::Transform(_) => Outcome::Usage,
             _ => Outcome::Usage,
         }
     }
@@ -99,6 +103,27 @@ fn key_attributes(key: &KeySpec) -> Vec<KeyAttribute> {
         });
     }
     out
+}
+
+/// The key an export records (the inverse of [`key_attributes`]).
+fn key_spec(attributes: &[KeyAttribute]) -> Option<KeySpec> {
+    let part = |role: KeyRole| {
+        attributes
+            .iter()
+            .find(|a| a.role == role)
+            .map(|a| crate::verify::KeyPart {
+                name: a.name.clone(),
+                attr_type: match a.key_type {
+                    KeyType::S => KeyAttrType::S,
+                    KeyType::N => KeyAttrType::N,
+                    KeyType::B => KeyAttrType::B,
+                },
+            })
+    };
+    Some(KeySpec {
+        partition: part(KeyRole::Hash)?,
+        sort: part(KeyRole::Range),
+    })
 }
 
 /// Exports `table` into the new or empty folder `dir`.
@@ -215,6 +240,8 @@ fn report(
         exit_code: 0,
         files,
         items,
+        items_dropped: 0,
+        items_split: 0,
         unprocessed_retried: counters.unprocessed_retried.load(Ordering::Relaxed),
         calls_retried: counters.calls_retried.load(Ordering::Relaxed),
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -231,6 +258,7 @@ pub async fn import(
     table: &str,
     workers: u32,
     allow_nonempty_target: bool,
+    transform: Option<&TransformSpec>,
     stop: Arc<Stop>,
 ) -> Result<TransferReport, TransferError> {
     let started = Instant::now();
@@ -245,7 +273,29 @@ pub async fn import(
         .map_err(|e| TransferError::Failed(format!("validation: {e}")))??
     };
     let (key, _) = describe_key(client, table).await.map_err(Box::new)?;
-    if let Some(info) = &set.summary.holdfast {
+    // The export's own key (recorded by Holdfast's exports; S3 exports do not say).
+    let export_key = set
+        .summary
+        .holdfast
+        .as_ref()
+        .and_then(|info| key_spec(&info.key_schema))
+        .unwrap_or_else(|| key.clone());
+    let transform = match transform {
+        Some(spec) => {
+            let compiled = spec
+                .compile(&export_key)
+                .map_err(|e| TransferError::Transform(e.to_string()))?;
+            sample_check(&set, &compiled, &export_key, &key)?;
+            Some(compiled)
+        }
+        None => None,
+    };
+    if let Some(info) = set
+        .summary
+        .holdfast
+        .as_ref()
+        .filter(|_| transform.is_none())
+    {
         if info.key_schema != key_attributes(&key) {
             let show = |k: &[KeyAttribute]| {
                 k.iter()
@@ -279,6 +329,7 @@ pub async fn import(
         Arc::clone(&counters),
     );
     let files = Arc::new(std::sync::Mutex::new(set.files.clone()));
+    let shaped = Arc::new(Shaped::default());
     let items = Arc::new(AtomicU64::new(0));
     let mut tasks = JoinSet::new();
     for _ in 0..workers.max(1) {
@@ -287,6 +338,8 @@ pub async fn import(
         let key = key.clone();
         let stop = Arc::clone(&stop);
         let items = Arc::clone(&items);
+        let transform = transform.clone();
+        let shaped = Arc::clone(&shaped);
         tasks.spawn(async move {
             loop {
                 let Some(file) = files
@@ -299,6 +352,8 @@ pub async fn import(
                 let (tx, mut rx) =
                     mpsc::channel::<Result<Vec<crate::sdk_item::SdkItem>, TransferError>>(2);
                 let key = key.clone();
+                let transform = transform.clone();
+                let shaped = Arc::clone(&shaped);
                 let reader = tokio::task::spawn_blocking(move || {
                     let send = |chunk| tx.blocking_send(chunk).is_ok();
                     let mut reader = match file.reader() {
@@ -309,18 +364,30 @@ pub async fn import(
                     while let Some(next) = reader.next() {
                         let line = reader.line_number();
                         let item = match next {
-                            Ok(item) => item_to_sdk(&item),
+                            Ok(item) => item,
                             Err(e) => return send(Err(e.into())),
                         };
-                        if let Err(e) = key.check(&item) {
-                            return send(Err(TransferError::Item {
-                                file: file.display.clone(),
-                                line,
-                                reason: e.to_string(),
-                            }));
+                        let outputs = match shape(&item, transform.as_deref(), &shaped) {
+                            Ok(outputs) => outputs,
+                            Err(reason) => {
+                                return send(Err(TransferError::Item {
+                                    file: file.display.clone(),
+                                    line,
+                                    reason,
+                                }))
+                            }
+                        };
+                        for out in outputs {
+                            if let Err(e) = key.check(&out) {
+                                return send(Err(TransferError::Item {
+                                    file: file.display.clone(),
+                                    line,
+                                    reason: e.to_string(),
+                                }));
+                            }
+                            chunk.push(out);
                         }
-                        chunk.push(item);
-                        if chunk.len() == IMPORT_CHUNK && !send(Ok(std::mem::take(&mut chunk))) {
+                        if chunk.len() >= IMPORT_CHUNK && !send(Ok(std::mem::take(&mut chunk))) {
                             return false;
                         }
                     }
@@ -357,7 +424,7 @@ pub async fn import(
             "{e}; {written} items were written before it (an import is puts: fix the cause and import again with --allow-nonempty-target)"
         )));
     }
-    Ok(report(
+    let mut done = report(
         "dynamo import",
         table,
         dir,
@@ -365,5 +432,74 @@ pub async fn import(
         written,
         &counters,
         started,
-    ))
+    );
+    done.items_dropped = shaped.dropped.load(Ordering::Relaxed);
+    done.items_split = shaped.split.load(Ordering::Relaxed);
+    Ok(done)
+}
+
+/// Counts of a transformed import.
+#[derive(Debug, Default)]
+struct Shaped {
+    dropped: AtomicU64,
+    split: AtomicU64,
+}
+
+/// An exported item as it is written: as it is, or the transform's outputs.
+fn shape(
+    item: &crate::Item,
+    transform: Option<&Transform>,
+    shaped: &Shaped,
+) -> Result<Vec<crate::sdk_item::SdkItem>, String> {
+    let Some(t) = transform else {
+        return Ok(vec![item_to_sdk(item)]);
+    };
+    let outputs = t.apply(item).map_err(|e| e.to_string())?;
+    match outputs.len() {
+        0 => shaped.dropped.fetch_add(1, Ordering::Relaxed),
+        n => shaped.split.fetch_add(n as u64 - 1, Ordering::Relaxed),
+    };
+    Ok(outputs.iter().map(item_to_sdk).collect())
+}
+
+/// Runs the transform on the first items of the export and checks every output against the
+/// table's key, before anything is written.
+fn sample_check(
+    set: &ExportSet,
+    transform: &Transform,
+    export_key: &KeySpec,
+    key: &KeySpec,
+) -> Result<(), TransferError> {
+    let Some(file) = set.files.first() else {
+        return Ok(());
+    };
+    let mut reader = file.reader()?;
+    let shaped = Shaped::default();
+    let mut seen = 0;
+    while let Some(next) = reader.next() {
+        let line = reader.line_number();
+        let item = next?;
+        let at = |reason: String| {
+            TransferError::Transform(format!("{} line {line}: {reason}", file.display))
+        };
+        for (i, out) in shape(&item, Some(transform), &shaped)
+            .map_err(at)?
+            .iter()
+            .enumerate()
+        {
+            key.check(out).map_err(|problem| {
+                at(format!(
+                    "transform {} on item {}: output {} {problem}",
+                    transform.name(),
+                    export_key.render(&item_to_sdk(&item)),
+                    i + 1
+                ))
+            })?;
+        }
+        seen += 1;
+        if seen == crate::copy::SAMPLE_ITEMS {
+            break;
+        }
+    }
+    Ok(())
 }

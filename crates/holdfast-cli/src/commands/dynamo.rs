@@ -97,6 +97,7 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
             Ok(code(report.outcome))
         }
         DynamoCommand::Import(args) => {
+            let transform = load_transform(args.transform.as_deref()).map_err(fail)?;
             let client = data_client(&args.aws).await?;
             let stop = Arc::new(Stop::new(None));
             stop_on_ctrl_c(&stop);
@@ -106,6 +107,7 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
                 &args.table,
                 args.workers,
                 args.allow_nonempty_target,
+                transform.as_ref(),
                 stop,
             )
             .await
@@ -239,6 +241,7 @@ async fn run_copy(args: &DynamoCopyArgs) -> CommandResult {
     request.allow_nonempty_target = args.allow_nonempty_target;
     request.verify = !args.no_verify;
     request.lease = args.lease;
+    request.prepare_only = args.prepare;
     request.keys_file = Some(
         args.keys_file
             .clone()

@@ -172,7 +172,12 @@ pub struct TransferReport {
     pub exit_code: i32,
     /// Data files written (export) or read (import).
     pub files: usize,
+    /// Items written (import: the transform's outputs, with `--transform`).
     pub items: u64,
+    /// Import with `--transform`: exported items the transform dropped (no output).
+    pub items_dropped: u64,
+    /// Import with `--transform`: extra items from splits.
+    pub items_split: u64,
     /// Import: items DynamoDB returned as unprocessed and that were written again.
     pub unprocessed_retried: u64,
     /// Import: calls that failed and were sent again.

@@ -22,6 +22,18 @@ use serde::{Deserialize, Serialize};
 use crate::item::{item_from_dynamo_json, item_to_dynamo_json};
 use crate::sdk_item::{item_from_sdk, item_to_sdk, SdkItem};
 
+/// A worker's identity in shared tables: host, process id and a random part (so two runs in
+/// one process, or a process id reused after a crash, are told apart).
+#[must_use]
+pub fn owner_id() -> String {
+    format!(
+        "{}:{}:{:08x}",
+        gethostname::gethostname().to_string_lossy(),
+        std::process::id(),
+        fastrand::u32(..)
+    )
+}
+
 /// What a checkpoint belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyIdentity {

@@ -16,7 +16,7 @@
 //! A crashed worker's segments become claimable when its lease expires.
 //!
 //! Every call is retried like the copy's reads and writes (the data client has no SDK retries):
-//! throttling, 5xx and calls without an answer are sent again with [`Backoff`], up to its budget.
+//! throttling, 5xx and calls without an answer are sent again with [`crate::retry::Backoff`], up to its budget.
 //! A call that got no answer may have been applied, so a retried conditional write that then
 //! fails its condition is checked against the row: a claim whose row now holds this process's
 //! owner and lease expiry was this process's, and a meta row created by this process is this
@@ -36,7 +36,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::{progress_line, CheckpointError, Claim, CopyIdentity, SegmentRange, SegmentState};
-use crate::retry::{classify, Backoff};
+use crate::retry::{classify, send_retrying};
 
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -109,12 +109,7 @@ impl TableStore {
             client,
             table: table.to_owned(),
             copy: copy.to_owned(),
-            owner: format!(
-                "{}:{}:{:08x}",
-                gethostname::gethostname().to_string_lossy(),
-                std::process::id(),
-                fastrand::u32(..)
-            ),
+            owner: super::owner_id(),
             lease,
             range,
             total: identity.total_segments,
@@ -151,12 +146,9 @@ impl TableStore {
     }
 
     /// Sends a call until it is answered or fails for good: retryable failures are sent again
-    /// after [`Backoff`]'s wait, up to its budget. The flag: an earlier attempt failed, so it
+    /// after [`crate::retry::Backoff`]'s wait, up to its budget. The flag: an earlier attempt failed, so it
     /// may have been applied (a 5xx, a dropped connection).
-    async fn send<T, E, F, Fut>(
-        &self,
-        attempt: F,
-    ) -> (Result<T, SdkError<E, HttpResponse>>, bool)
+    async fn send<T, E, F, Fut>(&self, attempt: F) -> (Result<T, SdkError<E, HttpResponse>>, bool)
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -485,8 +477,7 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Checkpoint
             .build()
             .expect("complete")
     };
-    let create = self
-        .client
+    let create = client
         .create_table()
         .table_name(table)
         .attribute_definitions(attr("copy"))
@@ -502,12 +493,7 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Checkpoint
     }
     // Wait until ACTIVE (another process may be creating it too).
     for _ in 0..600 {
-        let out = self
-            .client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await;
+        let out = client.describe_table().table_name(table).send().await;
         if let Ok(out) = out {
             if out
                 .table()
@@ -523,34 +509,6 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), Checkpoint
         "checkpoint table {}: not ACTIVE after 60 s",
         table
     )))
-}
-
-/// Sends a call until it is answered or fails for good: retryable failures are sent again
-/// after [`Backoff`]'s wait, up to its budget. The flag: an earlier attempt failed, so it may
-/// have been applied (a 5xx, a dropped connection). The data-plane client has the SDK's own
-/// retries off, so every call to a checkpoint or history table goes through here.
-pub async fn send_retrying<T, E, F, Fut>(
-    table: &str,
-    mut attempt: F,
-) -> (Result<T, SdkError<E, HttpResponse>>, bool)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let backoff = Backoff::default();
-    let mut failures = 0;
-    loop {
-        let result = attempt().await;
-        match &result {
-            Err(e) if failures < backoff.max_attempts && classify(e).retryable => {
-                failures += 1;
-                tracing::debug!(%table, error = %classify(e), "call retried");
-                tokio::time::sleep(backoff.delay(failures)).await;
-            }
-            _ => return (result, failures > 0),
-        }
-    }
 }
 
 fn aws_error<E>(

@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
-use crate::checkpoint::table::send_retrying;
 use crate::retry::classify;
+use crate::retry::send_retrying;
 
 const HISTORY: &str = "holdfast#history";
 const LOCK: &str = "holdfast#lock";
@@ -143,12 +143,7 @@ impl History {
         History {
             client,
             table: table.to_owned(),
-            owner: format!(
-                "{}:{}:{:08x}",
-                gethostname::gethostname().to_string_lossy(),
-                std::process::id(),
-                fastrand::u32(..)
-            ),
+            owner: crate::checkpoint::owner_id(),
         }
     }
 
@@ -182,7 +177,10 @@ impl History {
     /// [`HistoryError::Aws`].
     pub async fn exists(&self) -> Result<bool, HistoryError> {
         let describe = self.client.describe_table().table_name(&self.table);
-        match send_retrying(&self.table, || describe.clone().send()).await.0 {
+        match send_retrying(&self.table, || describe.clone().send())
+            .await
+            .0
+        {
             Ok(_) => Ok(true),
             Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {
                 Ok(false)
@@ -354,7 +352,11 @@ impl History {
         let transaction = self
             .client
             .transact_write_items()
-            .client_request_token(format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)))
+            .client_request_token(format!(
+                "{:016x}{:016x}",
+                fastrand::u64(..),
+                fastrand::u64(..)
+            ))
             .transact_items(TransactWriteItem::builder().condition_check(check).build())
             .transact_items(TransactWriteItem::builder().update(update).build());
         let out = send_retrying(&self.table, || transaction.clone().send())
@@ -506,9 +508,7 @@ impl History {
             .expression_attribute_values(":me", s(&self.owner))
             .expression_attribute_values(":fence", n(fence));
         // The condition holds for a retry of an applied update too (owner and fence unchanged).
-        let out = send_retrying(&self.table, || update.clone().send())
-            .await
-            .0;
+        let out = send_retrying(&self.table, || update.clone().send()).await.0;
         match out {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
