@@ -372,6 +372,79 @@ fn a_prepared_copy_is_finished_by_workers_pinned_to_segment_ranges() {
 }
 
 #[test]
+fn a_lease_is_renewed_while_a_throttled_page_outlasts_it() {
+    let total = 200;
+    let (dynamodb, rt, c) = setup(total);
+    // The first 10 writes are throttled: one page's write backs off for seconds (full jitter
+    // on doubling caps of 50 ms .. 5 s), longer than the 2 s lease.
+    let mut plan = FaultPlan::new(11);
+    for ordinal in 0..10 {
+        plan = plan.script("BatchWriteItem", ordinal, Fault::Throttling);
+    }
+    let proxy = FaultProxy::start(&dynamodb.endpoint(), plan);
+    let endpoint = proxy.endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let shared = [
+        "src",
+        "dst",
+        "--checkpoint-table",
+        "leases",
+        "--segments",
+        "1",
+        "--page-size",
+        "25",
+        "--lease",
+        "2s",
+        "--no-verify",
+    ];
+    let spawn = |extra: &[&str]| {
+        holdfast_aws(dir.path())
+            .args(["dynamo", "copy", "--endpoint-url", &endpoint, "--json"])
+            .args(shared)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    Run::from(spawn(&["--prepare"]).wait_with_output().unwrap()).expect(0);
+    let first = spawn(&["--resume"]);
+    // A second worker joins once the first holds the segment, and waits for its lease.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !rt
+        .block_on(dynamo_support::checkpoint_rows(&c, "leases"))
+        .iter()
+        .any(|r| dynamo_support::row_number(r, "fence") == 1)
+    {
+        assert!(Instant::now() < deadline, "the first worker never claimed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = spawn(&["--resume"]);
+    let first = Run::from(first.wait_with_output().unwrap());
+    let second = Run::from(second.wait_with_output().unwrap());
+    first.expect(0);
+    second.expect(0);
+    assert!(
+        first.json()["calls_retried"].as_u64().unwrap() >= 10,
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        first.json()["items_read"],
+        total,
+        "the first kept its segment"
+    );
+    assert_eq!(second.json()["items_read"], 0, "{}", second.stdout);
+    let rows = rt.block_on(dynamo_support::checkpoint_rows(&c, "leases"));
+    assert_eq!(
+        dynamo_support::row_number(&rows[0], "fence"),
+        1,
+        "never taken over"
+    );
+    assert_eq!(rt.block_on(count(&c, "dst")), total);
+}
+
+#[test]
 fn transforms_rename_derive_keys_split_and_drop_and_compare_follows_them() {
     let dynamodb = DynamoDbLocal::start();
     let endpoint = dynamodb.endpoint();
