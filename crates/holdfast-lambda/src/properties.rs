@@ -1,0 +1,434 @@
+//! The operation an event asks for, with its settings typed. CloudFormation sends every property
+//! as a string (`"8"`, `"true"`); Step Functions may send real numbers and booleans: both are
+//! accepted. An unknown property is an error naming it (a typo must not silently fall back to a
+//! default), as is a missing or malformed one.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+/// Where `SqlMigrate` finds its database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An RDS secret (JSON with username and password, and host, port, dbname, engine unless
+    /// RDS manages it); the `Host`/`Port`/`DatabaseName`/`Engine` properties complete or
+    /// override it.
+    Secret {
+        arn: String,
+        host: Option<String>,
+        port: Option<u16>,
+        database: Option<String>,
+        engine: Option<String>,
+    },
+    /// A database URL (tests, set-ups without secrets).
+    Url(String),
+    /// The Aurora Data API.
+    DataApi {
+        resource_arn: String,
+        secret_arn: String,
+        database: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlMigrate {
+    pub database: Database,
+    pub migrations_path: PathBuf,
+    /// The migration set's hash (`holdfast migrate fingerprint`): changing it is what makes
+    /// CloudFormation send an Update.
+    pub fingerprint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoVerify {
+    pub table: String,
+    pub require_key: Option<String>,
+    pub require_pitr: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoCopy {
+    pub source: String,
+    pub target: String,
+    /// A jq file in the deployment package (or a layer).
+    pub transform_file: Option<PathBuf>,
+    /// Or the filter itself.
+    pub transform: Option<String>,
+    pub total_segments: u32,
+    pub segment_range: Option<String>,
+    pub checkpoint_table: String,
+    pub page_size: i32,
+    pub max_wcu: Option<u32>,
+    pub max_rcu: Option<u32>,
+    pub lease: Duration,
+    pub resume: bool,
+    pub prepare: bool,
+    pub no_verify: bool,
+    pub allow_nonempty_target: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoMigrate {
+    pub migrations_path: PathBuf,
+    pub history_table: String,
+    pub lease: Duration,
+}
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    SqlMigrate(SqlMigrate),
+    DynamoVerify(DynamoVerify),
+    DynamoCopy(Box<DynamoCopy>),
+    DynamoMigrate(DynamoMigrate),
+}
+
+/// A property that is missing, malformed or unknown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("property {key}: {problem}")]
+pub struct PropertyError {
+    pub key: String,
+    pub problem: String,
+}
+
+/// The properties, read once each; whatever is left unread at the end is unknown.
+struct Props {
+    map: Map<String, Value>,
+}
+
+impl Props {
+    fn error(key: &str, problem: impl Into<String>) -> PropertyError {
+        PropertyError {
+            key: key.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    fn take_text(&mut self, key: &str) -> Result<Option<String>, PropertyError> {
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(Self::error(key, "is empty")),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(Self::error(key, "must be a string")),
+        }
+    }
+
+    fn text(&mut self, key: &str) -> Result<String, PropertyError> {
+        self.take_text(key)?
+            .ok_or_else(|| Self::error(key, "is required"))
+    }
+
+    fn flag(&mut self, key: &str) -> Result<bool, PropertyError> {
+        match self.take_text(key)?.as_deref() {
+            None => Ok(false),
+            Some("true" | "True" | "TRUE") => Ok(true),
+            Some("false" | "False" | "FALSE") => Ok(false),
+            Some(other) => Err(Self::error(key, format!("`{other}` is not true or false"))),
+        }
+    }
+
+    fn number<T>(
+        &mut self,
+        key: &str,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<Option<T>, PropertyError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    {
+        let Some(text) = self.take_text(key)? else {
+            return Ok(None);
+        };
+        let value: T = text
+            .trim()
+            .parse()
+            .map_err(|_| Self::error(key, format!("`{text}` is not a whole number")))?;
+        if !range.contains(&value) {
+            return Err(Self::error(
+                key,
+                format!(
+                    "{value} is out of range ({} to {})",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
+        Ok(Some(value))
+    }
+
+    fn duration(&mut self, key: &str, default: Duration) -> Result<Duration, PropertyError> {
+        match self.take_text(key)? {
+            None => Ok(default),
+            Some(text) => humantime::parse_duration(text.trim())
+                .map_err(|e| Self::error(key, format!("`{text}`: {e} (e.g. 2m, 90s)"))),
+        }
+    }
+
+    fn finish(self) -> Result<(), PropertyError> {
+        match self.map.keys().next() {
+            None => Ok(()),
+            Some(key) => Err(Self::error(key, "is not a property of this operation")),
+        }
+    }
+}
+
+impl Operation {
+    /// Reads the operation from a resource's properties (or a job's event).
+    ///
+    /// # Errors
+    /// [`PropertyError`] naming the property.
+    pub fn from_properties(properties: &Map<String, Value>) -> Result<Operation, PropertyError> {
+        let mut p = Props {
+            map: properties.clone(),
+        };
+        // CloudFormation adds the function's ARN to every request.
+        p.map.remove("ServiceToken");
+        let operation = p.text("Operation")?;
+        let op = match operation.as_str() {
+            "SqlMigrate" => Operation::SqlMigrate(sql_migrate(&mut p)?),
+            "DynamoVerify" => Operation::DynamoVerify(DynamoVerify {
+                table: p.text("TableName")?,
+                require_key: p.take_text("RequireKey")?,
+                require_pitr: p.flag("RequirePitr")?,
+            }),
+            "DynamoCopy" => Operation::DynamoCopy(Box::new(dynamo_copy(&mut p)?)),
+            "DynamoMigrate" => Operation::DynamoMigrate(DynamoMigrate {
+                migrations_path: p
+                    .take_text("MigrationsPath")?
+                    .map_or_else(|| PathBuf::from("/var/task/data-migrations"), PathBuf::from),
+                history_table: p
+                    .take_text("HistoryTable")?
+                    .unwrap_or_else(|| "holdfast_data_migrations".into()),
+                lease: p.duration("Lease", Duration::from_secs(120))?,
+            }),
+            other => {
+                return Err(Props::error(
+                    "Operation",
+                    format!(
+                    "`{other}` is not one of SqlMigrate, DynamoVerify, DynamoCopy, DynamoMigrate"
+                ),
+                ))
+            }
+        };
+        p.finish()?;
+        Ok(op)
+    }
+}
+
+fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
+    let secret = p.take_text("DatabaseSecretArn")?;
+    let url = p.take_text("DatabaseUrl")?;
+    let data_api = match p.map.remove("DataApi") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => {
+            let mut inner = Props { map: m };
+            let api = Database::DataApi {
+                resource_arn: inner
+                    .text("ResourceArn")
+                    .map_err(|e| nested("DataApi", e))?,
+                secret_arn: inner.text("SecretArn").map_err(|e| nested("DataApi", e))?,
+                database: inner.text("Database").map_err(|e| nested("DataApi", e))?,
+            };
+            inner.finish().map_err(|e| nested("DataApi", e))?;
+            Some(api)
+        }
+        Some(_) => {
+            return Err(Props::error(
+                "DataApi",
+                "must be an object {ResourceArn, SecretArn, Database}",
+            ))
+        }
+    };
+    let (host, port, database, engine) = (
+        p.take_text("Host")?,
+        p.number::<u16>("Port", 1..=65535)?,
+        p.take_text("DatabaseName")?,
+        p.take_text("Engine")?,
+    );
+    let database = match (secret, url, data_api) {
+        (Some(arn), None, None) => Database::Secret {
+            arn,
+            host,
+            port,
+            database,
+            engine,
+        },
+        (None, Some(url), None) => Database::Url(url),
+        (None, None, Some(api)) => api,
+        (None, None, None) => {
+            return Err(Props::error(
+                "DatabaseSecretArn",
+                "one of DatabaseSecretArn, DatabaseUrl or DataApi is required",
+            ))
+        }
+        _ => {
+            return Err(Props::error(
+                "DatabaseSecretArn",
+                "give only one of DatabaseSecretArn, DatabaseUrl or DataApi",
+            ))
+        }
+    };
+    Ok(SqlMigrate {
+        database,
+        migrations_path: p
+            .take_text("MigrationsPath")?
+            .map_or_else(|| PathBuf::from("/var/task/migrations"), PathBuf::from),
+        fingerprint: p.take_text("Fingerprint")?,
+    })
+}
+
+fn nested(outer: &str, e: PropertyError) -> PropertyError {
+    PropertyError {
+        key: format!("{outer}.{}", e.key),
+        problem: e.problem,
+    }
+}
+
+fn dynamo_copy(p: &mut Props) -> Result<DynamoCopy, PropertyError> {
+    let copy = DynamoCopy {
+        source: p.text("Source")?,
+        target: p.text("Target")?,
+        transform_file: p.take_text("TransformFile")?.map(PathBuf::from),
+        transform: p.take_text("Transform")?,
+        total_segments: p.number("TotalSegments", 1..=1_000_000)?.unwrap_or(8),
+        segment_range: p.take_text("SegmentRange")?,
+        checkpoint_table: p
+            .take_text("CheckpointTable")?
+            .unwrap_or_else(|| "holdfast_copy_checkpoints".into()),
+        page_size: p.number("PageSize", 1..=10_000)?.unwrap_or(100),
+        max_wcu: p.number("MaxWcu", 1..=u32::MAX)?,
+        max_rcu: p.number("MaxRcu", 1..=u32::MAX)?,
+        lease: p.duration("Lease", Duration::from_secs(120))?,
+        resume: p.flag("Resume")?,
+        prepare: p.flag("Prepare")?,
+        no_verify: p.flag("NoVerify")?,
+        allow_nonempty_target: p.flag("AllowNonemptyTarget")?,
+    };
+    if copy.transform.is_some() && copy.transform_file.is_some() {
+        return Err(Props::error(
+            "Transform",
+            "give Transform (the filter) or TransformFile (a path), not both",
+        ));
+    }
+    if copy.prepare && copy.resume {
+        return Err(Props::error(
+            "Prepare",
+            "Prepare creates the copy; Resume joins it: not both",
+        ));
+    }
+    Ok(copy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Operation, PropertyError> {
+        let Value::Object(m) = v else { unreachable!() };
+        Operation::from_properties(&m)
+    }
+
+    #[test]
+    fn strings_from_cloudformation_are_typed() {
+        let op = parse(json!({
+            "ServiceToken": "arn:aws:lambda:eu-west-1:1:function:holdfast",
+            "Operation": "DynamoCopy", "Source": "a", "Target": "b",
+            "TotalSegments": "64", "SegmentRange": "0..8", "Resume": "true",
+            "NoVerify": true, "MaxWcu": 500, "Lease": "90s"
+        }))
+        .unwrap();
+        let Operation::DynamoCopy(c) = op else {
+            panic!()
+        };
+        assert_eq!(c.total_segments, 64);
+        assert!(c.resume && c.no_verify && !c.prepare);
+        assert_eq!(c.max_wcu, Some(500));
+        assert_eq!(c.lease, Duration::from_secs(90));
+        assert_eq!(c.checkpoint_table, "holdfast_copy_checkpoints");
+    }
+
+    #[test]
+    fn sql_migrate_takes_exactly_one_database_source() {
+        let op = parse(json!({"Operation": "SqlMigrate", "DatabaseSecretArn": "arn:s", "Host": "db", "Port": "5432", "Fingerprint": "f"})).unwrap();
+        assert_eq!(
+            op,
+            Operation::SqlMigrate(SqlMigrate {
+                database: Database::Secret {
+                    arn: "arn:s".into(),
+                    host: Some("db".into()),
+                    port: Some(5432),
+                    database: None,
+                    engine: None
+                },
+                migrations_path: "/var/task/migrations".into(),
+                fingerprint: Some("f".into()),
+            })
+        );
+        let api = parse(json!({"Operation": "SqlMigrate", "DataApi": {"ResourceArn": "c", "SecretArn": "s", "Database": "app"}})).unwrap();
+        assert!(matches!(
+            api,
+            Operation::SqlMigrate(SqlMigrate {
+                database: Database::DataApi { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bad_properties_are_named() {
+        let cases = [
+            (json!({"Source": "a"}), "property Operation: is required"),
+            (
+                json!({"Operation": "Drop"}),
+                "property Operation: `Drop` is not one of",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a"}),
+                "property Target: is required",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "Segments": "4"}),
+                "property Segments: is not a property",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "TotalSegments": "many"}),
+                "property TotalSegments: `many` is not a whole number",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "TotalSegments": "0"}),
+                "out of range",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "Resume": "yes"}),
+                "property Resume: `yes` is not true or false",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "Lease": "soon"}),
+                "property Lease:",
+            ),
+            (
+                json!({"Operation": "SqlMigrate"}),
+                "one of DatabaseSecretArn, DatabaseUrl or DataApi is required",
+            ),
+            (
+                json!({"Operation": "SqlMigrate", "DatabaseUrl": "u", "DatabaseSecretArn": "s"}),
+                "give only one",
+            ),
+            (
+                json!({"Operation": "SqlMigrate", "DataApi": {"ResourceArn": "c", "SecretArn": "s"}}),
+                "property DataApi.Database: is required",
+            ),
+            (
+                json!({"Operation": "DynamoVerify", "TableName": ""}),
+                "property TableName: is empty",
+            ),
+        ];
+        for (props, expected) in cases {
+            let e = parse(props.clone()).unwrap_err().to_string();
+            assert!(e.contains(expected), "{props}: {e}");
+        }
+    }
+}
