@@ -151,6 +151,10 @@ pub struct DynamoCopyArgs {
     #[arg(long, value_name = "N", default_value_t = 100,
           value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub page_size: i32,
+    /// Pages of a segment written at once (the checkpoint still moves page by page, in order).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub pages_in_flight: u32,
     /// Write capacity units per second this process may consume (per process).
     #[arg(long, value_name = "N")]
     pub max_wcu: Option<u32>,

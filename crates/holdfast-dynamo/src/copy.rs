@@ -9,8 +9,9 @@
 //!    empty, unless allowed otherwise, and runs the transform on a sample of the source, checking
 //!    every output against the target's key schema). Nothing is written before these checks.
 //! 3. One worker per segment (in range): claim a segment, then page by page: scan (with a page
-//!    `Limit`, the next page read while this one is written), transform, write, and only when
-//!    every item of the page is acknowledged, record the page in the checkpoint.
+//!    `Limit`, the next page read while earlier ones are written), transform, write — up to
+//!    `pages_in_flight` pages at once — and only when every item of a page and of every page
+//!    before it is acknowledged, record the page in the checkpoint.
 //! 4. Stop (deadline, Ctrl-C): no new page is started, a page being written is abandoned (its
 //!    checkpoint is not moved, so a resume writes it again), claims are released, exit 4.
 //! 5. When every segment is done, the copy is verified with [`crate::compare`].
@@ -46,11 +47,17 @@ use crate::compare::{compare, CompareError, CompareRequest};
 use crate::keys::{KeyError, KeySpec};
 use crate::rate::RateLimiter;
 use crate::retry::classify;
-use crate::scanner::{ScanError, Scanner, Segment, DEFAULT_PAGE_LIMIT};
+use crate::scanner::{Page, ScanError, Scanner, Segment, DEFAULT_PAGE_LIMIT};
 use crate::sdk_item::{item_from_sdk, item_to_sdk, SdkItem};
 use crate::stop::Stop;
 use crate::transform::{Transform, TransformError};
 use crate::writer::{BatchWriter, WriteCounters, WriteError};
+use futures_util::future::{BoxFuture, FutureExt as _};
+use futures_util::stream::{FuturesOrdered, StreamExt as _};
+
+/// Pages of a segment written at once by default: enough that a segment's writes do not drain
+/// to zero at every page boundary.
+pub const DEFAULT_PAGES_IN_FLIGHT: usize = 3;
 
 /// Items of the source the transform is tried on before anything is written.
 pub const SAMPLE_ITEMS: i32 = 100;
@@ -115,6 +122,8 @@ pub struct CopyRequest {
     /// Check everything and create the checkpoint, then stop: workers (processes, Lambdas)
     /// join the prepared copy with `resume`.
     pub prepare_only: bool,
+    /// Pages of a segment written at once (the checkpoint still moves page by page, in order).
+    pub pages_in_flight: usize,
 }
 
 impl CopyRequest {
@@ -139,6 +148,7 @@ impl CopyRequest {
             keys_file: None,
             checkpoint_id: None,
             prepare_only: false,
+            pages_in_flight: DEFAULT_PAGES_IN_FLIGHT,
         }
     }
 
@@ -705,7 +715,11 @@ impl Ctx {
         }
     }
 
-    /// Copies one segment from its checkpoint to its end, or until the run stops.
+    /// Copies one segment from its checkpoint to its end, or until the run stops: up to
+    /// `pages_in_flight` pages are written at once (one in place) while the next page is read,
+    /// and the checkpoint moves past a page only when it and every page before it were
+    /// acknowledged. With a checkpoint table, the lease is renewed every third of it while
+    /// writes are in flight (a throttled page can outlast a short lease).
     async fn segment(&self, mut claim: Claim) -> Result<(), SegmentEnd> {
         let total = self.request.segments;
         let seg = Segment {
@@ -714,108 +728,107 @@ impl Ctx {
         };
         let fail =
             |e: String| SegmentEnd::Failed(format!("segment {} of {total}: {e}", seg.segment));
+        let checkpoint_end = |e: CheckpointError| match e {
+            CheckpointError::LeaseLost { segment } => SegmentEnd::LeaseLost(segment),
+            e => fail(e.to_string()),
+        };
         let start = claim.state.start_key().map_err(|e| fail(e.to_string()))?;
         // Outputs of the page that was being written when an in-place run stopped.
         let written_before: HashSet<String> = claim.state.in_flight.iter().cloned().collect();
-        let mut page = match self.scanner.page(Some(seg), start, &self.stop).await {
-            Ok(p) => p,
-            Err(ScanError::Stopped) => return self.release(&claim).await,
-            Err(e) => {
-                let _ = self.release(&claim).await;
-                return Err(fail(e.to_string()));
+        let window = if self.in_place {
+            1
+        } else {
+            self.request.pages_in_flight.max(1)
+        };
+        let renews = matches!(self.store, Store::Table(_));
+        let every = (self.request.lease / 3).max(Duration::from_millis(100));
+        let mut renewal = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+        let mut scan: Option<BoxFuture<'_, Result<Page, ScanError>>> =
+            Some(self.scanner.page(Some(seg), start, &self.stop).boxed());
+        let mut ready: Option<Page> = None;
+        let mut writing = FuturesOrdered::new();
+        let ended: Result<(), SegmentEnd> = loop {
+            if writing.len() < window && !self.stop.is_stopped() {
+                if let Some(page) = ready.take() {
+                    let next = page.next.clone();
+                    let read = page.items.len() as u64;
+                    let outputs = match self.outputs(page.items, &written_before) {
+                        Ok(o) => o,
+                        Err(e) => break Err(fail(e)),
+                    };
+                    let written = outputs.len() as u64;
+                    if self.in_place && !outputs.is_empty() {
+                        claim.state.in_flight =
+                            outputs.iter().map(crate::digest::short_hash).collect();
+                        if let Err(e) = self.store.save_now(&claim).await {
+                            break Err(checkpoint_end(e));
+                        }
+                    }
+                    if let Some(k) = &next {
+                        scan = Some(
+                            self.scanner
+                                .page(Some(seg), Some(k.clone()), &self.stop)
+                                .boxed(),
+                        );
+                    }
+                    writing.push_back(async move {
+                        (
+                            self.writer.put_all(outputs, &self.stop).await,
+                            next,
+                            read,
+                            written,
+                        )
+                    });
+                }
+            }
+            if writing.is_empty() && (self.stop.is_stopped() || (ready.is_none() && scan.is_none()))
+            {
+                // Stopped: what was acknowledged is recorded.
+                break Ok(());
+            }
+            tokio::select! {
+                Some((result, next, read, written)) = writing.next(), if !writing.is_empty() => {
+                    match result {
+                        Ok(()) => {}
+                        Err(WriteError::Stopped) => break Ok(()),
+                        Err(e) => break Err(fail(e.to_string())),
+                    }
+                    claim.state.advance(next.as_ref(), read, written);
+                    if let Err(e) = self.store.save(&claim).await {
+                        break Err(checkpoint_end(e));
+                    }
+                    if claim.state.done {
+                        self.progress.segments_done.fetch_add(1, Ordering::Relaxed);
+                        return Ok(());
+                    }
+                }
+                page = async { scan.as_mut().expect("enabled only when set").await },
+                    if scan.is_some() && ready.is_none() =>
+                {
+                    scan = None;
+                    match page {
+                        Ok(p) => ready = Some(p),
+                        Err(ScanError::Stopped) => {}
+                        Err(e) => break Err(fail(e.to_string())),
+                    }
+                }
+                _ = renewal.tick(), if renews && !writing.is_empty() => {
+                    // The position as it is: before the pages in flight, never ahead.
+                    if let Err(e) = self.store.save_now(&claim).await {
+                        break Err(checkpoint_end(e));
+                    }
+                }
             }
         };
-        loop {
-            let next = page.next.clone();
-            let read = page.items.len() as u64;
-            let outputs = match self.outputs(page.items, &written_before) {
-                Ok(o) => o,
-                Err(e) => {
-                    let _ = self.release(&claim).await;
-                    return Err(fail(e));
-                }
-            };
-            let written = outputs.len() as u64;
-            if self.in_place && !outputs.is_empty() {
-                claim.state.in_flight = outputs.iter().map(crate::digest::short_hash).collect();
-                match self.store.save_now(&claim).await {
-                    Ok(()) => {}
-                    Err(CheckpointError::LeaseLost { segment }) => {
-                        return Err(SegmentEnd::LeaseLost(segment))
-                    }
-                    Err(e) => return Err(fail(e.to_string())),
-                }
-            }
-            let prefetch = async {
-                match &next {
-                    Some(k) if !self.stop.is_stopped() => Some(
-                        self.scanner
-                            .page(Some(seg), Some(k.clone()), &self.stop)
-                            .await,
-                    ),
-                    _ => None,
-                }
-            };
-            let (result, prefetched) =
-                tokio::join!(self.write_keeping_lease(outputs, &claim), prefetch);
-            match result {
-                Ok(()) => {}
-                Err(PageEnd::Write(WriteError::Stopped)) => return self.release(&claim).await,
-                Err(PageEnd::LeaseLost(segment)) => return Err(SegmentEnd::LeaseLost(segment)),
-                Err(e) => {
-                    let _ = self.release(&claim).await;
-                    return Err(fail(e.to_string()));
-                }
-            }
-            claim.state.advance(next.as_ref(), read, written);
-            match self.store.save(&claim).await {
-                Ok(()) => {}
-                Err(CheckpointError::LeaseLost { segment }) => {
-                    return Err(SegmentEnd::LeaseLost(segment))
-                }
-                Err(e) => return Err(fail(e.to_string())),
-            }
-            if claim.state.done {
-                self.progress.segments_done.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
-            if self.stop.is_stopped() {
-                // No new page once stopped, even one already read.
-                return self.release(&claim).await;
-            }
-            page = match prefetched {
-                Some(Ok(p)) => p,
-                None | Some(Err(ScanError::Stopped)) => return self.release(&claim).await,
-                Some(Err(e)) => {
-                    let _ = self.release(&claim).await;
-                    return Err(fail(e.to_string()));
-                }
-            };
-        }
-    }
-
-    /// Writes a page; with a checkpoint table, renews the segment's lease every third of it
-    /// while the write goes on (a throttled page can take longer than a short lease), by
-    /// saving the claim's state as it is — the position before this page, never ahead.
-    async fn write_keeping_lease(
-        &self,
-        outputs: Vec<SdkItem>,
-        claim: &Claim,
-    ) -> Result<(), PageEnd> {
-        let write = self.writer.put_all(outputs, &self.stop);
-        if !matches!(self.store, Store::Table(_)) {
-            return write.await.map_err(PageEnd::Write);
-        }
-        tokio::pin!(write);
-        let every = (self.request.lease / 3).max(Duration::from_millis(100));
-        loop {
-            tokio::select! {
-                result = &mut write => return result.map_err(PageEnd::Write),
-                () = tokio::time::sleep(every) => match self.store.save_now(claim).await {
-                    Ok(()) => {}
-                    Err(CheckpointError::LeaseLost { segment }) => return Err(PageEnd::LeaseLost(segment)),
-                    Err(e) => return Err(PageEnd::Checkpoint(e)),
-                },
+        drop(writing);
+        match ended {
+            Ok(()) => self.release(&claim).await,
+            Err(SegmentEnd::LeaseLost(segment)) => Err(SegmentEnd::LeaseLost(segment)),
+            Err(e) => {
+                let _ = self.release(&claim).await;
+                Err(e)
             }
         }
     }
@@ -885,17 +898,6 @@ impl Ctx {
         }
         Ok(out)
     }
-}
-
-/// Why a page's write ended without every item acknowledged.
-#[derive(Debug, thiserror::Error)]
-enum PageEnd {
-    #[error(transparent)]
-    Write(WriteError),
-    #[error("segment {0}: lease lost to another worker")]
-    LeaseLost(u32),
-    #[error(transparent)]
-    Checkpoint(CheckpointError),
 }
 
 enum SegmentEnd {

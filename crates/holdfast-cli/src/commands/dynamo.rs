@@ -233,6 +233,7 @@ async fn run_copy(args: &DynamoCopyArgs) -> CommandResult {
     request.transform = transform;
     request.segments = args.segments;
     request.page_limit = args.page_size;
+    request.pages_in_flight = args.pages_in_flight as usize;
     request.max_wcu = args.max_wcu;
     request.max_rcu = args.max_rcu;
     request.resume = args.resume;
