@@ -378,6 +378,8 @@ async fn seed_copy(client: &Client, source: &str, target: &str) -> u64 {
 struct Process {
     seconds: f64,
     peak_rss_kb: u64,
+    /// User plus system CPU time.
+    cpu_seconds: f64,
     code: i32,
     stderr: String,
     report: serde_json::Value,
@@ -453,10 +455,49 @@ fn run_holdfast(
         seconds,
         // ru_maxrss is in kilobytes on Linux.
         peak_rss_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        cpu_seconds: cpu(&usage),
         code,
         stderr: std::fs::read_to_string(&stderr).unwrap_or_default(),
         report,
     }
+}
+
+fn cpu(usage: &libc::rusage) -> f64 {
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// CPU time of process `pid` so far (`/proc/PID/stat`), 0 when it cannot be read.
+fn process_cpu(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is the first, utime the
+    // 12th, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
+/// CPU time of this process so far (all its threads, the proxy's included).
+fn own_cpu() -> f64 {
+    // SAFETY: `rusage` is plain data that getrusage fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a pointer to a live local.
+    let r = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(r, 0, "getrusage: {}", std::io::Error::last_os_error());
+    cpu(&usage)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -488,6 +529,10 @@ struct Run {
     /// Items of the source missing from the target afterwards.
     lost: u64,
     peak_rss_kb: Option<u64>,
+    /// CPU time of the copying process (the benchmark's own for the in-process peers).
+    cpu_seconds: f64,
+    /// CPU time of DynamoDB Local during the run.
+    server_cpu_seconds: f64,
     failed: bool,
 }
 
@@ -641,27 +686,17 @@ fn main() {
                     let target = format!("bench_target_{size}_{round}");
                     runtime.block_on(create_table(&direct, &target));
                     let started = Instant::now();
-                    let (seconds, peak, failed, note) = match peer {
+                    let cpu_before = own_cpu();
+                    let server_before = process_cpu(server.pid());
+                    let (note, holdfast) = match peer {
                         Peer::Ceiling => {
                             let resent =
                                 runtime.block_on(ceiling(&client, &source, &target, &config));
-                            let seconds = started.elapsed().as_secs_f64();
-                            (
-                                seconds,
-                                None,
-                                false,
-                                format!("{resent} unprocessed sent again"),
-                            )
+                            (format!("{resent} unprocessed sent again"), None)
                         }
                         Peer::Seed => {
                             let dropped = runtime.block_on(seed_copy(&client, &source, &target));
-                            let seconds = started.elapsed().as_secs_f64();
-                            (
-                                seconds,
-                                None,
-                                false,
-                                format!("{dropped} unprocessed dropped"),
-                            )
+                            (format!("{dropped} unprocessed dropped"), None)
                         }
                         Peer::Holdfast | Peer::HoldfastPage => {
                             let page = (peer == Peer::HoldfastPage).then_some(config.page);
@@ -670,14 +705,20 @@ fn main() {
                                 log(&format!("holdfast exited {}: {}", p.code, p.stderr.trim()));
                             }
                             let note = format!(
-                                "peak RSS {:.1} MB, report: {} items/s, {} unprocessed retried",
+                                "peak RSS {:.1} MB, CPU {:.1} s, report: {} items/s, {} unprocessed retried",
                                 p.peak_rss_kb as f64 / 1024.0,
+                                p.cpu_seconds,
                                 p.report["items_per_second"],
                                 p.report["unprocessed_retried"]
                             );
-                            (p.seconds, Some(p.peak_rss_kb), p.code != 0, note)
+                            (note, Some(p))
                         }
                     };
+                    let (seconds, cpu_seconds) = match &holdfast {
+                        Some(p) => (p.seconds, p.cpu_seconds),
+                        None => (started.elapsed().as_secs_f64(), own_cpu() - cpu_before),
+                    };
+                    let server_cpu_seconds = process_cpu(server.pid()) - server_before;
                     let copied = runtime.block_on(count(&direct, &target, config.segments));
                     runtime.block_on(delete_table(&direct, &target));
                     let lost = size.saturating_sub(copied);
@@ -690,8 +731,10 @@ fn main() {
                     runs.entry(peer).or_default().push(Run {
                         seconds,
                         lost,
-                        peak_rss_kb: peak,
-                        failed,
+                        peak_rss_kb: holdfast.as_ref().map(|p| p.peak_rss_kb),
+                        cpu_seconds,
+                        server_cpu_seconds,
+                        failed: holdfast.as_ref().is_some_and(|p| p.code != 0),
                     });
                 }
             }
@@ -786,7 +829,12 @@ fn report(
          the round trip of DynamoDB in-region. Every run's target was counted afterwards \
          (`Select: COUNT` scan) and then deleted. Cells: median items/s of {runs} repetitions \
          <sub>(slowest–fastest)</sub>, peers interleaved with their order rotated each repetition; \
-         ratio = the peer's median / the ceiling's median in the same mode and size.\n",
+         ratio = the peer's median / the ceiling's median in the same mode and size. Peak RSS is \
+         holdfast's (median, and the highest of the runs); client CPU is the median user + system \
+         time of the copying process (holdfast's own; for the ceiling and the seed's algorithm the \
+         benchmark's, shown only for the direct runs since behind the proxy it includes the \
+         proxy's threads); DynamoDB Local CPU is the Java server's CPU time over the run's time \
+         (median).\n",
         seg = config.segments,
         page = config.page,
         inf = config.in_flight,
@@ -805,9 +853,12 @@ fn report(
     );
     let _ = writeln!(
         s,
-        "| items | latency | peer | items/s | ratio to ceiling | holdfast (defaults) ÷ peer | peak RSS | items missing |"
+        "| items | latency | peer | items/s | ratio to ceiling | holdfast (defaults) ÷ peer | peak RSS | client CPU | DynamoDB Local CPU | items missing |"
     );
-    let _ = writeln!(s, "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        s,
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for (size, mode, peer, runs) in results {
         let (size, mode, peer) = (*size, *mode, *peer);
         let rate = rates(size, runs);
@@ -840,6 +891,24 @@ fn report(
             let max = mb.iter().copied().fold(0.0, f64::max);
             format!("{:.1} MB <sub>(max {max:.1})</sub>", median(&mut mb))
         };
+        // The in-process peers' CPU includes the proxy's threads behind a proxy: not shown.
+        let cpu = if runs.is_empty()
+            || (mode == Mode::Latency && matches!(peer, Peer::Ceiling | Peer::Seed))
+        {
+            "n/a".to_owned()
+        } else {
+            let mut cpu: Vec<f64> = runs.iter().map(|r| r.cpu_seconds).collect();
+            format!("{:.1} s", median(&mut cpu))
+        };
+        let server = if runs.is_empty() {
+            "n/a".to_owned()
+        } else {
+            let mut busy: Vec<f64> = runs
+                .iter()
+                .map(|r| 100.0 * r.server_cpu_seconds / r.seconds)
+                .collect();
+            format!("{:.0}% of a core", median(&mut busy))
+        };
         let lost: u64 = runs.iter().map(|r| r.lost).sum();
         let failed = runs.iter().filter(|r| r.failed).count();
         let lost = if failed > 0 {
@@ -849,7 +918,7 @@ fn report(
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {cell} | {ratio} | {vs} | {rss} | {lost} |",
+            "| {} | {} | {} | {cell} | {ratio} | {vs} | {rss} | {cpu} | {server} | {lost} |",
             thousands(size as f64),
             mode_label(mode),
             peer.label(config)
@@ -893,10 +962,10 @@ fn report(
     let _ = writeln!(s, "{}", aims(config, results, &find));
     let _ = writeln!(
         s,
-        "How to read it: DynamoDB Local is one Java process (SQLite underneath) that takes a whole \
-         core of this machine and saturates near 3 MB/s of writes, so every rate here is bounded by \
-         the server, not by the client: the ceiling measures DynamoDB Local, and the ratios say how \
-         close each client gets to it. Real DynamoDB scales with partitions and would let all three \
+        "How to read it: DynamoDB Local is one Java process (SQLite underneath) sharing this \
+         machine's cores with the client, so every rate here is bounded by the server (its CPU \
+         column), not by DynamoDB's limits: the ceiling measures DynamoDB Local, and the ratios say \
+         how close each client gets to it. Real DynamoDB scales with partitions and would let all three \
          go faster; what carries over is the shape: the seed's algorithm waits for two round trips \
          per 25 items, one at a time, so it loses most where latency is real, while the parallel \
          peers hide it behind requests in flight. holdfast's time includes its process start, \
