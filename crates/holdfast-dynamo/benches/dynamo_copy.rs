@@ -671,7 +671,8 @@ fn main() {
         config.segments
     ));
     let mut results: Vec<(u64, Mode, Peer, Vec<Run>)> = Vec::new();
-    let mut seeding: Vec<(u64, f64)> = Vec::new();
+    // Per size: items, seconds of seeding, seconds of the whole size.
+    let mut seeding: Vec<(u64, f64, f64)> = Vec::new();
     for &size in &config.sizes {
         let source = format!("bench_source_{size}");
         let started = Instant::now();
@@ -681,7 +682,7 @@ fn main() {
             let n = count(&direct, &source, config.segments).await;
             assert_eq!(n, size, "the source holds {n} items, not {size}");
         });
-        seeding.push((size, started.elapsed().as_secs_f64()));
+        seeding.push((size, started.elapsed().as_secs_f64(), 0.0));
         log(&format!(
             "seeded {size} items in {:.0} s",
             started.elapsed().as_secs_f64()
@@ -763,9 +764,12 @@ fn main() {
             drop(proxy);
         }
         runtime.block_on(delete_table(&direct, &source));
+        if let Some(last) = seeding.last_mut() {
+            last.2 = started.elapsed().as_secs_f64();
+        }
         // After each size, so that a long run stopped early keeps what it measured.
         let done = Config {
-            sizes: seeding.iter().map(|(n, _)| *n).collect(),
+            sizes: seeding.iter().map(|(n, _, _)| *n).collect(),
             ..config.clone()
         };
         let section = report(&done, &results, &seeding, bytes, began.elapsed());
@@ -796,7 +800,7 @@ fn rates(size: u64, runs: &[Run]) -> Option<(f64, f64, f64)> {
 fn report(
     config: &Config,
     results: &[(u64, Mode, Peer, Vec<Run>)],
-    seeding: &[(u64, f64)],
+    seeding: &[(u64, f64, f64)],
     bytes: usize,
     elapsed: Duration,
 ) -> String {
@@ -861,7 +865,7 @@ fn report(
     );
     let seeded = seeding
         .iter()
-        .map(|(n, t)| format!("{} items in {:.0} s", thousands(*n as f64), t))
+        .map(|(n, t, _)| format!("{} items in {:.0} s", thousands(*n as f64), t))
         .collect::<Vec<_>>()
         .join(", ");
     let _ = writeln!(
@@ -991,13 +995,23 @@ fn report(
          `DescribeTable` of both tables, the empty-target check and a checkpoint write after every \
          page; the ceiling's includes none of these."
     );
-    if !config.sizes.contains(&1_000_000) {
+    let largest = seeding
+        .iter()
+        .copied()
+        .max_by_key(|(n, _, _)| *n)
+        .filter(|(n, _, t)| *n < 1_000_000 && *t > 0.0);
+    if let Some((n, _, t)) = largest {
         let _ = writeln!(
             s,
-            "\n1M items were not run for this table: at DynamoDB Local's rate on this machine, \
-             seeding 1M items and copying them four ways, {} times, in both modes takes about 3 \
-             hours. Run `HOLDFAST_BENCH_SIZES=1000000 bench/dynamo/run.sh` to measure it.",
-            config.runs
+            "\n1M items were not run for this table: the {} items took {:.0} minutes (seeding, and \
+             {} peers × {} repetitions × 2 modes with their counts), so 1M would take about {:.1} \
+             hours on this machine if DynamoDB Local kept its pace. Run \
+             `HOLDFAST_BENCH_SIZES=1000000 bench/dynamo/run.sh` to measure it.",
+            thousands(n as f64),
+            t / 60.0,
+            results.iter().filter(|(size, m, _, _)| *size == n && *m == Mode::Direct).count(),
+            config.runs,
+            t * 1e6 / n as f64 / 3600.0
         );
     }
     s
