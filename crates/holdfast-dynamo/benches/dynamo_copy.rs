@@ -245,7 +245,7 @@ async fn load(client: &Client, table: &str, n: u64) {
             calls.join_next().await.expect("a call").expect("load task");
         }
         calls.spawn(write_all(client.clone(), table.to_owned(), requests));
-        if next % 20_000 == 0 {
+        if next.is_multiple_of(20_000) {
             log(&format!("seeded {next} of {n}"));
         }
     }
@@ -579,7 +579,7 @@ fn thousands(v: f64) -> String {
     let digits = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
