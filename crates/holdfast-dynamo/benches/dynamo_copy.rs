@@ -992,8 +992,9 @@ fn report(
          go faster; what carries over is the shape: the seed's algorithm waits for two round trips \
          per 25 items, one at a time, so it loses most where latency is real, while the parallel \
          peers hide it behind requests in flight. holdfast's time includes its process start, \
-         `DescribeTable` of both tables, the empty-target check and a checkpoint write after every \
-         page; the ceiling's includes none of these."
+         `DescribeTable` of both tables, the empty-target check and its checkpoint (moved after every \
+         acknowledged page, written to the file at most every 250 ms); the ceiling's includes none \
+         of these."
     );
     let largest = seeding
         .iter()
