@@ -866,21 +866,22 @@ fn a_batch_throttled_past_the_retry_budget_fails_with_exit_1_and_resume_finishes
     // The default budget: 12 backoffs of at most 50 ms … 5 s (31.35 s in all).
     assert!(took < Duration::from_secs(45), "{took:?}");
 
-    // The checkpoint holds exactly the 4 acknowledged pages: not ahead of the target (nor
-    // behind it).
+    // The checkpoint holds the acknowledged pages it can record in order (the 4 acknowledged
+    // pages, unless one of them follows a throttled page of its segment): never ahead of the
+    // target.
     let recorded = dynamo_support::file_checkpoint(&dir.path().join("c.json"));
     let written: u64 = recorded.iter().map(|r| r.items_written).sum();
-    assert_eq!(written, 100, "{recorded:?}");
+    assert!(written <= 100, "{recorded:?}");
     assert!(recorded.iter().all(|r| !r.done), "{recorded:?}");
     assert!(
-        message.contains("0 of 2 segments done, 100 items written"),
+        message.contains(&format!("0 of 2 segments done, {written} items written")),
         "{message}"
     );
     assert_eq!(rt.block_on(count(&c, "dst")), 100);
     let covered = rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
         &c, "src", "dst", 2, &recorded,
     ));
-    assert_eq!(covered, 100);
+    assert_eq!(covered, written);
 
     // Faults off: the resume reads only what the checkpoint does not hold, and verifies.
     proxy.set_enabled(false);
@@ -923,20 +924,26 @@ fn a_batch_refused_as_invalid_fails_at_once_without_item_values_and_resume_finis
     assert!(message.starts_with("segment "), "{message}");
     let stats = proxy.stats();
     assert_eq!(stats.validation_errors, 1, "{stats:?}");
-    // Not retried (a retry, its next call, would have gone through): the calls made are the
-    // four before it, it, and at most two of the other worker's pages already read.
+    // Not retried (a retry, its next call, would have gone through and the copy succeeded):
+    // the calls made are the four before it, it, and the writes already in flight then (up to
+    // three pages of each of the two segments).
     let writes = proxy
         .log()
         .iter()
         .filter(|r| r.operation == "BatchWriteItem")
         .count();
-    assert!(writes <= 7, "{writes} BatchWriteItem calls");
+    assert!(writes <= 4 + 1 + 2 * 3, "{writes} BatchWriteItem calls");
 
-    // The checkpoint holds every acknowledged page and nothing more.
+    // The checkpoint is never ahead of the target (pages written after the refused one may be
+    // in the target without being recorded: they are written again on resume).
     let recorded = dynamo_support::file_checkpoint(&dir.path().join("c.json"));
     let written: u64 = recorded.iter().map(|r| r.items_written).sum();
-    assert!(written >= 100, "{recorded:?}");
-    assert_eq!(rt.block_on(count(&c, "dst")), written);
+    let in_target = rt.block_on(count(&c, "dst"));
+    assert!(
+        in_target >= 100,
+        "the four calls before it were acknowledged: {in_target}"
+    );
+    assert!(in_target >= written, "{in_target} < {recorded:?}");
     let covered = rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
         &c, "src", "dst", 2, &recorded,
     ));
