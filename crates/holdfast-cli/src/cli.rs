@@ -343,6 +343,29 @@ pub enum MigrateCommand {
     Repair(RepairArgs),
     /// Create a new migration file with the next version.
     New(NewArgs),
+    /// Print the migration set's fingerprint (a hash of every file's version, kind and
+    /// checksum): pass it to the deploy-time custom resource so that CloudFormation runs it
+    /// exactly when the migrations change.
+    Fingerprint(FingerprintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// Folder of migration files.
+    #[arg(long, env = "HOLDFAST_MIGRATIONS_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The database URL, for its dialect (how files are split and checked); only its scheme is
+    /// used, nothing connects [default: migrate.database in holdfast.toml, else PostgreSQL].
+    #[arg(
+        long,
+        env = "HOLDFAST_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

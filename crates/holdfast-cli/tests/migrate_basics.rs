@@ -365,6 +365,67 @@ fn new_creates_the_next_file() {
 }
 
 #[test]
+fn the_fingerprint_changes_exactly_when_the_migrations_do() {
+    let dir = MigrationDir::new();
+    dir.write("V1__a.sql", "CREATE TABLE a (id INT);\n")
+        .write("R__v.sql", "CREATE VIEW v AS SELECT 1;\n");
+    let fingerprint = |extra: &[&str]| {
+        let mut cmd = holdfast(dir.path());
+        cmd.args(["migrate", "fingerprint", "--dir"])
+            .arg(dir.path())
+            .args(extra);
+        let run = Run::from(cmd.output().unwrap());
+        run.expect(0);
+        run.stdout.trim().to_owned()
+    };
+    let first = fingerprint(&[]);
+    assert_eq!(first.len(), 64, "{first}");
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()), "{first}");
+    assert_eq!(fingerprint(&[]), first, "stable");
+    // Line endings and trailing blanks do not change a migration's checksum, nor the fingerprint.
+    dir.write("V1__a.sql", "CREATE TABLE a (id INT);   \r\n\r\n");
+    assert_eq!(fingerprint(&[]), first);
+    // An edit, a new file or a removed one does.
+    dir.write("V1__a.sql", "CREATE TABLE a (id BIGINT);\n");
+    let edited = fingerprint(&[]);
+    assert_ne!(edited, first);
+    dir.write("V2__b.sql", "CREATE TABLE b (id INT);\n");
+    let added = fingerprint(&[]);
+    assert_ne!(added, edited);
+    dir.remove("R__v.sql");
+    assert_ne!(fingerprint(&[]), added);
+    // JSON: the count and the latest version too; the dialect comes from the URL's scheme
+    // (nothing connects).
+    let mut cmd = holdfast(dir.path());
+    cmd.args([
+        "migrate",
+        "fingerprint",
+        "--json",
+        "--database",
+        "mysql://nobody@127.0.0.1:1/x",
+        "--dir",
+    ])
+    .arg(dir.path());
+    let run = Run::from(cmd.output().unwrap());
+    run.expect(0);
+    let report = run.json();
+    assert_eq!(report["migrations"], 2);
+    assert_eq!(report["latest_version"], "2");
+    assert_eq!(report["fingerprint"].as_str().unwrap().len(), 64);
+    // A broken file is exit 2 naming it.
+    dir.write(
+        "V3__bad.sql",
+        "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n",
+    );
+    let mut cmd = holdfast(dir.path());
+    cmd.args(["migrate", "fingerprint", "--dir"])
+        .arg(dir.path());
+    let run = Run::from(cmd.output().unwrap());
+    run.expect(2);
+    assert!(run.stderr.contains("V3__bad.sql"), "{}", run.stderr);
+}
+
+#[test]
 fn settings_come_from_file_stage_variable_and_flag() {
     let db = TempDatabase::new(Engine::Sqlite);
     let other = TempDatabase::new(Engine::Sqlite);

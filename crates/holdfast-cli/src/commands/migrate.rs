@@ -20,6 +20,7 @@ impl MigrateCommand {
             MigrateCommand::Baseline(a) => a.common.json,
             MigrateCommand::Repair(a) => a.common.json,
             MigrateCommand::New(_) => false,
+            MigrateCommand::Fingerprint(a) => a.json,
         }
     }
 }
@@ -61,6 +62,7 @@ pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult
             repair(global, &args.common).await
         }
         MigrateCommand::New(args) => new(global, args),
+        MigrateCommand::Fingerprint(args) => fingerprint(global, args),
     }
 }
 
@@ -294,4 +296,37 @@ fn new(global: &GlobalArgs, args: &crate::cli::NewArgs) -> CommandResult {
             path.display()
         )))),
     }
+}
+
+/// `migrate fingerprint`: the digest of the history a database has once every migration of the
+/// folder is applied ([`holdfast_core::plan::applied_digest`]), so it changes exactly when a
+/// migration is added, removed or edited (line endings and trailing blanks aside).
+fn fingerprint(global: &GlobalArgs, args: &crate::cli::FingerprintArgs) -> CommandResult {
+    let file = settings::file_settings(global).map_err(fail)?;
+    let dir = args.dir.clone().or(file.dir).ok_or_else(|| {
+        fail(UsageError(
+            "no migrations folder: pass --dir DIR, set HOLDFAST_MIGRATIONS_DIR, or set migrate.dir in holdfast.toml".into(),
+        ))
+    })?;
+    let dialect = match args.database.clone().or(file.database) {
+        Some(url) => holdfast_sql::DatabaseUrl::parse(&url)
+            .map_err(|e| fail(UsageError(e.to_string())))?
+            .dialect(),
+        None => holdfast_core::split::Dialect::Postgres,
+    };
+    let source = load_dir(&dir, dialect).map_err(|e| fail(UsageError(e.to_string())))?;
+    let fingerprint = holdfast_core::plan::applied_digest(&source);
+    if args.json {
+        output::print_json(&holdfast_core::report::FingerprintReport {
+            format_version: holdfast_core::report::FORMAT_VERSION,
+            command: "migrate fingerprint".into(),
+            dir: dir.display().to_string(),
+            migrations: source.iter().count(),
+            latest_version: source.latest_version().map(ToString::to_string),
+            fingerprint,
+        });
+    } else {
+        output::print(&format!("{fingerprint}\n"));
+    }
+    Ok(code(Outcome::Success))
 }

@@ -210,6 +210,19 @@ pub struct ErrorReport {
     pub error: String,
 }
 
+/// `holdfast migrate fingerprint`: the migration set's hash, for a deploy-time custom
+/// resource's `Fingerprint` property.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FingerprintReport {
+    pub format_version: u32,
+    pub command: String,
+    pub dir: String,
+    pub migrations: usize,
+    pub latest_version: Option<String>,
+    /// [`crate::plan::applied_digest`] of the folder.
+    pub fingerprint: String,
+}
+
 pub mod dynamo;
 pub mod guard;
 pub mod sarif;
