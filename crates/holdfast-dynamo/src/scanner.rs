@@ -119,7 +119,11 @@ impl Scanner {
                 .set_segment(segment.map(|s| s.segment as i32))
                 .set_total_segments(segment.map(|s| s.total as i32))
                 .set_exclusive_start_key(start.clone())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(if self.limiter.is_limited() {
+                    ReturnConsumedCapacity::Total
+                } else {
+                    ReturnConsumedCapacity::None
+                })
                 .send()
                 .await;
             match result {

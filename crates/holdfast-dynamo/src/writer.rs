@@ -232,7 +232,11 @@ impl BatchWriter {
                 .client
                 .batch_write_item()
                 .request_items(&self.table, pending.clone())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(if self.limiter.is_limited() {
+                    ReturnConsumedCapacity::Total
+                } else {
+                    ReturnConsumedCapacity::None
+                })
                 .send()
                 .await;
             let last_error = match result {
