@@ -9,7 +9,7 @@
 //!    folder is named by the jar's release date, so it is found by its prefix, newest first).
 //!
 //! None found, or a server that does not answer within a minute: the test panics and says how
-//! to install it. The server runs as `java -Djava.library.path=DIR/DynamoDBLocal_lib -jar
+//! to install it. The server runs as `LD_LIBRARY_PATH=DIR/DynamoDBLocal_lib java -jar
 //! DIR/DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port PORT` (`java` from
 //! `JAVA_HOME` when set, else from `PATH`; `-sharedDb` so every access key and region sees the
 //! same tables, `-disableTelemetry` so it never reaches the internet) on a free port, and is
@@ -149,11 +149,10 @@ fn spawn(dir: &Path) -> Result<DynamoDbLocal, String> {
     let log = std::fs::File::create(&log_path).expect("DynamoDB Local log file");
     let err = log.try_clone().expect("DynamoDB Local log file");
     let java = java();
+    // The JVM takes its native library search path from LD_LIBRARY_PATH on Linux: that is
+    // where sqlite4java's native library is found.
     let mut child = Command::new(&java)
-        .arg(format!(
-            "-Djava.library.path={}",
-            dir.join("DynamoDBLocal_lib").display()
-        ))
+        .env("LD_LIBRARY_PATH", dir.join("DynamoDBLocal_lib"))
         .arg("-jar")
         .arg(dir.join("DynamoDBLocal.jar"))
         .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port"])
