@@ -878,22 +878,7 @@ fn a_batch_throttled_past_the_retry_budget_fails_with_exit_1_and_resume_finishes
         "{message}"
     );
     assert_eq!(rt.block_on(count(&c, "dst")), 100);
-    let covered = rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
-        &c, "src", "dst", 2, &recorded,
-    ));
-    assert_eq!(covered, written);
-
-    // Faults off: the resume reads only what the checkpoint does not hold, and verifies.
-    proxy.set_enabled(false);
-    let resumed = copy(
-        dir.path(),
-        &proxy.endpoint(),
-        &[&args[..], &["--resume"]].concat(),
-    );
-    resumed.expect(0);
-    let report = resumed.json();
-    assert_eq!(report["items_read"], total - covered, "{report}");
-    assert_eq!(report["verification"]["equal"], true, "{report}");
+    resume_after_faults(&rt, &c, &proxy, dir.path(), &args, &recorded, total);
     assert_eq!(rt.block_on(count(&c, "dst")), total);
 }
 
@@ -944,22 +929,33 @@ fn a_batch_refused_as_invalid_fails_at_once_without_item_values_and_resume_finis
         "the four calls before it were acknowledged: {in_target}"
     );
     assert!(in_target >= written, "{in_target} < {recorded:?}");
+    resume_after_faults(&rt, &c, &proxy, dir.path(), &args, &recorded, total);
+    compare(dir.path(), &dynamodb.endpoint(), &["src", "dst"]).expect(0);
+}
+
+/// After a copy of `src` → `dst` (2 segments) failed with `recorded` in its checkpoint: the
+/// checkpoint is not ahead of the target; with faults off, `--resume` reads exactly what it
+/// does not hold and verifies equal.
+fn resume_after_faults(
+    rt: &tokio::runtime::Runtime,
+    c: &aws_sdk_dynamodb::Client,
+    proxy: &FaultProxy,
+    dir: &Path,
+    args: &[&str],
+    recorded: &[dynamo_support::Recorded],
+    total: u64,
+) {
+    let written: u64 = recorded.iter().map(|r| r.items_written).sum();
     let covered = rt.block_on(dynamo_support::assert_checkpoint_not_ahead(
-        &c, "src", "dst", 2, &recorded,
+        c, "src", "dst", 2, recorded,
     ));
     assert_eq!(covered, written);
-
     proxy.set_enabled(false);
-    let resumed = copy(
-        dir.path(),
-        &proxy.endpoint(),
-        &[&args[..], &["--resume"]].concat(),
-    );
+    let resumed = copy(dir, &proxy.endpoint(), &[args, &["--resume"]].concat());
     resumed.expect(0);
     let report = resumed.json();
     assert_eq!(report["items_read"], total - covered, "{report}");
     assert_eq!(report["verification"]["equal"], true, "{report}");
-    compare(dir.path(), &dynamodb.endpoint(), &["src", "dst"]).expect(0);
 }
 
 #[test]

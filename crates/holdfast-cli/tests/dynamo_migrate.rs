@@ -8,7 +8,7 @@ mod dynamo_support;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType};
 use common::{holdfast_aws, Run};
-use dynamo_support::{client, count, create_table, load, runtime, SdkItem};
+use dynamo_support::{client, count, create_table, load, runtime, scan_all, SdkItem};
 use holdfast_testkit::{DynamoDbLocal, FaultPlan, FaultProxy};
 use std::path::Path;
 use std::process::Stdio;
@@ -28,26 +28,6 @@ fn migrate(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write migration file");
-}
-
-async fn scan_all(c: &aws_sdk_dynamodb::Client, table: &str) -> Vec<SdkItem> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = c
-            .scan()
-            .table_name(table)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        items.extend(out.items.unwrap_or_default());
-        match out.last_evaluated_key.filter(|k| !k.is_empty()) {
-            Some(k) => start = Some(k),
-            None => return items,
-        }
-    }
 }
 
 /// How many items of `table` have each `visits` value (`-1`: none).

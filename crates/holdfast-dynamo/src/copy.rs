@@ -276,6 +276,30 @@ pub async fn describe_key(client: &Client, table: &str) -> Result<(KeySpec, i64)
     Ok((key, desc.item_count().unwrap_or(0)))
 }
 
+/// Both tables' keys (and the source's approximate item count), checking that a copy without
+/// a transform keeps the key schema.
+///
+/// # Errors
+/// As [`describe_key`]; [`CopyError::KeySchemas`].
+pub async fn describe_both(
+    client: &Client,
+    source: &str,
+    target: &str,
+    transformed: bool,
+) -> Result<(KeySpec, KeySpec, i64), CopyError> {
+    let (source_key, approx) = describe_key(client, source).await?;
+    let (target_key, _) = describe_key(client, target).await?;
+    if !transformed && source_key != target_key {
+        return Err(CopyError::KeySchemas {
+            source_table: source.to_owned(),
+            source_key: source_key.to_string(),
+            target_table: target.to_owned(),
+            target_key: target_key.to_string(),
+        });
+    }
+    Ok((source_key, target_key, approx))
+}
+
 struct Ctx {
     request: CopyRequest,
     transform: Option<Arc<Transform>>,
@@ -304,16 +328,13 @@ pub async fn copy(
     progress: Arc<CopyProgress>,
 ) -> Result<CopyReport, CopyError> {
     let started = Instant::now();
-    let (source_key, approx) = describe_key(client, &request.source).await?;
-    let (target_key, _) = describe_key(client, &request.target).await?;
-    if request.transform.is_none() && source_key != target_key {
-        return Err(CopyError::KeySchemas {
-            source_table: request.source.clone(),
-            source_key: source_key.to_string(),
-            target_table: request.target.clone(),
-            target_key: target_key.to_string(),
-        });
-    }
+    let (source_key, target_key, approx) = describe_both(
+        client,
+        &request.source,
+        &request.target,
+        request.transform.is_some(),
+    )
+    .await?;
     if request.in_place() && request.transform.is_none() {
         return Err(CopyError::SameTable {
             table: request.source.clone(),

@@ -23,7 +23,7 @@ use holdfast_core::report::dynamo::CopyReport;
 use holdfast_core::report::FORMAT_VERSION;
 
 use crate::compare::{compare, CompareRequest};
-use crate::copy::{describe_key, CopyError, TransformSpec};
+use crate::copy::{describe_both, CopyError, TransformSpec};
 use crate::item::item_from_dynamo_json;
 use crate::keys::KeySpec;
 use crate::rate::RateLimiter;
@@ -129,16 +129,13 @@ pub async fn copy_keys(
     stop: Arc<Stop>,
 ) -> Result<CopyReport, CopyError> {
     let started = Instant::now();
-    let (source_key, _) = describe_key(client, &request.source).await?;
-    let (target_key, _) = describe_key(client, &request.target).await?;
-    if request.transform.is_none() && source_key != target_key {
-        return Err(CopyError::KeySchemas {
-            source_table: request.source.clone(),
-            source_key: source_key.to_string(),
-            target_table: request.target.clone(),
-            target_key: target_key.to_string(),
-        });
-    }
+    let (source_key, target_key, _) = describe_both(
+        client,
+        &request.source,
+        &request.target,
+        request.transform.is_some(),
+    )
+    .await?;
     let transform = match &request.transform {
         Some(spec) => Some(spec.compile(&source_key).map_err(|e| CopyError::KeysFile {
             location: spec.name.clone(),

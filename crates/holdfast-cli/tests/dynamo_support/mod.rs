@@ -220,9 +220,9 @@ pub fn file_checkpoint(path: &std::path::Path) -> Vec<Recorded> {
         .collect()
 }
 
-/// The segment rows of a checkpoint table (`part` = `segment#…`), in segment order.
-pub async fn checkpoint_rows(client: &Client, table: &str) -> Vec<SdkItem> {
-    let mut rows = Vec::new();
+/// Every item of `table` (strongly consistent).
+pub async fn scan_all(client: &Client, table: &str) -> Vec<SdkItem> {
+    let mut items = Vec::new();
     let mut start = None;
     loop {
         let out = client
@@ -232,15 +232,24 @@ pub async fn checkpoint_rows(client: &Client, table: &str) -> Vec<SdkItem> {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .expect("scan the checkpoint table");
-        rows.extend(out.items.unwrap_or_default().into_iter().filter(
-            |r| matches!(r.get("part"), Some(AttributeValue::S(p)) if p.starts_with("segment#")),
-        ));
+            .unwrap_or_else(|e| panic!("scan {table}: {e:?}"));
+        items.extend(out.items.unwrap_or_default());
         match out.last_evaluated_key.filter(|k| !k.is_empty()) {
             Some(k) => start = Some(k),
-            None => break,
+            None => return items,
         }
     }
+}
+
+/// The segment rows of a checkpoint table (`part` = `segment#…`), in segment order.
+pub async fn checkpoint_rows(client: &Client, table: &str) -> Vec<SdkItem> {
+    let mut rows: Vec<SdkItem> = scan_all(client, table)
+        .await
+        .into_iter()
+        .filter(
+            |r| matches!(r.get("part"), Some(AttributeValue::S(p)) if p.starts_with("segment#")),
+        )
+        .collect();
     rows.sort_by_key(|r| row_number(r, "segment"));
     rows
 }

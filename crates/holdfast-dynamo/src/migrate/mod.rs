@@ -292,8 +292,10 @@ async fn run_locked(
     stop: &Arc<Stop>,
     lost: &AtomicBool,
 ) -> Result<DataMigrateReport, MigrateError> {
-    // Another runner may have applied some while this one waited for the lock.
-    let mut plan = plan(files, &history.rows().await?);
+    // Another runner may have applied some while this one waited for the lock; from here on
+    // only this runner changes the history.
+    let rows = history.rows().await?;
+    let mut plan = plan(files, &rows);
     if !plan.problems.is_empty() {
         return Ok(report(request, plan, Outcome::CheckFailed));
     }
@@ -303,15 +305,12 @@ async fn run_locked(
     let mut resume = None;
     for i in pending {
         let m = &files[i];
-        let row = history
-            .rows()
-            .await?
-            .into_iter()
-            .find(|r| r.key == version_key(&m.version));
+        // A row of its own: it ran before (failed, stopped or died) and is resumed.
+        let part_done = rows.iter().any(|r| r.key == version_key(&m.version));
         history.start(m, fence).await?;
         tracing::info!(migration = %m.label(), source = %m.source, target = %m.target, "data migration");
         let started = Instant::now();
-        let result = run_one(client, request, m, row.is_some(), stop).await;
+        let result = run_one(client, request, m, part_done, stop).await;
         let ran = |r: &holdfast_core::report::dynamo::CopyReport, error: Option<String>| {
             history::Outcome {
                 error,
