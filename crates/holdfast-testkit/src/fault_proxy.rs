@@ -52,9 +52,10 @@
 //! // Point the SDK at proxy.endpoint(); afterwards: proxy.stats().partial_batches > 0 …
 //! ```
 
+use crate::http1::{read_message, Message};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -444,124 +445,6 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                 lock(&shared.connections).remove(&id);
             });
     }
-}
-
-/// An HTTP/1.1 message: the start line, the headers as sent, and the body.
-struct Message {
-    start: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Message {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn wants_close(&self) -> bool {
-        self.header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
-            || self.start.ends_with("HTTP/1.0")
-    }
-
-    /// Writes the message with the body it has now: `Content-Length` (and for responses
-    /// `x-amz-crc32`) recomputed, framing and hop-by-hop headers of the original dropped.
-    fn write_to(&self, out: &mut impl Write, response: bool) -> io::Result<()> {
-        let mut head = format!("{}\r\n", self.start);
-        for (name, value) in &self.headers {
-            let lower = name.to_ascii_lowercase();
-            if matches!(
-                lower.as_str(),
-                "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "expect"
-            ) || (response && lower == "x-amz-crc32")
-            {
-                continue;
-            }
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
-        if response {
-            head.push_str(&format!("x-amz-crc32: {}\r\n", crc32(&self.body)));
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(&self.body);
-        out.write_all(&bytes)?;
-        out.flush()
-    }
-}
-
-/// Reads one message; `Ok(None)` on a clean end of stream before its first byte. Bodies: by
-/// `Content-Length`, chunked, or (responses only) to the end of the stream.
-fn read_message(input: &mut impl BufRead, response: bool) -> io::Result<Option<Message>> {
-    let mut start = String::new();
-    if input.read_line(&mut start)? == 0 {
-        return Ok(None);
-    }
-    let start = start.trim_end().to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if input.read_line(&mut line)? == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "end of stream in headers",
-            ));
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        }
-    }
-    let mut message = Message {
-        start,
-        headers,
-        body: Vec::new(),
-    };
-    let chunked = message
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        loop {
-            let mut size = String::new();
-            input.read_line(&mut size)?;
-            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
-            if size == 0 {
-                // Trailers, up to the empty line.
-                loop {
-                    let mut line = String::new();
-                    if input.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let at = message.body.len();
-            message.body.resize(at + size, 0);
-            input.read_exact(&mut message.body[at..])?;
-            let mut crlf = String::new();
-            input.read_line(&mut crlf)?;
-        }
-    } else if let Some(length) = message.header("content-length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length"))?;
-        message.body.resize(length, 0);
-        input.read_exact(&mut message.body)?;
-    } else if response {
-        let status = message.start.split(' ').nth(1).unwrap_or("");
-        if !(status.starts_with('1') || status == "204" || status == "304") {
-            input.read_to_end(&mut message.body)?;
-        }
-    }
-    Ok(Some(message))
 }
 
 /// The upstream connection of one client connection, opened on first use and again after a
@@ -1040,17 +923,5 @@ mod tests {
             body["UnprocessedItems"]["b"][0]["DeleteRequest"]["Key"]["pk"]["S"],
             "3"
         );
-    }
-
-    #[test]
-    fn reads_chunked_and_sized_messages() {
-        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n2\r\nef\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nxy";
-        let mut input = BufReader::new(&raw[..]);
-        assert_eq!(
-            read_message(&mut input, true).unwrap().unwrap().body,
-            b"abcdef"
-        );
-        assert_eq!(read_message(&mut input, true).unwrap().unwrap().body, b"xy");
-        assert!(read_message(&mut input, true).unwrap().is_none());
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod dynamodb;
 pub mod fault_proxy;
+mod http1;
 pub mod moto;
 mod server;
 
