@@ -26,6 +26,11 @@ pub struct PlanOptions {
     /// Whether the caller holds the migration lock: then a `running` row is known to be
     /// interrupted; otherwise it may be in progress elsewhere.
     pub holds_lock: bool,
+    /// The caller applies an older migration set on purpose (CloudFormation rolls a stack back
+    /// by sending the old properties to the old function): history rows above the newest
+    /// version on disk belong to the newer set, so even failed or interrupted ones are
+    /// warnings ("the database is ahead"), not problems. Nothing is ever undone.
+    pub tolerate_newer_rows: bool,
 }
 
 impl PlanOptions {
@@ -38,6 +43,7 @@ impl PlanOptions {
             allow_out_of_order: false,
             target: None,
             holds_lock: false,
+            tolerate_newer_rows: false,
         }
     }
 }
@@ -233,11 +239,13 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
         .collect();
     orphans.sort_by(|a, b| a.0.cmp(b.0));
     for (v, row) in orphans {
-        if row.state == RowState::Applied && latest_on_disk.is_none_or(|l| v > l) {
+        let ahead = latest_on_disk.is_none_or(|l| v > l);
+        if ahead && (row.state == RowState::Applied || opts.tolerate_newer_rows) {
             planner.entry(None, Some(row), EntryState::Future);
             planner.warnings.push(format!(
-                "version {v} ({}) is applied but not on disk: the database is ahead of these migrations",
-                row.script
+                "version {v} ({}) is {} but not on disk: the database is ahead of these migrations",
+                row.script,
+                row.state.as_str()
             ));
         } else {
             planner.entry(None, Some(row), EntryState::Missing);

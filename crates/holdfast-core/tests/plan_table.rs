@@ -85,6 +85,7 @@ fn baseline(id: i64, version: &str) -> HistoryRow {
 fn opts() -> PlanOptions {
     PlanOptions {
         holds_lock: true,
+        tolerate_newer_rows: false,
         ..PlanOptions::read_only(Dialect::Postgres)
     }
 }
@@ -158,6 +159,30 @@ fn plans() {
             states: vec![S::Applied, S::Future],
             warnings: 1,
             ..case("a newer applied version (older code deployed) is a warning")
+        },
+        Case {
+            files: vec![("V1__a.sql", A)],
+            history: vec![row(1, "V1__a.sql", A, RowState::Applied, 1), row(2, "V2__b.sql", B, RowState::Failed, 3)],
+            states: vec![S::Applied, S::Missing],
+            problems: vec![P::Missing],
+            ..case("a newer failed version is a problem by default")
+        },
+        Case {
+            files: vec![("V1__a.sql", A)],
+            history: vec![row(1, "V1__a.sql", A, RowState::Applied, 1), row(2, "V2__b.sql", B, RowState::Failed, 3)],
+            options: PlanOptions { tolerate_newer_rows: true, ..opts() },
+            states: vec![S::Applied, S::Future],
+            warnings: 1,
+            ..case("a rollback tolerates a newer failed version")
+        },
+        Case {
+            files: vec![("V1__a.sql", A), ("V3__c.sql", C)],
+            history: vec![row(1, "V1__a.sql", A, RowState::Applied, 1), row(2, "V2__b.sql", B, RowState::Failed, 3)],
+            options: PlanOptions { tolerate_newer_rows: true, ..opts() },
+            steps: vec![("V3__c.sql", 0)],
+            states: vec![S::Applied, S::Missing, S::Pending],
+            problems: vec![P::Missing],
+            ..case("a rollback still refuses a failed version below the newest on disk")
         },
         Case {
             files: vec![("V1__a.sql", A), ("V2__b.sql", B), ("V3__c.sql", C)],

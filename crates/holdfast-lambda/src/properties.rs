@@ -38,6 +38,9 @@ pub struct SqlMigrate {
     /// The migration set's hash (`holdfast migrate fingerprint`): changing it is what makes
     /// CloudFormation send an Update.
     pub fingerprint: Option<String>,
+    /// Continue a failed or interrupted non-transactional migration at the statement where it
+    /// stopped (after fixing that statement), as `migrate up --resume` does.
+    pub resume: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +59,8 @@ pub struct DynamoCopy {
     /// Or the filter itself.
     pub transform: Option<String>,
     pub total_segments: u32,
-    pub segment_range: Option<String>,
+    /// The segments this worker is pinned to (`SegmentRange: "0..8"`).
+    pub segment_range: Option<std::ops::Range<u32>>,
     pub checkpoint_table: String,
     pub page_size: i32,
     pub max_wcu: Option<u32>,
@@ -276,6 +280,7 @@ fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
             .take_text("MigrationsPath")?
             .map_or_else(|| PathBuf::from("/var/task/migrations"), PathBuf::from),
         fingerprint: p.take_text("Fingerprint")?,
+        resume: p.flag("Resume")?,
     })
 }
 
@@ -287,13 +292,13 @@ fn nested(outer: &str, e: PropertyError) -> PropertyError {
 }
 
 fn dynamo_copy(p: &mut Props) -> Result<DynamoCopy, PropertyError> {
-    let copy = DynamoCopy {
+    let mut copy = DynamoCopy {
         source: p.text("Source")?,
         target: p.text("Target")?,
         transform_file: p.take_text("TransformFile")?.map(PathBuf::from),
         transform: p.take_text("Transform")?,
         total_segments: p.number("TotalSegments", 1..=1_000_000)?.unwrap_or(8),
-        segment_range: p.take_text("SegmentRange")?,
+        segment_range: None,
         checkpoint_table: p
             .take_text("CheckpointTable")?
             .unwrap_or_else(|| "holdfast_copy_checkpoints".into()),
@@ -306,6 +311,12 @@ fn dynamo_copy(p: &mut Props) -> Result<DynamoCopy, PropertyError> {
         no_verify: p.flag("NoVerify")?,
         allow_nonempty_target: p.flag("AllowNonemptyTarget")?,
     };
+    if let Some(text) = p.take_text("SegmentRange")? {
+        copy.segment_range = Some(
+            holdfast_dynamo::checkpoint::parse_segment_range(&text, copy.total_segments)
+                .map_err(|why| Props::error("SegmentRange", format!("`{text}`: {why}")))?,
+        );
+    }
     if copy.transform.is_some() && copy.transform_file.is_some() {
         return Err(Props::error(
             "Transform",
@@ -365,6 +376,7 @@ mod tests {
                 },
                 migrations_path: "/var/task/migrations".into(),
                 fingerprint: Some("f".into()),
+                resume: false,
             })
         );
         let api = parse(json!({"Operation": "SqlMigrate", "DataApi": {"ResourceArn": "c", "SecretArn": "s", "Database": "app"}})).unwrap();

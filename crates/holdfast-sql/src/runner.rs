@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub lock_timeout: Duration,
     pub resume: bool,
     pub allow_out_of_order: bool,
+    /// See [`PlanOptions::tolerate_newer_rows`] (a CloudFormation rollback).
+    pub tolerate_newer_rows: bool,
     pub target: Option<Version>,
     pub applied_by: String,
 }
@@ -51,6 +53,7 @@ impl Default for RunOptions {
             lock_timeout: defaults::LOCK_TIMEOUT,
             resume: false,
             allow_out_of_order: false,
+            tolerate_newer_rows: false,
             target: None,
             applied_by: applied_by(),
         }
@@ -77,6 +80,7 @@ fn plan_options(b: &dyn Backend, opts: &RunOptions, holds_lock: bool) -> PlanOpt
         allow_out_of_order: opts.allow_out_of_order,
         target: opts.target.clone(),
         holds_lock,
+        tolerate_newer_rows: opts.tolerate_newer_rows,
     }
 }
 
@@ -166,14 +170,11 @@ pub async fn plan_run(
     })
 }
 
-/// Runs `work` with the migration lock held, releasing it whatever happens.
-async fn with_lock<T>(
-    b: &mut dyn Backend,
-    wait: Duration,
-    work: impl for<'b> AsyncFnOnce(&'b mut dyn Backend) -> Result<T, SqlError>,
-) -> Result<T, SqlError> {
-    b.lock(wait).await?;
-    let result = work(&mut *b).await;
+/// Releases the migration lock after the work that held it, whatever its result: the release's
+/// own error is reported only when the work succeeded. (A plain function rather than a
+/// `with_lock(async closure)`: futures holding async closures over `&mut dyn Backend` are not
+/// provably `Send`, and the Lambda function runs `up` on a task of its own.)
+async fn unlock_after<T>(b: &mut dyn Backend, result: Result<T, SqlError>) -> Result<T, SqlError> {
     let released = b.unlock().await;
     let value = result?;
     released?;
@@ -192,7 +193,8 @@ pub async fn up(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<UpReport, SqlError> {
-    with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+    b.lock(opts.lock_wait).await?;
+    let result: Result<UpReport, SqlError> = async {
         // The common deploy: everything is applied already. One value proves it.
         if b.history_exists().await?
             && b.history_digest().await?.as_deref() == Some(applied_digest(source).as_str())
@@ -256,8 +258,9 @@ pub async fn up(
             }
         }
         Ok(report)
-    })
-    .await
+    }
+    .await;
+    unlock_after(b, result).await
 }
 
 /// Applies one step; on failure says exactly where it stopped and how to recover.
@@ -440,7 +443,8 @@ pub async fn baseline(
     version: &Version,
     opts: &RunOptions,
 ) -> Result<(), SqlError> {
-    with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+    b.lock(opts.lock_wait).await?;
+    let result: Result<(), SqlError> = async {
         if !b.history_exists().await? {
             b.create_history().await?;
         }
@@ -468,8 +472,9 @@ pub async fn baseline(
         })
         .await?;
         Ok(())
-    })
-    .await
+    }
+    .await;
+    unlock_after(b, result).await
 }
 
 /// `repair`: removes failed and interrupted rows (after a manual clean-up) and realigns the
@@ -479,7 +484,8 @@ pub async fn repair(
     source: &MigrationSet,
     opts: &RunOptions,
 ) -> Result<RepairReport, SqlError> {
-    with_lock(b, opts.lock_wait, async |b: &mut dyn Backend| {
+    b.lock(opts.lock_wait).await?;
+    let result: Result<RepairReport, SqlError> = async {
         let mut report = RepairReport {
             format_version: FORMAT_VERSION,
             database: b.display_url(),
@@ -531,8 +537,9 @@ pub async fn repair(
             }
         }
         Ok(report)
-    })
-    .await
+    }
+    .await;
+    unlock_after(b, result).await
 }
 
 /// The rows that count: every versioned and baseline row, and the newest row per repeatable.

@@ -175,27 +175,8 @@ fn load_transform(path: Option<&Path>) -> Result<Option<TransformSpec>, Usage> {
 }
 
 fn parse_range(text: &str, total: u32) -> Result<std::ops::Range<u32>, Usage> {
-    let bad = |why: &str| {
-        Usage(format!("--segment-range {text}: {why} (expected A..B with 0 <= A < B <= --total-segments, e.g. 0..4)"))
-    };
-    let (a, b) = text.split_once("..").ok_or_else(|| bad("no `..`"))?;
-    let a: u32 = a.trim().parse().map_err(|_| bad("A is not a number"))?;
-    let b: u32 = match b.trim().strip_prefix('=') {
-        Some(inclusive) => {
-            inclusive
-                .parse::<u32>()
-                .map_err(|_| bad("B is not a number"))?
-                + 1
-        }
-        None => b.trim().parse().map_err(|_| bad("B is not a number"))?,
-    };
-    if a >= b {
-        return Err(bad("the range is empty"));
-    }
-    if b > total {
-        return Err(bad(&format!("B is beyond the {total} segments")));
-    }
-    Ok(a..b)
+    holdfast_dynamo::checkpoint::parse_segment_range(text, total)
+        .map_err(|why| Usage(format!("--segment-range {text}: {why}")))
 }
 
 /// Ctrl-C stops the run at the next page, with the checkpoint saved.

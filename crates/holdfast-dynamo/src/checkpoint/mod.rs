@@ -177,6 +177,35 @@ impl SegmentRange {
     }
 }
 
+/// Parses a segment range `A..B` (or `A..=B`) of `total` segments, as `--segment-range` and the
+/// Lambda's `SegmentRange` take it. The error says what is wrong and what is expected.
+///
+/// # Errors
+/// Not `A..B` with `0 <= A < B <= total`.
+pub fn parse_segment_range(text: &str, total: u32) -> Result<Range<u32>, String> {
+    let bad = |why: &str| {
+        format!("{why} (expected A..B with 0 <= A < B <= the total segments, e.g. 0..4)")
+    };
+    let (a, b) = text.split_once("..").ok_or_else(|| bad("no `..`"))?;
+    let a: u32 = a.trim().parse().map_err(|_| bad("A is not a number"))?;
+    let b: u32 = match b.trim().strip_prefix('=') {
+        Some(inclusive) => inclusive
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .and_then(|b| b.checked_add(1))
+            .ok_or_else(|| bad("B is not a number"))?,
+        None => b.trim().parse().map_err(|_| bad("B is not a number"))?,
+    };
+    if a >= b {
+        return Err(bad("the range is empty"));
+    }
+    if b > total {
+        return Err(bad(&format!("B is beyond the {total} segments")));
+    }
+    Ok(a..b)
+}
+
 /// A summary of a checkpoint's segments, for messages.
 #[must_use]
 pub fn progress_line(states: &[SegmentState]) -> String {

@@ -1,0 +1,244 @@
+//! `DynamoVerify`, `DynamoCopy` and `DynamoMigrate`: the CLI's `dynamo verify`, `dynamo copy`
+//! (with a checkpoint table, so Lambdas can share and continue a copy) and `dynamo migrate`.
+//!
+//! A copy stops at the budget with its checkpoint saved (`Stopped`). Behind a custom resource it
+//! continues its own checkpoint when one exists — a repeated request, a deploy after a stop, or
+//! a rollback to properties whose copy is done — so nothing is copied twice and a finished copy
+//! answers at once (after its verification).
+
+use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
+use crate::properties::{DynamoCopy, DynamoMigrate, DynamoVerify};
+use holdfast_core::exit::Outcome;
+use holdfast_dynamo::checkpoint::{CheckpointError, Location};
+use holdfast_dynamo::copy::{
+    self as copy_mod, CopyError, CopyProgress, CopyRequest, TransformSpec,
+};
+use holdfast_dynamo::migrate::{self as migrate_mod, MigrateRequest};
+use holdfast_dynamo::stop::Stop;
+use holdfast_dynamo::verify::{KeySpec, VerifyRequest};
+use serde_json::Map;
+use std::sync::Arc;
+
+/// `DynamoVerify`: waits (within the budget) for the table to be ACTIVE, then checks it.
+pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
+    let require_key = match op.require_key.as_deref().map(str::parse::<KeySpec>) {
+        None => None,
+        Some(Ok(spec)) => Some(spec),
+        Some(Err(e)) => return OpResult::failed(format!("property RequireKey: {e}")),
+    };
+    let dynamo = match clients::dynamo().await {
+        Ok(d) => d,
+        Err(e) => return OpResult::failed(e),
+    };
+    let request = VerifyRequest {
+        table: op.table.clone(),
+        require_key,
+        require_pitr: op.require_pitr,
+        wait: Some(ctx.budget()),
+    };
+    let report = match dynamo.verify(&request).await {
+        Ok(r) => r,
+        Err(e) => return OpResult::failed(e.to_string()),
+    };
+    let mut data = Map::new();
+    if let Some(info) = &report.table_info {
+        put(&mut data, "TableStatus", &info.status);
+        if let Some(arn) = &info.arn {
+            put(&mut data, "TableArn", arn);
+        }
+        if let Some(count) = info.approximate_item_count {
+            put(&mut data, "ApproximateItemCount", count);
+        }
+    }
+    let failed: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {}", c.name, c.detail))
+        .collect();
+    put(&mut data, "FailedChecks", failed.len());
+    put(&mut data, "Complete", true);
+    let (status, reason) = if report.outcome == Outcome::Success {
+        (OpStatus::Done, String::new())
+    } else {
+        (
+            OpStatus::Failed,
+            format!("table {}: {}", op.table, failed.join("; ")),
+        )
+    };
+    OpResult {
+        status,
+        reason,
+        data,
+        report: to_json(&report),
+    }
+}
+
+/// `DynamoCopy`.
+pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
+    let transform = match transform(op) {
+        Ok(t) => t,
+        Err(e) => return OpResult::failed(e),
+    };
+    let dynamo = match clients::dynamo().await {
+        Ok(d) => d,
+        Err(e) => return OpResult::failed(e),
+    };
+    let client = holdfast_dynamo::client::data_client(dynamo.client());
+    let mut request = CopyRequest::new(
+        &op.source,
+        &op.target,
+        Location::Table(op.checkpoint_table.clone()),
+    );
+    request.transform = transform;
+    request.segments = op.total_segments;
+    request.segment_range = op.segment_range.clone();
+    request.page_limit = op.page_size;
+    request.max_wcu = op.max_wcu;
+    request.max_rcu = op.max_rcu;
+    request.lease = op.lease;
+    request.resume = op.resume;
+    request.prepare_only = op.prepare;
+    request.verify = !op.no_verify;
+    request.allow_nonempty_target = op.allow_nonempty_target;
+    request.deadline = Some(ctx.budget());
+    request.keys_file = Some(std::env::temp_dir().join(format!(
+        "holdfast-compare-{}.keys.jsonl",
+        std::process::id()
+    )));
+    let stop = Arc::new(Stop::new(Some(ctx.budget())));
+    let mut result = copy_mod::copy(
+        &client,
+        request.clone(),
+        Arc::clone(&stop),
+        Arc::new(CopyProgress::default()),
+    )
+    .await;
+    if ctx.custom_resource
+        && !request.resume
+        && matches!(
+            result,
+            Err(CopyError::Checkpoint(CheckpointError::Exists { .. }))
+        )
+    {
+        // This copy's checkpoint exists: continue it (a repeated request or a new deploy).
+        request.resume = true;
+        request.prepare_only = false;
+        result = copy_mod::copy(&client, request, stop, Arc::new(CopyProgress::default())).await;
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return OpResult::failed(e.to_string()),
+    };
+    let mut data = Map::new();
+    put(&mut data, "ItemsRead", report.items_read);
+    put(&mut data, "ItemsWritten", report.items_written);
+    put(&mut data, "ItemsDropped", report.items_dropped);
+    put(&mut data, "SegmentsDone", report.segments_done);
+    put(&mut data, "TotalSegments", report.total_segments);
+    put(&mut data, "Checkpoint", &report.checkpoint);
+    let (status, reason) = match report.outcome {
+        Outcome::Success => (OpStatus::Done, String::new()),
+        Outcome::StoppedResumable => (
+            OpStatus::Stopped,
+            format!(
+                "the copy stopped at the invocation's deadline with {} of {} segments done; {}",
+                report.segments_done,
+                report.total_segments,
+                report.resume.clone().unwrap_or_default()
+            ),
+        ),
+        _ => (
+            OpStatus::Failed,
+            format!(
+                "the copy's verification found differences between {} and {}; {}",
+                report.source,
+                report.target,
+                report.resume.clone().unwrap_or_default()
+            ),
+        ),
+    };
+    put(&mut data, "Complete", status == OpStatus::Done);
+    OpResult {
+        status,
+        reason,
+        data,
+        report: to_json(&report),
+    }
+}
+
+fn transform(op: &DynamoCopy) -> Result<Option<TransformSpec>, String> {
+    let (name, text) = match (&op.transform_file, &op.transform) {
+        (Some(path), _) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("property TransformFile {}: {e}", path.display()))?,
+        ),
+        (None, Some(filter)) => ("the Transform property".to_owned(), filter.clone()),
+        (None, None) => return Ok(None),
+    };
+    TransformSpec::new(&name, &text)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// `DynamoMigrate`.
+pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
+    let dynamo = match clients::dynamo().await {
+        Ok(d) => d,
+        Err(e) => return OpResult::failed(e),
+    };
+    let client = holdfast_dynamo::client::data_client(dynamo.client());
+    let mut request = MigrateRequest::new(op.migrations_path.clone());
+    request.history_table = op.history_table.clone();
+    request.lease = op.lease;
+    request.lock_wait = request.lock_wait.min(ctx.budget());
+    request.keys_dir = Some(std::env::temp_dir());
+    let stop = Arc::new(Stop::new(Some(ctx.budget())));
+    let report = match migrate_mod::migrate(&client, &request, stop).await {
+        Ok(r) => r,
+        Err(e) => return OpResult::failed(e.to_string()),
+    };
+    let mut data = Map::new();
+    put(&mut data, "AppliedCount", report.applied_now);
+    put(&mut data, "PendingCount", report.pending);
+    let latest = report
+        .migrations
+        .iter()
+        .filter(|m| m.state == "applied")
+        .map(|m| m.version.as_str())
+        .next_back()
+        .unwrap_or("");
+    put(&mut data, "LatestVersion", latest);
+    let (status, reason) = match report.outcome {
+        Outcome::Success => (OpStatus::Done, String::new()),
+        Outcome::StoppedResumable => (
+            OpStatus::Stopped,
+            format!(
+                "stopped at the invocation's deadline; {}",
+                report.resume.clone().unwrap_or_default()
+            ),
+        ),
+        _ => (
+            OpStatus::Failed,
+            if report.problems.is_empty() {
+                format!(
+                    "a data migration's verification found differences; {}",
+                    report.resume.clone().unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "the history does not match the migrations, nothing was run: {}",
+                    report.problems.join("; ")
+                )
+            },
+        ),
+    };
+    put(&mut data, "Complete", status == OpStatus::Done);
+    OpResult {
+        status,
+        reason,
+        data,
+        report: to_json(&report),
+    }
+}

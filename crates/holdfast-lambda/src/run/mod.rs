@@ -1,0 +1,88 @@
+//! Running an [`Operation`] with the same library code as the CLI, within the time the
+//! invocation has left: each operation gets a *budget* (the invocation's deadline minus a margin
+//! for answering) and turns its report into an [`OpResult`]: done, stopped with resumable progress,
+//! or failed with the actual error — never a pointer to the logs.
+
+mod clients;
+mod dynamo;
+mod sql;
+
+use crate::properties::Operation;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How an operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpStatus {
+    /// Finished: nothing left to do.
+    Done,
+    /// Stopped before the deadline with its progress recorded; the next run resumes it.
+    Stopped,
+    Failed,
+}
+
+/// What an operation reports: its status, a one-line reason (the error when failed, a note
+/// otherwise), the short values for the response's `Data`, and the full report for direct jobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpResult {
+    pub status: OpStatus,
+    pub reason: String,
+    pub data: Map<String, Value>,
+    pub report: Value,
+}
+
+impl OpResult {
+    #[must_use]
+    pub fn failed(reason: impl Into<String>) -> OpResult {
+        OpResult {
+            status: OpStatus::Failed,
+            reason: reason.into(),
+            data: Map::new(),
+            report: Value::Null,
+        }
+    }
+}
+
+/// What the operation needs to know about its invocation.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// When the operation must have finished (the invocation's deadline minus the answer margin).
+    pub finish_by: Instant,
+    /// A CloudFormation Update: it may be a rollback to an older migration set.
+    pub is_update: bool,
+    /// A custom resource request (rather than a direct job): a copy resumes its own checkpoint
+    /// when the request is repeated or the stack is deployed again.
+    pub custom_resource: bool,
+}
+
+impl RunContext {
+    /// The time left, less a small margin for the operation's own wrap-up.
+    #[must_use]
+    pub fn budget(&self) -> Duration {
+        self.finish_by.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Runs `operation`. The future is `Send` and `'static`, to run on a task of its own.
+pub fn run(
+    operation: Operation,
+    ctx: RunContext,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = OpResult> + Send>> {
+    match operation {
+        Operation::SqlMigrate(op) => Box::pin(async move { sql::migrate(&op, &ctx).await }),
+        Operation::DynamoVerify(op) => Box::pin(async move { dynamo::verify(&op, &ctx).await }),
+        Operation::DynamoCopy(op) => Box::pin(async move { dynamo::copy(&op, &ctx).await }),
+        Operation::DynamoMigrate(op) => Box::pin(async move { dynamo::migrate(&op, &ctx).await }),
+    }
+}
+
+/// A `Data` value: CloudFormation hands `Fn::GetAtt` strings.
+pub(crate) fn put(data: &mut Map<String, Value>, key: &str, value: impl ToString) {
+    data.insert(key.to_owned(), Value::String(value.to_string()));
+}
+
+/// A report as JSON for a direct job.
+pub(crate) fn to_json(report: &impl serde::Serialize) -> Value {
+    serde_json::to_value(report).unwrap_or(Value::Null)
+}

@@ -1,0 +1,218 @@
+//! `SqlMigrate`: the CLI's `migrate up` on the database the properties name.
+//!
+//! The lock wait and each statement's time limit are capped by the invocation's budget, so a
+//! slow statement is stopped by the database (and recorded like any failure) before Lambda
+//! stops the function. On an Update the history may hold versions newer than the folder — the
+//! stack is rolling back to the old function and its old migrations — which is reported in
+//! `Data` (`DatabaseAhead`) and never undone.
+
+use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
+use crate::properties::{Database, SqlMigrate};
+use crate::secret::{self, Overrides};
+use holdfast_core::exit::Outcome;
+use holdfast_core::migration::{load_dir, MigrationSet, Version};
+use holdfast_core::plan::applied_digest;
+use holdfast_core::report::UpReport;
+use holdfast_sql::runner::{self, RunOptions};
+use holdfast_sql::{connect, Access, ConnectOptions, DatabaseUrl};
+use serde_json::Map;
+
+/// Runs the migrations.
+pub(super) async fn migrate(op: &SqlMigrate, ctx: &RunContext) -> OpResult {
+    match run(op, ctx).await {
+        Ok(result) => result,
+        Err(reason) => OpResult::failed(reason),
+    }
+}
+
+async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, String> {
+    let url = database_url(&op.database).await?;
+    let url = DatabaseUrl::parse(&url).map_err(|e| e.to_string())?;
+    let (dir, dialect) = (op.migrations_path.clone(), url.dialect());
+    let source = tokio::task::spawn_blocking(move || load_dir(&dir, dialect))
+        .await
+        .map_err(|e| format!("reading MigrationsPath failed: {e}"))?
+        .map_err(|e| format!("MigrationsPath: {e}"))?;
+    let fingerprint = applied_digest(&source);
+
+    let options = ConnectOptions {
+        application_name: format!("holdfast lambda {}", function_name()),
+        ..ConnectOptions::default()
+    };
+    let mut backend = connect(&url, Access::ReadWrite, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let defaults = RunOptions::default();
+    let budget = ctx.budget();
+    let run = RunOptions {
+        lock_wait: defaults.lock_wait.min(budget),
+        statement_timeout: defaults.statement_timeout.min(budget),
+        lock_timeout: defaults.lock_timeout.min(budget),
+        resume: op.resume,
+        tolerate_newer_rows: ctx.is_update,
+        applied_by: format!("lambda {}", function_name()),
+        ..defaults
+    };
+    let report = runner::up(backend.as_mut(), &source, &run, &mut |_| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(backend);
+    Ok(result(op, &source, &fingerprint, &report))
+}
+
+/// The URL of the database the properties name.
+async fn database_url(database: &Database) -> Result<String, String> {
+    match database {
+        Database::Url(url) => Ok(url.clone()),
+        Database::Secret {
+            arn,
+            host,
+            port,
+            database,
+            engine,
+        } => {
+            // Owned before the await: the future must be Send for every lifetime.
+            let arn = arn.clone();
+            let overrides = Overrides {
+                host: host.clone(),
+                port: *port,
+                database: database.clone(),
+                engine: engine.clone(),
+            };
+            let client = clients::secrets().await?;
+            let text = secret::fetch(client, &arn)
+                .await
+                .map_err(|e| e.to_string())?;
+            secret::database_url(&arn, &text, &overrides).map_err(|e| e.to_string())
+        }
+        Database::DataApi {
+            resource_arn,
+            secret_arn,
+            database,
+        } => Ok(format!(
+            "data-api://{resource_arn}?secret={secret_arn}&database={database}"
+        )),
+    }
+}
+
+fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "bootstrap".into())
+}
+
+/// The operation's result from `up`'s report.
+fn result(
+    op: &SqlMigrate,
+    source: &MigrationSet,
+    fingerprint: &str,
+    report: &UpReport,
+) -> OpResult {
+    let mut data = Map::new();
+    put(&mut data, "AppliedCount", report.applied.len());
+    let versions: Vec<&str> = report
+        .applied
+        .iter()
+        .map(|a| a.version.as_deref().unwrap_or(a.script.as_str()))
+        .collect();
+    put(&mut data, "AppliedVersions", versions.join(","));
+    let current = report.current_version.clone().unwrap_or_default();
+    put(&mut data, "LatestVersion", &current);
+    let ahead = match (Version::parse(&current), source.latest_version()) {
+        (Some(current), Some(latest)) => &current > latest,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    put(&mut data, "DatabaseAhead", ahead);
+    put(&mut data, "Fingerprint", fingerprint);
+    if let Some(given) = &op.fingerprint {
+        // A mismatch means the property and the deployed migrations disagree: CloudFormation
+        // re-runs the resource when the property changes, so it would miss the next change.
+        // Reported, not refused: refusing would also fail a rollback.
+        put(&mut data, "FingerprintMatches", given == fingerprint);
+        if given != fingerprint {
+            tracing::warn!(
+                property = %given,
+                migrations = %fingerprint,
+                "the Fingerprint property does not match the migrations at MigrationsPath"
+            );
+        }
+    }
+    put(&mut data, "Complete", report.outcome == Outcome::Success);
+
+    let (status, reason) = match report.outcome {
+        Outcome::Success => (
+            OpStatus::Done,
+            if ahead {
+                format!(
+                    "the database is ahead of these migrations (at version {current}, the folder ends at {}); nothing was undone",
+                    source
+                        .latest_version()
+                        .map_or_else(|| "none".to_owned(), ToString::to_string)
+                )
+            } else {
+                String::new()
+            },
+        ),
+        Outcome::Usage => (
+            OpStatus::Failed,
+            format!(
+                "bad migration input, nothing was run: {}",
+                first_and_more(&report.errors)
+            ),
+        ),
+        Outcome::CheckFailed => {
+            let problems: Vec<String> = report
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.migration, p.message))
+                .collect();
+            (
+                OpStatus::Failed,
+                format!(
+                    "the history does not match the migrations, nothing was run: {}",
+                    first_and_more(&problems)
+                ),
+            )
+        }
+        _ => (OpStatus::Failed, failure_reason(report)),
+    };
+    OpResult {
+        status,
+        reason,
+        data,
+        report: to_json(report),
+    }
+}
+
+/// The failed migration: file, statement number, line, and the database's error (SQLSTATE and
+/// primary message; never the statement text).
+fn failure_reason(report: &UpReport) -> String {
+    let Some(f) = &report.failed else {
+        return "the migration run failed".into();
+    };
+    let before = if report.applied.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} applied before it)", report.applied.len())
+    };
+    let state = if f.rolled_back {
+        "rolled back: nothing of it was applied; fix the file and deploy again".to_owned()
+    } else {
+        format!(
+            "statements 1..{} are applied and recorded; fix statement {} and deploy again with Resume: true",
+            f.statement - 1,
+            f.statement
+        )
+    };
+    format!(
+        "{}: statement {} of {} (line {}) failed: {}; {state}{before}",
+        f.script, f.statement, f.statements_total, f.line, f.error
+    )
+}
+
+fn first_and_more(items: &[String]) -> String {
+    match items {
+        [] => "(no details)".into(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
