@@ -3,7 +3,11 @@
 //! back with its framing recomputed.
 
 use crate::fault_proxy::crc32;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// An HTTP/1.1 message: the start line, the headers as sent, and the body.
 pub(crate) struct Message {
@@ -13,6 +17,29 @@ pub(crate) struct Message {
 }
 
 impl Message {
+    /// A response with `status` and `body` (framing headers are added on writing).
+    pub(crate) fn response(status: u16, content_type: &str, body: Vec<u8>) -> Message {
+        let reason = match status {
+            200 => "OK",
+            202 => "Accepted",
+            400 => "Bad Request",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            _ => "Status",
+        };
+        Message {
+            start: format!("HTTP/1.1 {status} {reason}"),
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body,
+        }
+    }
+
+    /// The method and path of a request (`("GET", "/x?y")`).
+    pub(crate) fn method_and_path(&self) -> (&str, &str) {
+        let mut parts = self.start.split(' ');
+        (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
+    }
+
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -126,10 +153,107 @@ pub(crate) fn read_message(
     Ok(Some(message))
 }
 
+/// What a [`Server`] does with each request: the response to write. It may block (a long poll).
+pub(crate) type Handler = Arc<dyn Fn(&Message) -> Message + Send + Sync>;
+
+/// A small HTTP/1.1 server on a free port of 127.0.0.1: one thread per connection, keep-alive,
+/// each request answered by the handler. Stops on drop (its connections are shut down; a handler
+/// blocked in a long poll must be woken by its owner first).
+pub(crate) struct Server {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<TcpStream>>>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts serving.
+    ///
+    /// # Panics
+    /// When no port can be bound or no thread started.
+    pub(crate) fn start(name: &str, handler: Handler) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let port = listener.local_addr().expect("local address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let (accept_stop, accept_connections) = (Arc::clone(&stop), Arc::clone(&connections));
+        let thread_name = name.to_owned();
+        let accept = std::thread::Builder::new()
+            .name(format!("{name}-accept"))
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if accept_stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let _ = stream.set_nodelay(true);
+                    if let Ok(clone) = stream.try_clone() {
+                        accept_connections
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(clone);
+                    }
+                    let handler = Arc::clone(&handler);
+                    let stop = Arc::clone(&accept_stop);
+                    let _ = std::thread::Builder::new()
+                        .name(format!("{thread_name}-conn"))
+                        .spawn(move || {
+                            let _ = serve(stream, &handler, &stop);
+                        });
+                }
+            })
+            .expect("start a server thread");
+        Server {
+            port,
+            stop,
+            connections,
+            accept: Some(accept),
+        }
+    }
+
+    /// The port it listens on.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+fn serve(stream: TcpStream, handler: &Handler, stop: &AtomicBool) -> io::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_message(&mut reader, false)? {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let response = handler(&request);
+        response.write_to(&mut writer, true)?;
+        if request.wants_close() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+        for conn in self
+            .connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+        {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::BufReader;
 
     #[test]
     fn reads_chunked_and_sized_messages() {

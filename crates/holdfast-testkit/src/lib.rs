@@ -9,6 +9,9 @@
 //! AWS APIs other than DynamoDB come from moto: [`Moto::start`] runs a `moto_server` of the
 //! test's own on a free port (see [`moto`] for where the executable is found).
 //!
+//! Lambda functions run as child processes against [`LambdaRuntime`], a local Lambda Runtime API;
+//! their custom resource responses go to a [`ResponseReceiver`] (see [`lambda`]).
+//!
 //! DynamoDB comes from DynamoDB Local: [`DynamoDbLocal::start`] runs a fresh in-memory server on
 //! a free port (see [`dynamodb`]); [`FaultProxy`] sits in front of it and injects the failures
 //! DynamoDB Local never produces (partial batches, throttling, 5xx, dropped connections) on a
@@ -17,11 +20,13 @@
 pub mod dynamodb;
 pub mod fault_proxy;
 mod http1;
+pub mod lambda;
 pub mod moto;
 mod server;
 
 pub use dynamodb::DynamoDbLocal;
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats, Faults};
+pub use lambda::{LambdaRuntime, ResponseReceiver};
 pub use moto::Moto;
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use std::path::{Path, PathBuf};
