@@ -33,7 +33,7 @@ use tokio::time::Instant;
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(2500);
 /// Time kept back for the operation to wrap up after its budget (a copy finishing its pages in
 /// flight, a migration run recording a statement timeout).
-pub const WRAP_UP_MARGIN: Duration = Duration::from_millis(2500);
+pub const WRAP_UP_MARGIN: Duration = Duration::from_secs(3);
 
 /// Which handler of the CDK provider framework this function is, if any (`HOLDFAST_ROLE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

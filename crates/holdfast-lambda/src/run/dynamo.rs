@@ -107,6 +107,12 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
         std::process::id()
     )));
     let stop = Arc::new(Stop::new(Some(ctx.budget())));
+    // Behind a custom resource, this copy's own checkpoint is continued when it exists (a
+    // repeated request, a deploy after a stop, a rollback to a finished copy's properties).
+    let continue_own = ctx.custom_resource && !op.resume && !op.prepare;
+    if continue_own {
+        request.resume = true;
+    }
     let mut result = copy_mod::copy(
         &client,
         request.clone(),
@@ -114,16 +120,15 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
         Arc::new(CopyProgress::default()),
     )
     .await;
-    if ctx.custom_resource
-        && !request.resume
+    if continue_own
         && matches!(
             result,
-            Err(CopyError::Checkpoint(CheckpointError::Exists { .. }))
+            Err(CopyError::Checkpoint(
+                CheckpointError::NothingToResume { .. }
+            ))
         )
     {
-        // This copy's checkpoint exists: continue it (a repeated request or a new deploy).
-        request.resume = true;
-        request.prepare_only = false;
+        request.resume = false;
         result = copy_mod::copy(&client, request, stop, Arc::new(CopyProgress::default())).await;
     }
     let report = match result {
