@@ -2,7 +2,7 @@
 //! Holdfast's function, the `SqlMigrate` custom resource with the fingerprint that
 //! `holdfast migrate fingerprint` prints, and an Aurora cluster with the Data API and a snapshot
 //! policy; the `instance` variant uses `DatabaseSecretArn`. Both pass `holdfast guard check
-//! --stage prod`.
+//! --stage prod`. And the example's migrations apply on the test PostgreSQL.
 //!
 //! Needs Node.js and npm (DESIGN.md: on every machine that runs the suite; a missing `node` or
 //! `npm` fails the test with what to install). The first run installs the example's
@@ -597,4 +597,37 @@ fn the_cdk_example_synthesizes_offline_into_the_documented_template() {
         describe(out)
     );
     eprintln!("cdk_example: done in {:.1?}", started.elapsed());
+}
+
+/// The example's migrations are what the function runs on deploy: they apply on PostgreSQL, the
+/// dollar-quoted function body with its `;` goes as one statement, and a second run (the next
+/// deploy, or a rollback's Update) has nothing to do.
+#[test]
+fn the_example_migrations_apply_on_postgresql() {
+    let db = common::TempDatabase::new(common::Engine::Postgres);
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let up = || {
+        let mut cmd = common::holdfast(scratch.path());
+        cmd.args(["migrate", "up", "--json", "--database", &db.url, "--dir"])
+            .arg(migrations_dir());
+        let out = run(cmd, "holdfast migrate up");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        report["applied"].as_array().expect("applied").clone()
+    };
+    let applied = up();
+    let scripts: Vec<&str> = applied
+        .iter()
+        .map(|a| a["script"].as_str().expect("script"))
+        .collect();
+    assert_eq!(
+        scripts,
+        [
+            "V1__create_accounts.sql",
+            "V2__touch_updated_at.sql",
+            "V3__add_account_plan.sql",
+            "R__account_summary.sql"
+        ]
+    );
+    assert_eq!(applied[1]["statements"], 2, "{:#}", applied[1]);
+    assert!(up().is_empty(), "a second run applies nothing");
 }
