@@ -37,6 +37,7 @@ const SQL_MIGRATE_PROPERTIES: &[&str] = &[
     "Engine",
     "MigrationsPath",
     "Fingerprint",
+    "Resume",
 ];
 
 const INSTALL_HINT: &str = "This test needs Node.js (20+, as aws-cdk-lib asks) and npm on PATH \

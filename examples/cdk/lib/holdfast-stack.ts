@@ -54,9 +54,10 @@ export class HoldfastExampleStack extends Stack {
       code: lambda.Code.fromAsset(props.lambdaZip),
       layers: [migrations],
       memorySize: 256,
-      // Room for the migrations of one deploy (Lambda's maximum is 15 minutes); a migration
-      // that needs longer belongs in a run of `holdfast migrate up` of its own, outside the
-      // deploy.
+      // Room for the migrations of one deploy (Lambda's maximum is 15 minutes). Holdfast caps
+      // its lock wait and each statement by what is left of this, so a slow statement is
+      // stopped and reported (FAILED) before Lambda stops the function; a migration that needs
+      // longer belongs in a run of `holdfast migrate up` of its own, outside the deploy.
       timeout: Duration.minutes(10),
       logGroup: new logs.LogGroup(this, 'HoldfastLogs', {
         retention: logs.RetentionDays.THREE_MONTHS,
