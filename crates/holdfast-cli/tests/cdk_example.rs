@@ -468,7 +468,7 @@ fn the_cdk_example_synthesizes_offline_into_the_documented_template() {
     std::fs::write(&v3, text.replace("'free'", "'trial'")).expect("write V3");
     assert_ne!(fingerprint(&edited, scratch), fp, "an edit changes it");
 
-    // A placeholder for target/lambda/bootstrap.zip (an empty zip archive): synth only stages
+    // A placeholder for target/lambda-package/bootstrap.zip (an empty zip archive): synth only stages
     // the file as an asset and never runs it; the package itself is built and tested by
     // scripts/package-lambda's own test.
     let zip_bytes = *b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";

@@ -6,8 +6,8 @@
 //   holdfastFingerprint   -c holdfastFingerprint=$(holdfast migrate fingerprint --dir layer/migrations)
 //                         else `holdfast migrate fingerprint` is run here (HOLDFAST_BIN or PATH)
 //   holdfastLambdaZip     -c holdfastLambdaZip=PATH or HOLDFAST_LAMBDA_ZIP=PATH: Holdfast's Lambda
-//                         package (default: target/lambda/bootstrap.zip of the repository, or
-//                         $CARGO_TARGET_DIR/lambda/bootstrap.zip, built by scripts/package-lambda)
+//                         package (default: target/lambda-package/bootstrap.zip of the repository, or
+//                         $CARGO_TARGET_DIR/lambda-package/bootstrap.zip, built by scripts/package-lambda)
 //   holdfastDatabase      -c holdfastDatabase=aurora (default): Aurora Serverless v2 through the
 //                         RDS Data API; -c holdfastDatabase=instance: an RDS PostgreSQL instance
 //                         in the VPC, reached with its RDS-managed secret (DatabaseSecretArn)
@@ -71,11 +71,11 @@ function lambdaZip(app: App): string {
   // Where scripts/package-lambda writes it: CARGO_TARGET_DIR (relative to the repository
   // root), else the repository's target/.
   const targetDir = path.resolve(repoRoot, process.env.CARGO_TARGET_DIR || 'target');
-  const zip = given ? path.resolve(given) : path.join(targetDir, 'lambda/bootstrap.zip');
+  const zip = given ? path.resolve(given) : path.join(targetDir, 'lambda-package/bootstrap.zip');
   if (!fs.existsSync(zip) || !fs.statSync(zip).isFile()) {
     fail(
       `Holdfast's Lambda package ${zip} does not exist: build it with scripts/package-lambda ` +
-        '(it writes target/lambda/bootstrap.zip of the repository), or point ' +
+        '(it writes target/lambda-package/bootstrap.zip of the repository), or point ' +
         'HOLDFAST_LAMBDA_ZIP (or -c holdfastLambdaZip=PATH) at a bootstrap.zip',
     );
   }
