@@ -180,7 +180,7 @@ pub(crate) fn from_service(code: &str, message: &str) -> DbError {
         return DbError {
             code: None,
             message: format!(
-                "the statement ran into the Data API's limit of {} s per call and was stopped (StatementTimeoutException); {TIMEOUT_HINT}",
+                "the statement ran into the Data API's time limit per call ({} s on AWS) and was stopped (StatementTimeoutException); {TIMEOUT_HINT}",
                 CALL_LIMIT.as_secs()
             ),
         };

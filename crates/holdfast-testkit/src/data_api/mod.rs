@@ -1,0 +1,255 @@
+//! A local RDS Data API endpoint on a real PostgreSQL, for testing Holdfast's `data-api://`
+//! backend without AWS.
+//!
+//! [`DataApiEndpoint::start`] listens on a free port of 127.0.0.1 and speaks the Data API's
+//! REST-JSON protocol over HTTP/1.1 with keep-alive: `POST /Execute` (ExecuteStatement),
+//! `/BeginTransaction`, `/CommitTransaction` and `/RollbackTransaction`. Each statement runs on
+//! the PostgreSQL server it was started with, in the request's `database`:
+//!
+//! - a transaction id owns one dedicated connection from `BeginTransaction` until
+//!   `CommitTransaction` / `RollbackTransaction`; a statement without a transaction id runs on a
+//!   fresh connection of its own, in autocommit (a call shares no session with the next);
+//! - named parameters (`:name`) become `$n` (outside quotes, comments, dollar-quoted bodies
+//!   and `::` casts) with `stringValue`, `longValue`, `doubleValue`, `booleanValue` or `isNull`
+//!   values; statements without parameters go over the simple protocol, as written;
+//! - results come back as `records` of `Field` unions (integers as `longValue`, floats as
+//!   `doubleValue`, booleans as `booleanValue`, NULL as `isNull`, anything else as its text in
+//!   `stringValue`) with `numberOfRecordsUpdated` (0 for queries);
+//! - a database error is an HTTP 400 `BadRequestException` whose message has the Data API's
+//!   form, `ERROR: <message>` then the server's `Detail:` and `Position:` lines, then
+//!   `; SQLState: XXXXX`; an unknown transaction id is a `BadRequestException` too;
+//! - the per-call time limit (45 s, [`DataApiEndpoint::set_call_limit`] to change it): a
+//!   statement still running then is cancelled on the server (`pg_cancel_backend`) and the call
+//!   answers HTTP 400 `StatementTimeoutException`.
+//!
+//! Not emulated: request signatures and credentials (anything is accepted), the secret (never
+//! read: the endpoint connects with the server URL's own credentials), the cluster ARN (any is
+//! accepted), result-size limits, `typeHint`s, `formatRecordsAs`/`formattedRecords`,
+//! `includeResultMetadata`, `continueAfterTimeout`, `generatedFields` (always empty: MySQL's
+//! auto-increment ids), `BatchExecuteStatement`, the idle timeout of transactions, MySQL, and
+//! Aurora's pausing and resuming (`DatabaseResumingException`).
+//!
+//! ```no_run
+//! use holdfast_testkit::{postgres_url, DataApiEndpoint};
+//! let endpoint = DataApiEndpoint::start(&postgres_url());
+//! let url = endpoint.database_url("mydb"); // data-api://arn:aws:rds:…?secret=…&database=mydb
+//! // holdfast migrate up --database "$url" --endpoint-url endpoint.endpoint()
+//! ```
+
+mod executor;
+mod params;
+
+use crate::http1::{read_message, Message};
+use executor::{ApiError, Executor};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{self, BufReader};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A cluster ARN for tests (any is accepted).
+pub const CLUSTER_ARN: &str = "arn:aws:rds:us-east-1:123456789012:cluster:holdfast-test";
+/// A secret ARN for tests (never read).
+pub const SECRET_ARN: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:holdfast-test-AbCdEf";
+
+struct Shared {
+    executor: Executor,
+    stop: AtomicBool,
+    connections: Mutex<HashMap<u64, TcpStream>>,
+}
+
+/// A running endpoint; stops (closing its connections, rolling back open transactions) on drop.
+pub struct DataApiEndpoint {
+    shared: Arc<Shared>,
+    port: u16,
+    accept: Option<JoinHandle<()>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl DataApiEndpoint {
+    /// Starts an endpoint that runs statements on the PostgreSQL server at
+    /// `postgres_server_url` (e.g. [`crate::postgres_url`]); each request's `database` replaces
+    /// the URL's database.
+    ///
+    /// # Panics
+    /// When no port can be bound.
+    pub fn start(postgres_server_url: &str) -> DataApiEndpoint {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the Data API endpoint");
+        let port = listener.local_addr().expect("endpoint address").port();
+        let shared = Arc::new(Shared {
+            executor: Executor::new(postgres_server_url),
+            stop: AtomicBool::new(false),
+            connections: Mutex::new(HashMap::new()),
+        });
+        let accept_shared = Arc::clone(&shared);
+        let accept = std::thread::Builder::new()
+            .name("data-api-accept".into())
+            .spawn(move || accept_loop(&listener, &accept_shared))
+            .expect("start the Data API endpoint");
+        DataApiEndpoint {
+            shared,
+            port,
+            accept: Some(accept),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `--endpoint-url`.
+    #[must_use]
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `data-api://CLUSTER_ARN?secret=SECRET_ARN&database=DATABASE` with the test ARNs.
+    #[must_use]
+    pub fn database_url(&self, database: &str) -> String {
+        format!("data-api://{CLUSTER_ARN}?secret={SECRET_ARN}&database={database}")
+    }
+
+    /// Sets the time limit of one ExecuteStatement call (default 45 s, as the Data API's).
+    pub fn set_call_limit(&self, limit: Duration) {
+        self.shared.executor.set_call_limit(limit);
+    }
+
+    /// How many transactions are open (begun, not yet committed or rolled back).
+    #[must_use]
+    pub fn open_transactions(&self) -> usize {
+        self.shared.executor.open_transactions()
+    }
+}
+
+impl Drop for DataApiEndpoint {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+        for (_, conn) in lock(&self.shared.connections).drain() {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+        self.shared.executor.close_all();
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    let mut next_id = 0u64;
+    for stream in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        let id = next_id;
+        next_id += 1;
+        if let Ok(clone) = stream.try_clone() {
+            lock(&shared.connections).insert(id, clone);
+        }
+        let shared = Arc::clone(shared);
+        let _ = std::thread::Builder::new()
+            .name("data-api-conn".into())
+            .spawn(move || {
+                let _ = serve_connection(stream, &shared);
+                lock(&shared.connections).remove(&id);
+            });
+    }
+}
+
+fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_message(&mut reader, false)? {
+        if shared.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let path = request.start.split(' ').nth(1).unwrap_or("").to_string();
+        let answer = serde_json::from_slice::<Value>(&request.body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
+            .and_then(|body| handle(&shared.executor, &path, &body));
+        let response = match answer {
+            Ok(body) => Message {
+                start: "HTTP/1.1 200 OK".into(),
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: body.to_string().into_bytes(),
+            },
+            Err(e) => {
+                let mut body = json!({ "message": e.message });
+                if let Some(id) = e.connection_id {
+                    body["dbConnectionId"] = json!(id);
+                }
+                let reason = if e.status == 400 { "Bad Request" } else { "Error" };
+                Message {
+                    start: format!("HTTP/1.1 {} {reason}", e.status),
+                    headers: vec![
+                        ("Content-Type".into(), "application/json".into()),
+                        ("x-amzn-ErrorType".into(), e.kind.into()),
+                    ],
+                    body: body.to_string().into_bytes(),
+                }
+            }
+        };
+        response.write_to(&mut writer, true)?;
+        if request.wants_close() {
+            let _ = writer.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn required<'a>(body: &'a Value, key: &str) -> Result<&'a str, ApiError> {
+    body.get(key)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::bad_request(format!("{key} is required")))
+}
+
+/// One request → the response body.
+fn handle(executor: &Executor, path: &str, body: &Value) -> Result<Value, ApiError> {
+    required(body, "resourceArn")?;
+    required(body, "secretArn")?;
+    let database = body.get("database").and_then(Value::as_str);
+    match path {
+        "/Execute" => {
+            let sql = required(body, "sql")?;
+            let transaction = body.get("transactionId").and_then(Value::as_str);
+            let parameters = body
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            let outcome = executor.execute(database, transaction, sql, parameters)?;
+            Ok(json!({
+                "records": outcome.records,
+                "numberOfRecordsUpdated": outcome.updated,
+                "generatedFields": [],
+            }))
+        }
+        "/BeginTransaction" => Ok(json!({ "transactionId": executor.begin(database)? })),
+        "/CommitTransaction" => {
+            executor.end(required(body, "transactionId")?, "COMMIT")?;
+            Ok(json!({ "transactionStatus": "Transaction Committed" }))
+        }
+        "/RollbackTransaction" => {
+            executor.end(required(body, "transactionId")?, "ROLLBACK")?;
+            Ok(json!({ "transactionStatus": "Rollback Complete" }))
+        }
+        other => Err(ApiError {
+            status: 404,
+            kind: "UnknownOperationException",
+            message: format!("the test kit's Data API has no operation at {other}"),
+            connection_id: None,
+        }),
+    }
+}
