@@ -88,13 +88,21 @@ fn up_applies_versioned_and_repeatable_migrations_once_and_status_creates_nothin
     assert!(!s.db.table_exists("holdfast_schema_history"));
     assert!(!s.db.table_exists("holdfast_lock"));
     assert!(
-        report["database"].as_str().unwrap().starts_with("data-api://arn:aws:rds:"),
+        report["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("data-api://arn:aws:rds:"),
         "{report}"
     );
 
     let up = s.migrate("up", &["--json"]);
     up.expect(0);
-    assert_eq!(up.json()["applied"].as_array().unwrap().len(), 3, "{}", up.stdout);
+    assert_eq!(
+        up.json()["applied"].as_array().unwrap().len(),
+        3,
+        "{}",
+        up.stdout
+    );
     assert_eq!(tables(&s.db), ["users"]);
     assert_eq!(s.db.query_i64("SELECT add_one(41)::bigint"), [42]);
     assert_eq!(
@@ -120,10 +128,7 @@ fn up_applies_versioned_and_repeatable_migrations_once_and_status_creates_nothin
     assert_eq!(report["pending"], 0, "{report}");
     assert_eq!(report["current_version"], "2", "{report}");
     let entries = report["entries"].as_array().unwrap();
-    assert!(
-        entries.iter().all(|e| e["state"] == "applied"),
-        "{report}"
-    );
+    assert!(entries.iter().all(|e| e["state"] == "applied"), "{report}");
 
     // A second run applies nothing.
     let again = s.migrate("up", &["--json"]);
@@ -215,9 +220,8 @@ fn six_runners_apply_each_migration_exactly_once() {
         run.expect(0);
         applied.push(run.json()["applied"].as_array().unwrap().len());
     }
-    let mut effects = s
-        .db
-        .query_text("SELECT version FROM side_effects ORDER BY version");
+    let mut effects =
+        s.db.query_text("SELECT version FROM side_effects ORDER BY version");
     effects.sort();
     let mut expected: Vec<String> = (1..=MIGRATIONS)
         .map(|v| v.to_string())
@@ -228,7 +232,10 @@ fn six_runners_apply_each_migration_exactly_once() {
     assert_eq!(applied.iter().sum::<usize>(), MIGRATIONS + 1, "{applied:?}");
     let history = history(&s.db);
     assert_eq!(history.len(), MIGRATIONS + 1, "{history:?}");
-    assert!(history.iter().all(|h| h.contains("|applied|")), "{history:?}");
+    assert!(
+        history.iter().all(|h| h.contains("|applied|")),
+        "{history:?}"
+    );
     // Every runner took and released the lock once.
     assert_eq!(s.lock_row(), [format!("|{RUNNERS}")]);
 }
@@ -253,7 +260,11 @@ fn an_expired_lock_is_taken_over_and_a_live_one_is_busy() {
     s.dir.write("V2__two.sql", &create_table("t2"));
     let busy = s.migrate("up", &["--lock-wait", "1s"]);
     busy.expect(5);
-    assert!(busy.all().contains("alive@elsewhere pid 2 #beef"), "{}", busy.all());
+    assert!(
+        busy.all().contains("alive@elsewhere pid 2 #beef"),
+        "{}",
+        busy.all()
+    );
     assert!(busy.all().contains("fencing token 9"), "{}", busy.all());
     assert_eq!(tables(&s.db), ["t1"]);
     assert_eq!(history(&s.db).len(), 1);
@@ -271,7 +282,11 @@ fn a_statement_past_the_call_limit_fails_with_a_hint() {
     let started = std::time::Instant::now();
     let up = s.migrate("up", &[]);
     up.expect(1);
-    assert!(started.elapsed() < Duration::from_secs(9), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
     let all = up.all();
     assert!(all.contains("StatementTimeoutException"), "{all}");
     assert!(all.contains("time limit per call"), "{all}");

@@ -148,6 +148,10 @@ pub struct ConnectOptions {
     /// Where and as whom to call AWS, for `data-api://` URLs (the region defaults to the
     /// cluster ARN's).
     pub aws: holdfast_aws::AwsOptions,
+    /// For `data-api://` URLs: how long the lock row's lease lasts without renewal (renewed
+    /// between calls once a third of it has passed; keep it well above the Data API's 45 s per
+    /// call).
+    pub lock_lease: std::time::Duration,
 }
 
 impl Default for ConnectOptions {
@@ -158,6 +162,7 @@ impl Default for ConnectOptions {
             application_name: format!("holdfast {}", crate::runner::applied_by()),
             busy_wait: holdfast_core::config::defaults::LOCK_WAIT,
             aws: holdfast_aws::AwsOptions::default(),
+            lock_lease: crate::data_api::lock::LEASE,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! The client is built once per session from `holdfast_aws::sdk_config` (so `--endpoint-url`,
 //! `AWS_ENDPOINT_URL`, region and credentials work as for every other AWS call), with an attempt
 //! timeout above the Data API's 45-second limit per call and the SDK's own retries off: a
-//! statement that may have run is never sent twice behind Holdfast's back.
+//! statement that may have run is never sent twice behind Holdfast's back. The one error that is
+//! retried is `DatabaseResumingException` (a paused Aurora Serverless cluster waking up: the
+//! call was not run), for up to 90 s with backoff.
 //!
 //! Errors: the Data API reports a database error as `BadRequestException` (or
 //! `DatabaseErrorException`) with the server's text and a `; SQLState: XXXXX` suffix, e.g.
@@ -31,6 +33,16 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What to do about a statement that outlasts a call.
 pub const TIMEOUT_HINT: &str = "run this migration's long statement over a direct connection (postgres://… or mysql://…), or split it into shorter statements";
+
+/// How long to keep trying while a paused Aurora Serverless cluster resumes
+/// (`DatabaseResumingException`: the call was not run, so sending it again is safe).
+const RESUME_WAIT: Duration = Duration::from_secs(90);
+const RESUME_PAUSE: Duration = Duration::from_secs(1);
+
+/// Whether the cluster is resuming (the statement was not run).
+fn is_resuming<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(s) if s.err().code() == Some("DatabaseResumingException"))
+}
 
 /// A Data API client for one target.
 pub(crate) struct DataApi {
@@ -94,20 +106,42 @@ impl DataApi {
         if let Some(id) = transaction {
             call = call.transaction_id(id);
         }
-        call.send().await.map_err(from_sdk)
+        let mut pause = RESUME_PAUSE;
+        let started = std::time::Instant::now();
+        loop {
+            match call.clone().send().await {
+                Err(e) if is_resuming(&e) && started.elapsed() < RESUME_WAIT => {
+                    tracing::info!(
+                        "the Aurora cluster is resuming; trying again in {} s",
+                        pause.as_secs()
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(8));
+                }
+                other => return other.map_err(from_sdk),
+            }
+        }
     }
 
     /// Starts a transaction; returns its id.
     pub(crate) async fn begin(&self) -> Result<String, DbError> {
-        let out = self
+        let call = self
             .client
             .begin_transaction()
             .resource_arn(&self.target.cluster_arn)
             .secret_arn(&self.target.secret_arn)
-            .database(&self.target.database)
-            .send()
-            .await
-            .map_err(from_sdk)?;
+            .database(&self.target.database);
+        let mut pause = RESUME_PAUSE;
+        let started = std::time::Instant::now();
+        let out = loop {
+            match call.clone().send().await {
+                Err(e) if is_resuming(&e) && started.elapsed() < RESUME_WAIT => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(8));
+                }
+                other => break other.map_err(from_sdk)?,
+            }
+        };
         out.transaction_id
             .filter(|id| !id.is_empty())
             .ok_or_else(|| DbError {

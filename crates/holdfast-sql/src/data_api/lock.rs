@@ -20,7 +20,8 @@ use std::time::Duration;
 /// The lock table's name; it lives in the history table's schema.
 pub const LOCK_TABLE: &str = "holdfast_lock";
 
-/// How long a taken lock lasts without renewal. A holder renews it between calls once a third
+/// How long a taken lock lasts without renewal, by default (`ConnectOptions::lock_lease`). A
+/// holder renews it between calls once a third
 /// of it has passed; one call lasts at most the Data API's 45 s (the SDK gives up at 60 s), so a
 /// live holder always renews in time and a crashed one's lease runs out within this.
 pub const LEASE: Duration = Duration::from_secs(120);

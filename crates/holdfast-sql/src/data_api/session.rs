@@ -14,7 +14,7 @@
 //!   probe the lock by reading its row, creating nothing.
 
 use super::client::{long, text, DataApi};
-use super::lock::{self, LEASE};
+use super::lock;
 use super::records::{self, FieldError};
 use super::target::{DataApiEngine, DataApiTarget};
 use crate::backend::{Backend, DbError};
@@ -49,6 +49,8 @@ pub(crate) struct DataApiSession {
     held: Option<(i64, Instant)>,
     timeouts: Option<(Duration, Duration)>,
     history_seen: bool,
+    /// How long a taken lock lasts without renewal.
+    lease: Duration,
 }
 
 fn field_error(context: &str) -> impl FnOnce(FieldError) -> SqlError + '_ {
@@ -76,10 +78,6 @@ fn humanize(d: Duration) -> String {
     } else {
         format!("{}ms", d.as_millis())
     }
-}
-
-fn lease_ms() -> i64 {
-    i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl DataApiSession {
@@ -124,6 +122,7 @@ impl DataApiSession {
             held: None,
             timeouts: None,
             history_seen: false,
+            lease: options.lock_lease,
         };
         let probe = match target.engine {
             DataApiEngine::Postgres => {
@@ -186,6 +185,10 @@ impl DataApiSession {
         self.api.execute(sql, parameters, None).await
     }
 
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
     fn name_param(&self) -> SqlParameter {
         text("name", Some(&self.table_display))
     }
@@ -195,7 +198,7 @@ impl DataApiSession {
         let Some((token, renewed)) = self.held else {
             return Ok(());
         };
-        if renewed.elapsed() < LEASE / 3 {
+        if renewed.elapsed() < self.lease / 3 {
             return Ok(());
         }
         let started = Instant::now();
@@ -206,7 +209,7 @@ impl DataApiSession {
                     self.name_param(),
                     text("owner", Some(&self.owner)),
                     long("token", token),
-                    long("lease_ms", lease_ms()),
+                    long("lease_ms", self.lease_ms()),
                 ],
             )
             .await?;
@@ -263,7 +266,7 @@ impl DataApiSession {
             vec![
                 self.name_param(),
                 text("owner", Some(&self.owner)),
-                long("lease_ms", lease_ms()),
+                long("lease_ms", self.lease_ms()),
             ]
         };
         let out = self

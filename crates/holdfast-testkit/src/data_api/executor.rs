@@ -178,15 +178,13 @@ impl Executor {
         parameters: &[Value],
     ) -> Result<Outcome, ApiError> {
         let (sql, arguments) = bind(sql, parameters)?;
-        let shared = match transaction {
-            Some(id) => Some(
-                lock(&self.transactions)
-                    .get(id)
-                    .cloned()
-                    .ok_or_else(|| ApiError::bad_request(format!("Transaction {id} is not found")))?,
-            ),
-            None => None,
-        };
+        let shared =
+            match transaction {
+                Some(id) => Some(lock(&self.transactions).get(id).cloned().ok_or_else(|| {
+                    ApiError::bad_request(format!("Transaction {id} is not found"))
+                })?),
+                None => None,
+            };
         let limit = Duration::from_millis(self.call_limit_ms.load(Ordering::SeqCst));
         self.runtime.block_on(async move {
             match shared {
@@ -249,9 +247,10 @@ fn bind(sql: &str, parameters: &[Value]) -> Result<(String, Option<PgArguments>)
     let mut values: HashMap<String, &Map<String, Value>> = HashMap::new();
     for p in parameters {
         let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
-        let value = p.get("value").and_then(Value::as_object).ok_or_else(|| {
-            ApiError::bad_request(format!("Parameter {name} has no value"))
-        })?;
+        let value = p
+            .get("value")
+            .and_then(Value::as_object)
+            .ok_or_else(|| ApiError::bad_request(format!("Parameter {name} has no value")))?;
         values.insert(name.to_string(), value);
     }
     let names: Vec<String> = values.keys().cloned().collect();

@@ -20,14 +20,16 @@
 //!   `; SQLState: XXXXX`; an unknown transaction id is a `BadRequestException` too;
 //! - the per-call time limit (45 s, [`DataApiEndpoint::set_call_limit`] to change it): a
 //!   statement still running then is cancelled on the server (`pg_cancel_backend`) and the call
-//!   answers HTTP 400 `StatementTimeoutException`.
+//!   answers HTTP 400 `StatementTimeoutException`;
+//! - a cluster waking up: [`DataApiEndpoint::answer_resuming`] makes the next calls answer
+//!   `DatabaseResumingException` without running anything.
 //!
 //! Not emulated: request signatures and credentials (anything is accepted), the secret (never
 //! read: the endpoint connects with the server URL's own credentials), the cluster ARN (any is
 //! accepted), result-size limits, `typeHint`s, `formatRecordsAs`/`formattedRecords`,
 //! `includeResultMetadata`, `continueAfterTimeout`, `generatedFields` (always empty: MySQL's
 //! auto-increment ids), `BatchExecuteStatement`, the idle timeout of transactions, MySQL, and
-//! Aurora's pausing and resuming (`DatabaseResumingException`).
+//! Aurora's real pausing (only the scripted `DatabaseResumingException` answers above).
 //!
 //! ```no_run
 //! use holdfast_testkit::{postgres_url, DataApiEndpoint};
@@ -45,7 +47,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{self, BufReader};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -58,6 +60,8 @@ pub const SECRET_ARN: &str =
 
 struct Shared {
     executor: Executor,
+    /// Requests still to answer `DatabaseResumingException`.
+    resuming: AtomicUsize,
     stop: AtomicBool,
     connections: Mutex<HashMap<u64, TcpStream>>,
 }
@@ -85,6 +89,7 @@ impl DataApiEndpoint {
         let port = listener.local_addr().expect("endpoint address").port();
         let shared = Arc::new(Shared {
             executor: Executor::new(postgres_server_url),
+            resuming: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             connections: Mutex::new(HashMap::new()),
         });
@@ -121,6 +126,12 @@ impl DataApiEndpoint {
     /// Sets the time limit of one ExecuteStatement call (default 45 s, as the Data API's).
     pub fn set_call_limit(&self, limit: Duration) {
         self.shared.executor.set_call_limit(limit);
+    }
+
+    /// Answers the next `calls` requests (any operation) with `DatabaseResumingException`, as
+    /// a paused Aurora Serverless cluster does while it wakes up; nothing of them is run.
+    pub fn answer_resuming(&self, calls: usize) {
+        self.shared.resuming.store(calls, Ordering::SeqCst);
     }
 
     /// How many transactions are open (begun, not yet committed or rolled back).
@@ -175,9 +186,22 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             return Ok(());
         }
         let path = request.start.split(' ').nth(1).unwrap_or("").to_string();
-        let answer = serde_json::from_slice::<Value>(&request.body)
-            .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
-            .and_then(|body| handle(&shared.executor, &path, &body));
+        let resuming = shared
+            .resuming
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let answer = if resuming {
+            Err(ApiError {
+                status: 400,
+                kind: "DatabaseResumingException",
+                message: "The database is resuming after being auto-paused. Please wait a few seconds and try again.".into(),
+                connection_id: None,
+            })
+        } else {
+            serde_json::from_slice::<Value>(&request.body)
+                .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
+                .and_then(|body| handle(&shared.executor, &path, &body))
+        };
         let response = match answer {
             Ok(body) => Message {
                 start: "HTTP/1.1 200 OK".into(),
@@ -189,7 +213,11 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 if let Some(id) = e.connection_id {
                     body["dbConnectionId"] = json!(id);
                 }
-                let reason = if e.status == 400 { "Bad Request" } else { "Error" };
+                let reason = if e.status == 400 {
+                    "Bad Request"
+                } else {
+                    "Error"
+                };
                 Message {
                     start: format!("HTTP/1.1 {} {reason}", e.status),
                     headers: vec![

@@ -56,9 +56,9 @@ pub(crate) fn rewrite(sql: &str, known: &[String]) -> Result<(String, Vec<String
                     Some(t) if chars[t] == '$' => {
                         let tag: String = chars[i..=t].iter().collect();
                         let rest: String = chars[t + 1..].iter().collect();
-                        let end = rest
-                            .find(&tag)
-                            .map_or(chars.len(), |p| t + 1 + rest[..p].chars().count() + tag.chars().count());
+                        let end = rest.find(&tag).map_or(chars.len(), |p| {
+                            t + 1 + rest[..p].chars().count() + tag.chars().count()
+                        });
                         i = copy_until(end, &mut out);
                     }
                     _ => {
