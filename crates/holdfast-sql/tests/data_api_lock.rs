@@ -81,6 +81,8 @@ fn a_lease_is_renewed_between_calls_and_a_lost_one_stops_its_holder() {
     let lost = rt.block_on(a.execute("SELECT 1")).unwrap_err();
     assert!(lost.message.contains("lease"), "{lost}");
     assert!(lost.message.contains("lost"), "{lost}");
+    // And it stays stopped: no further call is sent without the lock.
+    assert!(rt.block_on(a.execute("SELECT 1")).is_err());
     // `a` releases nothing of `b`'s.
     rt.block_on(a.unlock()).unwrap();
     assert_eq!(lease_left(&db).1, owner_b);

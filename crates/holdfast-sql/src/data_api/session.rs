@@ -51,6 +51,8 @@ pub(crate) struct DataApiSession {
     history_seen: bool,
     /// How long a taken lock lasts without renewal.
     lease: Duration,
+    /// The lease ran out and another runner took the lock: nothing more is sent but rollbacks.
+    lease_lost: bool,
 }
 
 fn field_error(context: &str) -> impl FnOnce(FieldError) -> SqlError + '_ {
@@ -123,6 +125,7 @@ impl DataApiSession {
             timeouts: None,
             history_seen: false,
             lease: options.lock_lease,
+            lease_lost: false,
         };
         let probe = match target.engine {
             DataApiEngine::Postgres => {
@@ -193,8 +196,22 @@ impl DataApiSession {
         text("name", Some(&self.table_display))
     }
 
-    /// Extends the lease once a third of it has passed; an error if it was lost.
+    fn lost_error(&self) -> DbError {
+        DbError {
+            code: None,
+            message: format!(
+                "the migration lock's lease on {} was lost (it ran out and another runner took the lock over); stopping without further changes",
+                self.table_display
+            ),
+        }
+    }
+
+    /// Extends the lease once a third of it has passed; an error if it was lost (then and for
+    /// every later call: no change is sent without the lock).
     async fn keep_lease(&mut self) -> Result<(), DbError> {
+        if self.lease_lost {
+            return Err(self.lost_error());
+        }
         let Some((token, renewed)) = self.held else {
             return Ok(());
         };
@@ -215,13 +232,8 @@ impl DataApiSession {
             .await?;
         if out.number_of_records_updated() != 1 {
             self.held = None;
-            return Err(DbError {
-                code: None,
-                message: format!(
-                    "the migration lock's lease on {} was lost (it expired and another runner took it over); stopping",
-                    self.table_display
-                ),
-            });
+            self.lease_lost = true;
+            return Err(self.lost_error());
         }
         self.held = Some((token, started));
         Ok(())
@@ -395,6 +407,7 @@ impl Backend for DataApiSession {
                 .map_err(|e| SqlError::internal(context, e))?
             {
                 self.held = Some((token, started));
+                self.lease_lost = false;
                 return Ok(());
             }
             let holder = self
