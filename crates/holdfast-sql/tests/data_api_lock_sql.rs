@@ -82,7 +82,12 @@ fn mysql_lock_statements_take_renew_and_release_conditionally() {
             run(&mut c, &lock::create_table(engine, &table), &[]).await;
             run(&mut c, &lock::create_table(engine, &table), &[]).await;
             for _ in 0..2 {
-                let (n, _) = run(&mut c, &lock::ensure_row(engine, &table), &[name.clone()]).await;
+                let (n, _) = run(
+                    &mut c,
+                    &lock::ensure_row(engine, &table),
+                    std::slice::from_ref(&name),
+                )
+                .await;
                 assert!(n <= 1);
             }
             let take = |owner: &'static str| {
@@ -112,7 +117,12 @@ fn mysql_lock_statements_take_renew_and_release_conditionally() {
             )
             .await;
             assert_eq!(rows[0].get::<i64, _>(0), 2);
-            let (_, rows) = run(&mut c, &lock::holder(engine, &table), &[name.clone()]).await;
+            let (_, rows) = run(
+                &mut c,
+                &lock::holder(engine, &table),
+                std::slice::from_ref(&name),
+            )
+            .await;
             assert_eq!(rows[0].get::<String, _>(0), "a");
             let left: i64 = rows[0].get(2);
             assert!((50_000..=60_000).contains(&left), "{left}");
@@ -154,7 +164,12 @@ fn mysql_lock_statements_take_renew_and_release_conditionally() {
                     .0,
                 1
             );
-            let (_, rows) = run(&mut c, &lock::holder(engine, &table), &[name.clone()]).await;
+            let (_, rows) = run(
+                &mut c,
+                &lock::holder(engine, &table),
+                std::slice::from_ref(&name),
+            )
+            .await;
             assert!(rows[0].get::<i64, _>(2) < 0);
             // Released: `b` takes it, with the next token.
             assert_eq!(
