@@ -318,3 +318,51 @@ fn a_data_api_url_without_its_parameters_is_a_usage_error() {
     r.expect(2);
     assert!(r.stderr.contains("`database`"), "{}", r.stderr);
 }
+
+#[test]
+fn baseline_and_repair_work_over_the_data_api() {
+    let s = Setup::new();
+    s.migrate("baseline", &["--version", "1"]).expect(0);
+    assert_eq!(history(&s.db), ["1|baseline|applied|0|0"]);
+    s.dir
+        .write("V1__before_baseline.sql", &create_table("never"))
+        .write(
+            "V2__partial.sql",
+            "-- holdfast:no-transaction\nCREATE TABLE t2 (id INTEGER);\nINSERT INTO t2 (nope) VALUES (1);\n",
+        );
+    s.migrate("up", &[]).expect(1);
+    assert_eq!(
+        history(&s.db),
+        ["1|baseline|applied|0|0", "2|versioned|failed|1|2"]
+    );
+    // Undo by hand, then repair removes the failed row.
+    s.db.execute("DROP TABLE t2");
+    s.migrate("repair", &["--yes"]).expect(0);
+    assert_eq!(history(&s.db), ["1|baseline|applied|0|0"]);
+    s.dir.write(
+        "V2__partial.sql",
+        "-- holdfast:no-transaction\nCREATE TABLE t2 (id INTEGER);\nINSERT INTO t2 (id) VALUES (1);\n",
+    );
+    s.migrate("up", &[]).expect(0);
+    assert_eq!(tables(&s.db), ["t2"]);
+    // An applied file edited afterwards: drift until repair realigns its checksum.
+    s.dir.write(
+        "V2__partial.sql",
+        "-- holdfast:no-transaction\nCREATE TABLE t2 (id INTEGER);\nINSERT INTO t2 (id) VALUES (1); -- edited\n",
+    );
+    s.migrate("validate", &[]).expect(3);
+    s.migrate("repair", &["--yes"]).expect(0);
+    s.migrate("validate", &[]).expect(0);
+}
+
+#[test]
+fn the_endpoint_can_come_from_aws_endpoint_url() {
+    let s = Setup::new();
+    s.dir.write("V1__one.sql", &create_table("t1"));
+    let mut cmd = holdfast_aws(s.cwd.path());
+    cmd.args(["migrate", "up", "--database", &s.url(), "--dir"])
+        .arg(s.dir.path())
+        .env("AWS_ENDPOINT_URL", s.endpoint.endpoint());
+    Run::from(cmd.output().expect("run holdfast")).expect(0);
+    assert_eq!(tables(&s.db), ["t1"]);
+}
