@@ -317,6 +317,20 @@ fn a_data_api_url_without_its_parameters_is_a_usage_error() {
     ));
     r.expect(2);
     assert!(r.stderr.contains("`database`"), "{}", r.stderr);
+
+    // No credentials: a configuration error too, before any call.
+    let mut cmd = holdfast_aws(cwd.path());
+    cmd.args(["migrate", "status", "--database"])
+        .arg(format!(
+            "data-api://{cluster}?secret=arn:aws:secretsmanager:us-east-1:123456789012:secret:s&database=app"
+        ))
+        .args(["--endpoint-url", "http://127.0.0.1:9", "--dir"])
+        .arg(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let r = Run::from(cmd.output().expect("run holdfast"));
+    r.expect(2);
+    assert!(r.stderr.contains("no AWS credentials"), "{}", r.stderr);
 }
 
 #[test]

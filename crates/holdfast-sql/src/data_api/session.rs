@@ -98,9 +98,10 @@ impl DataApiSession {
         if aws.region.is_none() {
             aws.region = Some(target.region().to_string());
         }
+        // No region or no credentials: a configuration problem (exit 2), as for DynamoDB.
         let config = holdfast_aws::sdk_config(&aws)
             .await
-            .map_err(|e| connect_error(e.to_string()))?;
+            .map_err(|e| SqlError::Usage(format!("{url}: {e}")))?;
         let nonce = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
