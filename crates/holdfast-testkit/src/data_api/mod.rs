@@ -2,9 +2,10 @@
 //! backend without AWS.
 //!
 //! [`DataApiEndpoint::start`] listens on a free port of 127.0.0.1 and speaks the Data API's
-//! REST-JSON protocol over HTTP/1.1 with keep-alive: `POST /Execute` (ExecuteStatement),
-//! `/BeginTransaction`, `/CommitTransaction` and `/RollbackTransaction`. Each statement runs on
-//! the PostgreSQL server it was started with, in the request's `database`:
+//! REST-JSON protocol over HTTP/1.1 with keep-alive (the test kit's `http1::Server`):
+//! `POST /Execute` (ExecuteStatement), `/BeginTransaction`, `/CommitTransaction` and
+//! `/RollbackTransaction`. Each statement runs on the PostgreSQL server it was started with, in
+//! the request's `database`:
 //!
 //! - a transaction id owns one dedicated connection from `BeginTransaction` until
 //!   `CommitTransaction` / `RollbackTransaction`; a statement without a transaction id runs on a
@@ -41,15 +42,11 @@
 mod executor;
 mod params;
 
-use crate::http1::{read_message, Message};
+use crate::http1::{Handler, Message, Server};
 use executor::{ApiError, Executor};
 use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::io::{self, BufReader};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A cluster ARN for tests (any is accepted).
@@ -62,19 +59,13 @@ struct Shared {
     executor: Executor,
     /// Requests still to answer `DatabaseResumingException`.
     resuming: AtomicUsize,
-    stop: AtomicBool,
-    connections: Mutex<HashMap<u64, TcpStream>>,
 }
 
 /// A running endpoint; stops (closing its connections, rolling back open transactions) on drop.
 pub struct DataApiEndpoint {
     shared: Arc<Shared>,
+    server: Option<Server>,
     port: u16,
-    accept: Option<JoinHandle<()>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl DataApiEndpoint {
@@ -85,23 +76,18 @@ impl DataApiEndpoint {
     /// # Panics
     /// When no port can be bound.
     pub fn start(postgres_server_url: &str) -> DataApiEndpoint {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the Data API endpoint");
-        let port = listener.local_addr().expect("endpoint address").port();
         let shared = Arc::new(Shared {
             executor: Executor::new(postgres_server_url),
             resuming: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-            connections: Mutex::new(HashMap::new()),
         });
-        let accept_shared = Arc::clone(&shared);
-        let accept = std::thread::Builder::new()
-            .name("data-api-accept".into())
-            .spawn(move || accept_loop(&listener, &accept_shared))
-            .expect("start the Data API endpoint");
+        let handler_shared = Arc::clone(&shared);
+        let handler: Handler = Arc::new(move |request: &Message| answer(&handler_shared, request));
+        let server = Server::start("data-api", handler);
+        let port = server.port();
         DataApiEndpoint {
             shared,
+            server: Some(server),
             port,
-            accept: Some(accept),
         }
     }
 
@@ -143,98 +129,46 @@ impl DataApiEndpoint {
 
 impl Drop for DataApiEndpoint {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
-        for (_, conn) in lock(&self.shared.connections).drain() {
-            let _ = conn.shutdown(Shutdown::Both);
-        }
+        // No new requests first, then the transactions' connections.
+        drop(self.server.take());
         self.shared.executor.close_all();
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    let mut next_id = 0u64;
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(stream) = stream else { continue };
-        let _ = stream.set_nodelay(true);
-        let id = next_id;
-        next_id += 1;
-        if let Ok(clone) = stream.try_clone() {
-            lock(&shared.connections).insert(id, clone);
-        }
-        let shared = Arc::clone(shared);
-        let _ = std::thread::Builder::new()
-            .name("data-api-conn".into())
-            .spawn(move || {
-                let _ = serve_connection(stream, &shared);
-                lock(&shared.connections).remove(&id);
-            });
-    }
-}
-
-fn serve_connection(stream: TcpStream, shared: &Shared) -> io::Result<()> {
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    while let Some(request) = read_message(&mut reader, false)? {
-        if shared.stop.load(Ordering::SeqCst) {
-            return Ok(());
-        }
-        let path = request.start.split(' ').nth(1).unwrap_or("").to_string();
-        let resuming = shared
-            .resuming
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        let answer = if resuming {
-            Err(ApiError {
-                status: 400,
-                kind: "DatabaseResumingException",
-                message: "The database is resuming after being auto-paused. Please wait a few seconds and try again.".into(),
-                connection_id: None,
-            })
-        } else {
-            serde_json::from_slice::<Value>(&request.body)
-                .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
-                .and_then(|body| handle(&shared.executor, &path, &body))
-        };
-        let response = match answer {
-            Ok(body) => Message {
-                start: "HTTP/1.1 200 OK".into(),
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: body.to_string().into_bytes(),
-            },
-            Err(e) => {
-                let mut body = json!({ "message": e.message });
-                if let Some(id) = e.connection_id {
-                    body["dbConnectionId"] = json!(id);
-                }
-                let reason = if e.status == 400 {
-                    "Bad Request"
-                } else {
-                    "Error"
-                };
-                Message {
-                    start: format!("HTTP/1.1 {} {reason}", e.status),
-                    headers: vec![
-                        ("Content-Type".into(), "application/json".into()),
-                        ("x-amzn-ErrorType".into(), e.kind.into()),
-                    ],
-                    body: body.to_string().into_bytes(),
-                }
+/// One request → its response: the operation's JSON, or the Data API's error form.
+fn answer(shared: &Shared, request: &Message) -> Message {
+    let (_, path) = request.method_and_path();
+    let resuming = shared
+        .resuming
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let answer = if resuming {
+        Err(ApiError {
+            status: 400,
+            kind: "DatabaseResumingException",
+            message: "The database is resuming after being auto-paused. Please wait a few seconds and try again.".into(),
+            connection_id: None,
+        })
+    } else {
+        serde_json::from_slice::<Value>(&request.body)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))
+            .and_then(|body| handle(&shared.executor, path, &body))
+    };
+    match answer {
+        Ok(body) => Message::response(200, "application/json", body.to_string().into_bytes()),
+        Err(e) => {
+            let mut body = json!({ "message": e.message });
+            if let Some(id) = e.connection_id {
+                body["dbConnectionId"] = json!(id);
             }
-        };
-        response.write_to(&mut writer, true)?;
-        if request.wants_close() {
-            let _ = writer.shutdown(Shutdown::Both);
-            return Ok(());
+            let mut response =
+                Message::response(e.status, "application/json", body.to_string().into_bytes());
+            response
+                .headers
+                .push(("x-amzn-ErrorType".into(), e.kind.into()));
+            response
         }
     }
-    Ok(())
 }
 
 fn required<'a>(body: &'a Value, key: &str) -> Result<&'a str, ApiError> {
