@@ -380,3 +380,31 @@ fn the_endpoint_can_come_from_aws_endpoint_url() {
     Run::from(cmd.output().expect("run holdfast")).expect(0);
     assert_eq!(tables(&s.db), ["t1"]);
 }
+
+#[test]
+fn status_tells_interrupted_from_running_by_reading_the_lock_row() {
+    let s = Setup::new();
+    s.dir.write(
+        "V1__steps.sql",
+        "-- holdfast:no-transaction\nCREATE TABLE t1 (id INTEGER);\nINSERT INTO t1 VALUES (1);\n",
+    );
+    s.migrate("up", &[]).expect(0);
+    // As a runner killed before its first statement leaves it.
+    s.db.execute("UPDATE holdfast_schema_history SET state = 'running', statements_applied = 0");
+    let state = || {
+        let run = s.migrate("status", &["--json"]);
+        run.expect(0);
+        run.json()["entries"][0]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Nobody holds the lock: interrupted.
+    assert_eq!(state(), "interrupted");
+    // A live holder: it may still be running. The look changes nothing.
+    s.db.execute(
+        "UPDATE holdfast_lock SET owner = 'alive@elsewhere pid 2 #beef', token = 5, expires_at = now() + interval '10 minutes'",
+    );
+    assert_eq!(state(), "running");
+    assert_eq!(s.lock_row(), ["alive@elsewhere pid 2 #beef|5"]);
+}
