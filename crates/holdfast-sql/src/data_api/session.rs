@@ -12,6 +12,11 @@
 //!   any statement on MySQL, is bounded only by the Data API's 45 s per call;
 //! - read-only commands send only `SELECT`s (the Data API cannot make a call read-only) and
 //!   probe the lock by reading its row, creating nothing.
+//!
+//! MySQL (`engine=mysql`): the history's `applied_at` is written and read in the server's time
+//! zone (Aurora's default is UTC; no `SET time_zone` can carry over between calls), and the id
+//! of a new history row comes back in `generatedFields`. The MySQL path is checked against the
+//! lock SQL on MariaDB, not through a Data API endpoint (the test kit's speaks PostgreSQL only).
 
 use super::client::{long, text, DataApi};
 use super::lock;
