@@ -291,8 +291,8 @@ pub struct GuardDiffArgs {
     pub output: GuardOutputArgs,
 }
 
-/// Where and as whom to call AWS (DynamoDB, or CloudFormation for a `stack:NAME` side). Each
-/// defaults to the AWS SDK's usual sources.
+/// Where and as whom to call AWS (DynamoDB, CloudFormation for a `stack:NAME` side, or the RDS
+/// Data API for a `data-api://` database). Each defaults to the AWS SDK's usual sources.
 #[derive(Debug, Args, Clone)]
 pub struct AwsArgs {
     /// Service endpoint, e.g. DynamoDB Local or a moto server [default:
@@ -370,7 +370,8 @@ pub struct FingerprintArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct MigrateArgs {
-    /// Database URL: postgres://…, mysql://… (or mariadb://…), sqlite://PATH.
+    /// Database URL: postgres://…, mysql://… (or mariadb://…), sqlite://PATH, or Aurora through
+    /// the RDS Data API: data-api://CLUSTER_ARN?secret=SECRET_ARN&database=NAME[&engine=mysql].
     #[arg(
         long,
         env = "HOLDFAST_DATABASE_URL",
@@ -381,6 +382,10 @@ pub struct MigrateArgs {
     /// Folder of migration files.
     #[arg(long, env = "HOLDFAST_MIGRATIONS_DIR", value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// AWS endpoint, region and profile, for data-api:// URLs (the region defaults to the
+    /// cluster ARN's).
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// History table name [default: holdfast_schema_history].
     #[arg(long, env = "HOLDFAST_HISTORY_TABLE", value_name = "NAME")]
     pub history_table: Option<String>,

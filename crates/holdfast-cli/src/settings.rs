@@ -1,6 +1,7 @@
 //! Flags + `HOLDFAST_*` variables + `holdfast.toml` → one validated request, before any I/O.
 
-use crate::cli::{GlobalArgs, MigrateArgs};
+use crate::cli::{AwsArgs, GlobalArgs, MigrateArgs};
+use holdfast_aws::AwsOptions;
 use holdfast_core::config::{defaults, Config, MigrateSettings};
 use holdfast_core::exit::{Classify, Outcome};
 use holdfast_sql::runner::RunOptions;
@@ -24,6 +25,15 @@ pub struct MigrateRequest {
     pub dir: PathBuf,
     pub connect: ConnectOptions,
     pub run: RunOptions,
+}
+
+/// `--endpoint-url`, `--region`, `--profile` as the AWS set-up's options.
+pub fn aws_options(aws: &AwsArgs) -> AwsOptions {
+    AwsOptions {
+        endpoint_url: aws.endpoint_url.clone(),
+        region: aws.region.clone(),
+        profile: aws.profile.clone(),
+    }
 }
 
 /// Loads the configuration named by the global flags.
@@ -67,6 +77,7 @@ pub fn migrate_request(
             .history_table
             .unwrap_or_else(|| defaults::HISTORY_TABLE.to_string()),
         history_schema: s.history_schema,
+        aws: aws_options(&args.aws),
         ..ConnectOptions::default()
     };
     let lock_wait = s.lock_wait.unwrap_or(defaults::LOCK_WAIT);

@@ -1,6 +1,8 @@
-//! Database URLs and opening a backend session.
+//! Database URLs and opening a backend session: sqlx for `postgres://`, `mysql://` and
+//! `sqlite://`, the RDS Data API for `data-api://`.
 
 use crate::backend::Backend;
+use crate::data_api::{DataApiEngine, DataApiSession, DataApiTarget};
 use crate::error::SqlError;
 use crate::session::AnySession;
 use holdfast_core::redact::{redact_url, Redactor};
@@ -14,6 +16,8 @@ pub struct DatabaseUrl {
     dialect: Dialect,
     /// For SQLite: the file.
     sqlite_path: Option<PathBuf>,
+    /// For `data-api://`: the cluster, secret and database.
+    data_api: Option<DataApiTarget>,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -29,12 +33,28 @@ impl std::fmt::Display for DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Parses `postgres://…` (also `postgresql://`), `mysql://…` / `mariadb://…` or
-    /// `sqlite://PATH` (also `sqlite:PATH`). The password, if any, is registered with the
-    /// global redactor so that it never appears in output.
+    /// Parses `postgres://…` (also `postgresql://`), `mysql://…` / `mariadb://…`,
+    /// `sqlite://PATH` (also `sqlite:PATH`) or
+    /// `data-api://CLUSTER_ARN?secret=SECRET_ARN&database=NAME[&engine=postgres|mysql]` (Aurora
+    /// through the RDS Data API; see [`crate::data_api`]). The password, if any, is registered
+    /// with the global redactor so that it never appears in output.
     pub fn parse(raw: &str) -> Result<DatabaseUrl, SqlError> {
-        Redactor::global().register_url(raw);
         let scheme = raw.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        if scheme.as_deref() == Some("data-api") {
+            let target = DataApiTarget::parse(raw).map_err(|e| SqlError::Usage(e.to_string()))?;
+            let dialect = match target.engine {
+                DataApiEngine::Postgres => Dialect::Postgres,
+                DataApiEngine::MySql => Dialect::MySql,
+            };
+            return Ok(DatabaseUrl {
+                // ARNs are not secrets: the canonical form is shown as it is.
+                raw: target.to_string(),
+                dialect,
+                sqlite_path: None,
+                data_api: Some(target),
+            });
+        }
+        Redactor::global().register_url(raw);
         let (dialect, raw) = match scheme.as_deref() {
             Some("postgres") | Some("postgresql") => (Dialect::Postgres, raw.to_string()),
             Some("mysql") => (Dialect::MySql, raw.to_string()),
@@ -42,7 +62,7 @@ impl DatabaseUrl {
             Some("sqlite") => (Dialect::Sqlite, raw.to_string()),
             _ => {
                 return Err(SqlError::Usage(format!(
-                    "database URL `{}` is not supported: use postgres://, mysql:// (or mariadb://) or sqlite://PATH",
+                    "database URL `{}` is not supported: use postgres://, mysql:// (or mariadb://), sqlite://PATH or data-api://CLUSTER_ARN?secret=SECRET_ARN&database=NAME",
                     redact_url(raw)
                 )))
             }
@@ -70,6 +90,7 @@ impl DatabaseUrl {
             raw,
             dialect,
             sqlite_path,
+            data_api: None,
         })
     }
 
@@ -87,6 +108,11 @@ impl DatabaseUrl {
     /// exist yet). Callers check their input first so that bad input creates nothing.
     pub fn would_create(&self) -> bool {
         self.sqlite_path.as_ref().is_some_and(|p| !p.exists())
+    }
+
+    /// The Data API target of a `data-api://` URL.
+    pub fn data_api(&self) -> Option<&DataApiTarget> {
+        self.data_api.as_ref()
     }
 
     pub(crate) fn raw(&self) -> &str {
@@ -119,6 +145,13 @@ pub struct ConnectOptions {
     /// How long a SQLite session waits for another process's write lock before giving up
     /// (a read-only look waits while a migration runs).
     pub busy_wait: std::time::Duration,
+    /// Where and as whom to call AWS, for `data-api://` URLs (the region defaults to the
+    /// cluster ARN's).
+    pub aws: holdfast_aws::AwsOptions,
+    /// For `data-api://` URLs: how long the lock row's lease lasts without renewal (renewed
+    /// between calls once a third of it has passed; keep it well above the Data API's 45 s per
+    /// call).
+    pub lock_lease: std::time::Duration,
 }
 
 impl Default for ConnectOptions {
@@ -128,6 +161,8 @@ impl Default for ConnectOptions {
             history_schema: None,
             application_name: format!("holdfast {}", crate::runner::applied_by()),
             busy_wait: holdfast_core::config::defaults::LOCK_WAIT,
+            aws: holdfast_aws::AwsOptions::default(),
+            lock_lease: crate::data_api::lock::LEASE,
         }
     }
 }
@@ -153,6 +188,11 @@ pub async fn connect(
                 )));
             }
         }
+    }
+    if let Some(target) = url.data_api() {
+        return Ok(Box::new(
+            DataApiSession::open(target, access, options).await?,
+        ));
     }
     Ok(Box::new(AnySession::open(url, access, options).await?))
 }

@@ -31,6 +31,28 @@ pub fn placeholders(dialect: Dialect, sql: &str) -> String {
     out
 }
 
+/// Rewrites positional placeholders (`?`, or PostgreSQL's `$1`) as the Data API's named ones
+/// (`:p1, :p2, …`, numbered in order). Only for Holdfast's own SQL, which has neither inside
+/// literals.
+pub fn named_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let numbered = c == '$' && chars.peek().is_some_and(char::is_ascii_digit);
+        if c == '?' || numbered {
+            while numbered && chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            n += 1;
+            out.push_str(&format!(":p{n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `CREATE TABLE IF NOT EXISTS` for the history table `table` (already qualified and quoted).
 pub fn create_history(dialect: Dialect, table: &str) -> String {
     match dialect {
@@ -168,5 +190,15 @@ mod tests {
             "a = $1 AND b = $2"
         );
         assert_eq!(placeholders(Dialect::MySql, "a = ?"), "a = ?");
+    }
+
+    #[test]
+    fn names_placeholders_for_the_data_api() {
+        assert_eq!(
+            named_placeholders("a = $1 AND b = $2 AND c = $10"),
+            "a = :p1 AND b = :p2 AND c = :p3"
+        );
+        assert_eq!(named_placeholders("a = ? AND b = ?"), "a = :p1 AND b = :p2");
+        assert_eq!(named_placeholders("x = '$'"), "x = '$'");
     }
 }

@@ -4,12 +4,14 @@
 //! one dedicated connection, the history table, transactions and statement execution. The
 //! PostgreSQL, MySQL/MariaDB and SQLite backends share one implementation over sqlx's `Any`
 //! driver and differ only in their [`dialect`] SQL and lock functions; a backend without
-//! sessions (the Aurora Data API) implements the same trait with a lock row and a lease.
+//! sessions (the Aurora Data API, [`data_api`]) implements the same trait with a lock row and
+//! a lease.
 //!
 //! The [`runner`] turns a validated request into plans (from `holdfast-core`) and runs them.
 
 pub mod backend;
 pub mod connect;
+pub mod data_api;
 pub mod dialect;
 pub mod error;
 pub mod runner;

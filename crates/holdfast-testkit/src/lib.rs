@@ -16,7 +16,12 @@
 //! a free port (see [`dynamodb`]); [`FaultProxy`] sits in front of it and injects the failures
 //! DynamoDB Local never produces (partial batches, throttling, 5xx, dropped connections) on a
 //! seeded schedule (see [`fault_proxy`]).
+//!
+//! The RDS Data API comes from [`DataApiEndpoint::start`]: a local endpoint of the Data API's
+//! REST-JSON protocol that runs the statements on the test PostgreSQL (see [`data_api`] for
+//! what it does not emulate).
 
+pub mod data_api;
 pub mod dynamodb;
 pub mod fault_proxy;
 mod http1;
@@ -24,6 +29,7 @@ pub mod lambda;
 pub mod moto;
 mod server;
 
+pub use data_api::DataApiEndpoint;
 pub use dynamodb::DynamoDbLocal;
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats, Faults};
 pub use lambda::{LambdaRuntime, ResponseReceiver};
@@ -84,7 +90,7 @@ fn unique_name(engine: Engine) -> String {
 }
 
 /// Replaces the database (path) of a server URL.
-fn with_database(server: &str, db: &str) -> String {
+pub(crate) fn with_database(server: &str, db: &str) -> String {
     let (base, query) = match server.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (server, String::new()),
@@ -143,6 +149,11 @@ impl TempDatabase {
                 }
             }
         }
+    }
+
+    /// The database's name on its server (for SQLite: a unique name, not the file).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The SQLite file, for SQLite databases.

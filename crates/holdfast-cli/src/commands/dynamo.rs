@@ -8,7 +8,7 @@ use crate::cli::{
     AwsArgs, DynamoCommand, DynamoCompareArgs, DynamoCopyArgs, DynamoMigrateArgs, GlobalArgs,
 };
 use crate::output;
-use holdfast_aws::AwsOptions;
+use crate::settings::aws_options;
 use holdfast_core::exit::{Classify, Outcome};
 use holdfast_dynamo::checkpoint::Location;
 use holdfast_dynamo::compare::{compare, CompareRequest};
@@ -45,14 +45,6 @@ struct Usage(String);
 impl Classify for Usage {
     fn outcome(&self) -> Outcome {
         Outcome::Usage
-    }
-}
-
-fn aws_options(aws: &AwsArgs) -> AwsOptions {
-    AwsOptions {
-        endpoint_url: aws.endpoint_url.clone(),
-        region: aws.region.clone(),
-        profile: aws.profile.clone(),
     }
 }
 
