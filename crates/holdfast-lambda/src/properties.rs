@@ -28,6 +28,8 @@ pub enum Database {
         resource_arn: String,
         secret_arn: String,
         database: String,
+        /// `postgres` (default) or `mysql`: the cluster's engine.
+        engine: Option<String>,
     },
 }
 
@@ -234,6 +236,9 @@ fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
                     .map_err(|e| nested("DataApi", e))?,
                 secret_arn: inner.text("SecretArn").map_err(|e| nested("DataApi", e))?,
                 database: inner.text("Database").map_err(|e| nested("DataApi", e))?,
+                engine: inner
+                    .take_text("Engine")
+                    .map_err(|e| nested("DataApi", e))?,
             };
             inner.finish().map_err(|e| nested("DataApi", e))?;
             Some(api)
@@ -241,7 +246,7 @@ fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
         Some(_) => {
             return Err(Props::error(
                 "DataApi",
-                "must be an object {ResourceArn, SecretArn, Database}",
+                "must be an object {ResourceArn, SecretArn, Database[, Engine]}",
             ))
         }
     };

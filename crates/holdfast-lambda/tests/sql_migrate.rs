@@ -380,3 +380,36 @@ fn bad_properties_fail_the_request_naming_the_property() {
         "property MigrationPath: is not a property of this operation"
     );
 }
+
+#[test]
+fn the_data_api_form_runs_through_the_data_api() {
+    use holdfast_testkit::data_api::{CLUSTER_ARN, SECRET_ARN};
+    let db = TempDatabase::new(Engine::Postgres);
+    let endpoint = holdfast_testkit::DataApiEndpoint::start(&holdfast_testkit::postgres_url());
+    let url = endpoint.endpoint();
+    let function = Function::start(&[("AWS_ENDPOINT_URL", url.as_str())]);
+    let receiver = ResponseReceiver::start();
+    let dir = MigrationDir::new();
+    dir.write("V1__customers.sql", v1(Engine::Postgres));
+    let properties = json!({
+        "Operation": "SqlMigrate",
+        "DataApi": {"ResourceArn": CLUSTER_ARN, "SecretArn": SECRET_ARN, "Database": db.name()},
+        "MigrationsPath": dir.path().display().to_string(),
+    });
+    for (i, applied) in ["1", "0"].into_iter().enumerate() {
+        let request = Request {
+            request_type: "Create",
+            response_url: receiver.url("create"),
+            request_id: "req-data-api",
+            properties: properties.clone(),
+            old_properties: None,
+            physical_id: None,
+        };
+        function.invoke(&request.event(), TIMEOUT);
+        let body = one_put(&receiver, i);
+        assert_eq!(body["Status"], "SUCCESS", "{body:?}\n{}", function.log());
+        assert_eq!(data(&body, "AppliedCount"), applied);
+    }
+    assert_eq!(db.query_i64("SELECT count(*) FROM customers"), vec![1]);
+    assert_eq!(endpoint.open_transactions(), 0, "every transaction ended");
+}

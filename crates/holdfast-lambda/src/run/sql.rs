@@ -89,10 +89,30 @@ async fn database_url(database: &Database) -> Result<String, String> {
             resource_arn,
             secret_arn,
             database,
-        } => Ok(format!(
-            "data-api://{resource_arn}?secret={secret_arn}&database={database}"
-        )),
+            engine,
+        } => {
+            let mut url = format!(
+                "data-api://{}?secret={}&database={}",
+                escape(resource_arn),
+                escape(secret_arn),
+                escape(database)
+            );
+            if let Some(engine) = engine {
+                url.push_str(&format!("&engine={}", escape(engine)));
+            }
+            Ok(url)
+        }
     }
+}
+
+/// Escapes what would end a `data-api://` URL's part (ARNs and names rarely hold any of it).
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '%' | '&' | '=' | '#' | '?' | '+' | ' ' => format!("%{:02X}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 fn function_name() -> String {
