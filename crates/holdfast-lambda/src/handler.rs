@@ -94,7 +94,7 @@ pub async fn handle(event: Value, deadline: SystemTime, role: Role) -> Result<Va
                 is_update: false,
                 custom_resource: false,
             };
-            let result = run_guarded(operation, ctx, answer_by).await;
+            let result = guarded(run::run(operation, ctx), answer_by).await;
             match result.status {
                 OpStatus::Failed => Err(Failure(redact(&result.reason))),
                 _ => Ok(result.report),
@@ -148,7 +148,7 @@ async fn custom_resource(
                         is_update: request.request_type == RequestType::Update,
                         custom_resource: true,
                     };
-                    run_guarded(operation, ctx, answer_by).await
+                    guarded(run::run(operation, ctx), answer_by).await
                 }
             }
         }
@@ -201,8 +201,11 @@ async fn custom_resource(
 /// Runs the operation on its own task, so that a panic becomes a failure with its message and
 /// the answer goes out by `answer_by` even if the operation is stuck (it is then abandoned: its
 /// database session closes, which releases a session lock; a lease-based lock expires).
-async fn run_guarded(operation: Operation, ctx: RunContext, answer_by: Instant) -> OpResult {
-    let task = tokio::spawn(run::run(operation, ctx));
+async fn guarded(
+    work: impl std::future::Future<Output = OpResult> + Send + 'static,
+    answer_by: Instant,
+) -> OpResult {
+    let task = tokio::spawn(work);
     let abort = task.abort_handle();
     match tokio::time::timeout_at(answer_by, task).await {
         Ok(Ok(result)) => result,
@@ -235,4 +238,42 @@ fn instant_of(deadline: SystemTime) -> Instant {
 
 fn redact(text: &str) -> String {
     Redactor::global().redact(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The guard on its own, with stand-in work: no real operation panics on purpose, and none
+    // can be made to hang for a test without a broken server.
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_failure_with_its_message() {
+        let result = guarded(
+            async { panic!("index out of bounds") },
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(result.status, OpStatus::Failed);
+        assert_eq!(
+            result.reason,
+            "internal error (a panic): index out of bounds"
+        );
+    }
+
+    #[tokio::test]
+    async fn stuck_work_is_abandoned_at_the_answer_time() {
+        let started = Instant::now();
+        let result = guarded(
+            async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                OpResult::failed("never")
+            },
+            Instant::now() + Duration::from_millis(200),
+        )
+        .await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(result.status, OpStatus::Failed);
+        assert!(result.reason.contains("time ran out"), "{}", result.reason);
+    }
 }

@@ -360,6 +360,7 @@ mod tests {
             panic!()
         };
         assert_eq!(c.total_segments, 64);
+        assert_eq!(c.segment_range, Some(0..8));
         assert!(c.resume && c.no_verify && !c.prepare);
         assert_eq!(c.max_wcu, Some(500));
         assert_eq!(c.lease, Duration::from_secs(90));
@@ -417,6 +418,10 @@ mod tests {
             (
                 json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "TotalSegments": "0"}),
                 "out of range",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "TotalSegments": "8", "SegmentRange": "4..9"}),
+                "property SegmentRange: `4..9`: B is beyond the 8 segments",
             ),
             (
                 json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "Resume": "yes"}),
