@@ -486,3 +486,75 @@ fn bad_files_and_in_place_key_changes_are_refused_before_writing() {
     );
     assert_eq!(rt.block_on(count(&c, "users")), 300);
 }
+
+#[test]
+fn a_held_lock_makes_a_runner_give_up_with_exit_5_and_an_expired_one_is_taken_over() {
+    let dynamodb = DynamoDbLocal::start();
+    let endpoint = dynamodb.endpoint();
+    let rt = runtime();
+    let c = client(&endpoint);
+    rt.block_on(async {
+        create_table(&c, "users", SK_N).await;
+        load(&c, "users", 200).await;
+    });
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("data-migrations");
+    std::fs::create_dir(&dir).unwrap();
+    let filter = format!("source = \"users\"\nfilter = '{COUNT_VISITS}'\n");
+    write(&dir, "V1__count_visits.toml", &filter);
+    migrate(work.path(), &endpoint, &["--dir", "data-migrations"]).expect(0);
+    write(&dir, "V2__count_again.toml", &filter);
+
+    // Another runner holds the lock (its lease ends in ten minutes).
+    let hold = |lease_until: u64| {
+        rt.block_on(async {
+            c.put_item()
+                .table_name("holdfast_data_migrations")
+                .item("copy", AttributeValue::S("holdfast#lock".into()))
+                .item("part", AttributeValue::S("lock".into()))
+                .item(
+                    "owner",
+                    AttributeValue::S("deploy-7@ci-runner pid 4242".into()),
+                )
+                .item("lease_until", AttributeValue::N(lease_until.to_string()))
+                .item("fence", AttributeValue::N("7".into()))
+                .send()
+                .await
+                .expect("put the lock row");
+        });
+    };
+    hold(dynamo_support::now_ms() + 600_000);
+    let started = Instant::now();
+    let busy = migrate(
+        work.path(),
+        &endpoint,
+        &["--dir", "data-migrations", "--lock-wait", "2s"],
+    );
+    busy.expect(5);
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(
+        busy.all().contains("deploy-7@ci-runner pid 4242"),
+        "{}",
+        busy.all()
+    );
+    assert!(rt.block_on(history_row(&c, "2")).is_none(), "nothing ran");
+    assert_eq!(rt.block_on(visits(&c, "users")).get(&2), None);
+
+    // Its lease ran out (the holder died): the next runner takes over with the next token.
+    hold(dynamo_support::now_ms() - 1);
+    migrate(work.path(), &endpoint, &["--dir", "data-migrations"]).expect(0);
+    assert_eq!(rt.block_on(visits(&c, "users")).get(&2), Some(&200));
+    let lock = rt
+        .block_on(
+            c.get_item()
+                .table_name("holdfast_data_migrations")
+                .key("copy", AttributeValue::S("holdfast#lock".into()))
+                .key("part", AttributeValue::S("lock".into()))
+                .consistent_read(true)
+                .send(),
+        )
+        .expect("lock row")
+        .item
+        .expect("a lock row");
+    assert_eq!(text(&lock, "fence"), "8", "the fencing token moved on");
+}
