@@ -146,3 +146,76 @@ fn keys_from_a_comparison_copies_just_the_differences() {
     assert_eq!(done.json()["verification"]["equal"], true);
     assert_eq!(rt.block_on(count(&c, "dst")), 501);
 }
+
+#[test]
+fn keys_from_gets_and_writes_everything_through_throttling_errors_and_dropped_connections() {
+    use holdfast_testkit::{Fault, FaultPlan, FaultProxy, Faults};
+    let dynamodb = DynamoDbLocal::start();
+    let endpoint = dynamodb.endpoint();
+    let rt = runtime();
+    let c = client(&endpoint);
+    rt.block_on(async {
+        create_table(&c, "src", SK_N).await;
+        create_table(&c, "dst", SK_N).await;
+        load(&c, "src", 400).await;
+    });
+    let work = tempfile::tempdir().unwrap();
+    // Every key differs (the target is empty): 400 keys to get and write.
+    holdfast(
+        work.path(),
+        &endpoint,
+        &["compare", "src", "dst", "--keys-file", "keys.jsonl"],
+    )
+    .expect(3);
+    let faults = Faults {
+        throughput_exceeded: 0.1,
+        throttling: 0.1,
+        internal_error: 0.1,
+        drop_before_forward: 0.05,
+        drop_after_forward: 0.05,
+        ..Faults::NONE
+    };
+    // The first gets meet each kind of failure for certain; the rest at random.
+    let plan = FaultPlan::new(11)
+        .operation("BatchGetItem", faults)
+        .script("BatchGetItem", 0, Fault::Throttling)
+        .script("BatchGetItem", 1, Fault::InternalError)
+        .script("BatchGetItem", 2, Fault::DropBeforeForward)
+        .script("BatchGetItem", 3, Fault::DropAfterForward)
+        .script("BatchGetItem", 4, Fault::ThroughputExceeded)
+        .operation(
+            "BatchWriteItem",
+            Faults {
+                partial_batch: 0.3,
+                ..faults
+            },
+        );
+    let proxy = FaultProxy::start(&endpoint, plan);
+    let copied = holdfast(
+        work.path(),
+        &proxy.endpoint(),
+        &[
+            "copy",
+            "src",
+            "dst",
+            "--keys-from",
+            "keys.jsonl",
+            "--no-verify",
+        ],
+    );
+    copied.expect(0);
+    let report = copied.json();
+    assert_eq!(report["items_read"], 400, "{}", copied.stdout);
+    assert_eq!(report["items_written"], 400);
+    let gets: Vec<_> = proxy
+        .log()
+        .into_iter()
+        .filter(|r| r.operation == "BatchGetItem")
+        .collect();
+    assert!(
+        gets.iter().filter(|r| r.fault != Fault::None).count() >= 5,
+        "BatchGetItem met faults: {gets:?}"
+    );
+    holdfast(work.path(), &endpoint, &["compare", "src", "dst"]).expect(0);
+    assert_eq!(rt.block_on(count(&c, "dst")), 400);
+}
