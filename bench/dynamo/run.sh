@@ -14,6 +14,8 @@
 #   HOLDFAST_BENCH_PAGE_SIZE   the ceiling's scan page Limit; holdfast also runs with it (default 1000)
 #   HOLDFAST_BENCH_IN_FLIGHT   the ceiling's BatchWriteItem calls in flight per segment (default 4)
 #   HOLDFAST_BENCH_LATENCY_MS  latency the proxy adds to every request (default 5)
+#   HOLDFAST_BENCH_HOLDFAST_ARGS  extra flags for the "holdfast (defaults)" peer, for tuning
+#                              (e.g. "--pages-in-flight 2 --page-size 250"; the table says so)
 #   HOLDFAST_BENCH_NO_WRITE=1  print the section but leave BENCHMARKS.md alone
 #
 # DynamoDB Local comes from npm (scripts/lib/services.sh, ensure_dynamodb_local) and runs on
@@ -29,7 +31,7 @@ die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 
 case "${1:-}" in
     "") ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (try --help)" ;;
 esac
 

@@ -77,6 +77,9 @@ struct Config {
     in_flight: usize,
     latency: Duration,
     holdfast: PathBuf,
+    /// `HOLDFAST_BENCH_HOLDFAST_ARGS`: extra flags for the "defaults" peer, to tune them
+    /// (e.g. `--pages-in-flight 2 --page-size 250`).
+    tuning: Vec<String>,
     out: Option<PathBuf>,
 }
 
@@ -106,6 +109,11 @@ impl Config {
             latency: Duration::from_millis(env_or("HOLDFAST_BENCH_LATENCY_MS", 5u64)),
             holdfast: std::env::var_os("HOLDFAST_BENCH_HOLDFAST")
                 .map_or_else(|| target.join("release/holdfast"), PathBuf::from),
+            tuning: std::env::var("HOLDFAST_BENCH_HOLDFAST_ARGS")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
             out: std::env::var_os("HOLDFAST_BENCH_OUT").map(PathBuf::from),
         }
     }
@@ -406,9 +414,10 @@ fn run_holdfast(
         .arg("--checkpoint")
         .arg(dir.path().join("copy.checkpoint.json"))
         .arg("--json");
-    if let Some(page) = page {
-        cmd.arg("--page-size").arg(page.to_string());
-    }
+    match page {
+        Some(page) => cmd.arg("--page-size").arg(page.to_string()),
+        None => cmd.args(&config.tuning),
+    };
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_") {
             cmd.env_remove(key);
@@ -534,7 +543,10 @@ impl Peer {
                 "ceiling (raw parallel scan → write, page {}, {} writes in flight per segment)",
                 config.page, config.in_flight
             ),
-            Peer::Holdfast => format!("holdfast (defaults: page {HOLDFAST_DEFAULT_PAGE})"),
+            Peer::Holdfast if config.tuning.is_empty() => {
+                format!("holdfast (defaults: page {HOLDFAST_DEFAULT_PAGE})")
+            }
+            Peer::Holdfast => format!("holdfast (defaults with `{}`)", config.tuning.join(" ")),
             Peer::HoldfastPage => format!("holdfast `--page-size {}`", config.page),
             Peer::Seed => "seed's algorithm (sequential, Limit 25, unprocessed ignored)".into(),
         }
