@@ -41,20 +41,5 @@ if [[ -n "${HOLDFAST_BENCH_NO_WRITE:-}" ]]; then
     log "BENCHMARKS.md left alone (HOLDFAST_BENCH_NO_WRITE)"
     exit 0
 fi
-python3 - "$root/BENCHMARKS.md" "$section" <<'PY'
-import sys
-path, section_path = sys.argv[1], sys.argv[2]
-heading = "## Lambda function"
-section = open(section_path).read().rstrip("\n") + "\n"
-text = open(path).read()
-start = text.find("\n" + heading + "\n")
-if start < 0:
-    text = text.rstrip("\n") + "\n\n" + section
-else:
-    start += 1
-    nxt = text.find("\n## ", start + len(heading))
-    rest = text[nxt + 1:] if nxt >= 0 else ""
-    text = text[:start] + section + ("\n" + rest if rest else "")
-open(path, "w").write(text)
-PY
+python3 "$root/bench/lib/write_section.py" "$root/BENCHMARKS.md" "## Lambda function" "$section"
 log "wrote the Lambda function section of BENCHMARKS.md"
