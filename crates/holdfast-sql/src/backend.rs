@@ -72,6 +72,13 @@ pub trait Backend: Send {
     /// Restores the session after a migration changed it (`SET search_path`, `USE`), keeping
     /// the lock.
     async fn reset_session(&mut self) -> Result<(), SqlError>;
+    /// Whether everything the migration's statements did so far is committed: `false` while a
+    /// transaction that a non-transactional migration opened itself (`BEGIN`, `START
+    /// TRANSACTION`, `SET autocommit = 0`) holds uncommitted changes. The runner records a
+    /// statement as applied only at such a point. The default: always committed.
+    async fn work_committed(&mut self) -> Result<bool, DbError> {
+        Ok(true)
+    }
     /// Starts a transaction.
     async fn begin(&mut self) -> Result<(), DbError>;
     /// Commits the transaction.

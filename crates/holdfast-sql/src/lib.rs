@@ -14,6 +14,7 @@ pub mod connect;
 pub mod data_api;
 pub mod dialect;
 pub mod error;
+mod lock_wait;
 pub mod runner;
 mod session;
 

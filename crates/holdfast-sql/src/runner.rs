@@ -263,6 +263,20 @@ pub async fn up(
     unlock_after(b, result).await
 }
 
+/// A statement slower than this is logged (by migration and statement number, never its text).
+const SLOW_STATEMENT: Duration = Duration::from_secs(5);
+
+fn log_if_slow(script: &str, index: usize, total: usize, started: Instant) {
+    let took = started.elapsed();
+    if took >= SLOW_STATEMENT {
+        tracing::info!(
+            "{script}: statement {} of {total} took {:.1} s",
+            index + 1,
+            took.as_secs_f64()
+        );
+    }
+}
+
 /// Applies one step; on failure says exactly where it stopped and how to recover.
 async fn apply(
     b: &mut dyn Backend,
@@ -273,7 +287,9 @@ async fn apply(
     let total = m.statements.len();
     let started = Instant::now();
     let elapsed = |started: Instant| started.elapsed().as_millis() as i64;
-    let fail = |index: usize, error: String, rolled_back: bool| {
+    // `applied`: how many statements are applied and recorded when statement `index` failed
+    // (fewer than `index` when the migration's own transaction was rolled back).
+    let fail_at = |index: usize, applied: usize, error: String, rolled_back: bool| {
         let statement = (index + 1).min(total.max(1));
         let recovery = if rolled_back {
             format!(
@@ -281,11 +297,18 @@ async fn apply(
                 m.script
             )
         } else {
+            let undone = if applied < index {
+                format!(
+                    "statements {}..{} ran in a transaction of the migration's own that was rolled back; ",
+                    applied + 1,
+                    index
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "statements 1..{} of {} are applied and recorded; fix statement {statement} (keep 1..{} unchanged) and run `holdfast migrate up --resume`, or undo them by hand and run `holdfast migrate repair --yes`",
-                statement - 1,
+                "{undone}statements 1..{applied} of {} are applied and recorded; fix statement {statement} (keep 1..{applied} unchanged) and run `holdfast migrate up --resume`, or undo them by hand and run `holdfast migrate repair --yes`",
                 m.script,
-                statement - 1
             )
         };
         FailedStep {
@@ -298,6 +321,8 @@ async fn apply(
             recovery,
         }
     };
+    let fail =
+        |index: usize, error: String, rolled_back: bool| fail_at(index, index, error, rolled_back);
     let own = |e: SqlError| e.to_string();
 
     let statement_timeout = m
@@ -351,6 +376,15 @@ async fn apply(
         if let Err((index, e)) = b.begin_and_execute(&statements).await {
             return Err(abort(b, step.start + index.unwrap_or(0), e.to_string()).await);
         }
+        let took = started.elapsed();
+        if took >= SLOW_STATEMENT {
+            tracing::info!(
+                "{}: its {} statements took {:.1} s in one transaction",
+                m.script,
+                statements.len(),
+                took.as_secs_f64()
+            );
+        }
         for sql in &statements {
             prefix.push(sql);
         }
@@ -389,29 +423,52 @@ async fn apply(
             }
         }
         .map_err(|e| fail(step.start, own(e), false))?;
+        // Progress is recorded only where everything run so far is committed: inside a
+        // transaction the migration opened itself, statements are not applied until it commits.
+        let mut recorded = step.start;
+        let mut recorded_prefix = prefix.current();
         for (index, st) in m.statements.iter().enumerate().skip(step.start) {
+            let statement_started = Instant::now();
             if let Err(e) = b.execute(&st.sql).await {
                 let error = DbError::to_string(&e);
+                if recorded < index {
+                    let _ = b.rollback().await;
+                }
                 // The history keeps the first 2,000 characters (MySQL's column is VARCHAR(2000)).
-                let recorded: String = error.chars().take(2000).collect();
+                let kept: String = error.chars().take(2000).collect();
                 let record = progress(
                     RowState::Failed,
-                    index,
-                    prefix.current(),
+                    recorded,
+                    recorded_prefix.clone(),
                     elapsed(started),
-                    Some(recorded),
+                    Some(kept),
                 );
                 if let Err(re) = b.update_row(id, &record).await {
-                    return Err(fail(
+                    return Err(fail_at(
                         index,
+                        recorded,
                         format!("{error}; and recording the failure failed too: {re}"),
                         false,
                     ));
                 }
-                return Err(fail(index, error, false));
+                return Err(fail_at(index, recorded, error, false));
             }
+            log_if_slow(&m.script, index, total, statement_started);
             prefix.push(&st.sql);
             let done = index + 1;
+            let committed = b.work_committed().await.map_err(|e| {
+                fail_at(
+                    index,
+                    recorded,
+                    format!(
+                        "statement {done} succeeded but reading its transaction state failed: {e}"
+                    ),
+                    false,
+                )
+            })?;
+            if !committed {
+                continue;
+            }
             let state = if done == total {
                 RowState::Applied
             } else {
@@ -420,8 +477,31 @@ async fn apply(
             b.update_row(id, &progress(state, done, prefix.current(), elapsed(started), None))
                 .await
                 .map_err(|e| {
-                    fail(index, format!("statement {done} succeeded but recording it failed ({e}); the history says {index} statements"), false)
+                    fail_at(index, recorded, format!("statement {done} succeeded but recording it failed ({e}); the history says {recorded} statements"), false)
                 })?;
+            recorded = done;
+            recorded_prefix = prefix.current();
+        }
+        if recorded < total {
+            // The migration ended inside a transaction of its own (`SET autocommit = 0` or
+            // `START TRANSACTION` without `COMMIT`): its last statements are not applied.
+            let _ = b.rollback().await;
+            let error = format!(
+                "the migration ended inside a transaction it opened itself (BEGIN / START TRANSACTION / SET autocommit = 0 without COMMIT): statements {}..{total} were rolled back; end the transaction with COMMIT",
+                recorded + 1
+            );
+            let record = progress(
+                RowState::Failed,
+                recorded,
+                recorded_prefix,
+                elapsed(started),
+                Some(error.clone()),
+            );
+            let error = match b.update_row(id, &record).await {
+                Ok(()) => error,
+                Err(re) => format!("{error}; and recording the failure failed too: {re}"),
+            };
+            return Err(fail_at(total.saturating_sub(1), recorded, error, false));
         }
     }
     Ok(AppliedStep {

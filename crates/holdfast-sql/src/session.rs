@@ -1,28 +1,50 @@
 //! One dedicated session on PostgreSQL, MySQL/MariaDB or SQLite, over sqlx's `Any` driver.
 //!
-//! The lock is taken on this session and every migration runs on it: PostgreSQL advisory lock,
-//! MySQL `GET_LOCK`, SQLite's exclusive locking mode (the write lock is kept from the first
-//! `BEGIN EXCLUSIVE` until the session ends). A killed process loses its session and with it the
-//! lock; PostgreSQL 14+ is told to notice a vanished client within seconds
-//! (`client_connection_check_interval`) so a dead runner's statement does not hold the lock on.
+//! The lock is taken on this session: PostgreSQL advisory lock, MySQL `GET_LOCK`, SQLite's
+//! exclusive locking mode (the write lock is kept from the first `BEGIN EXCLUSIVE` until the
+//! session ends). A waiter polls for it ([`crate::lock_wait`]) rather than blocking inside the
+//! database. A killed process loses its session and with it the lock; PostgreSQL 14+ is told
+//! to notice a vanished client within seconds (`client_connection_check_interval`) so a dead
+//! runner's statement does not hold the lock on.
+//!
+//! PostgreSQL and SQLite run the migrations on the same session (a transactional migration
+//! commits together with its history row). MySQL/MariaDB cannot hold DDL in a transaction, so
+//! there the session that holds the lock (the *control* session) keeps the history, and the
+//! migrations run on a second, *work* session of the same process, set up as the server's own
+//! client would be (the server's global `sql_mode` and `time_zone`, `utf8mb4` in the server's
+//! collation): nothing a migration does to its session (`LOCK TABLES`, `SET autocommit = 0`,
+//! `USE`, `SET sql_mode`) can reach the history, and a migration that changed its session gets
+//! a fresh work session before the next one. The driver's statement logging is off: statement
+//! text never reaches a log.
 
 use crate::backend::{Backend, DbError};
 use crate::connect::{Access, ConnectOptions, DatabaseUrl};
 use crate::dialect;
 use crate::error::SqlError;
+use crate::lock_wait::LockWait;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
 use holdfast_core::migration::Kind;
 use holdfast_core::redact::Redactor;
 use holdfast_core::Dialect;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyConnectOptions, AnyRow};
 use sqlx::AnyConnection;
-use sqlx::{Connection, Executor, Row};
+use sqlx::{ConnectOptions as _, Connection, Executor, Row};
+use std::str::FromStr;
 use std::time::Duration;
 
 pub(crate) struct AnySession {
+    /// The session that holds the lock and keeps the history (and, except on MySQL, runs the
+    /// migrations).
     conn: AnyConnection,
+    /// MySQL: the session the migrations run on, opened on first use and replaced after a
+    /// migration that changed it.
+    work: Option<AnyConnection>,
+    /// MySQL: how a work session is set up (the server client's settings).
+    work_setup: String,
+    /// What `AnyConnection` connects to (the URL with Holdfast's additions).
+    connect_url: String,
     dialect: Dialect,
     url: String,
     /// Qualified, quoted history table.
@@ -119,7 +141,7 @@ impl AnySession {
                 }
             }
         };
-        let conn = AnyConnection::connect(&connect_url)
+        let conn = connect_quietly(&connect_url)
             .await
             .map_err(|e| SqlError::Connect {
                 url: url.redacted(),
@@ -127,6 +149,9 @@ impl AnySession {
             })?;
         let mut session = AnySession {
             conn,
+            work: None,
+            work_setup: String::new(),
+            connect_url,
             dialect,
             url: url.redacted(),
             table: String::new(),
@@ -174,12 +199,14 @@ impl AnySession {
                 };
             }
             Dialect::MySql => {
-                let row = sqlx::query("SELECT VERSION(), DATABASE()")
+                let row = sqlx::query("SELECT VERSION(), DATABASE(), @@GLOBAL.collation_server")
                     .fetch_one(&mut self.conn)
                     .await
                     .map_err(internal("reading server settings"))?;
                 let version: String = row.try_get(0).map_err(internal("server version"))?;
                 self.mariadb = version.contains("MariaDB");
+                let collation: String = row.try_get(2).map_err(internal("server collation"))?;
+                self.work_setup = work_session_setup(&collation);
                 let database: Option<String> = row.try_get(1).map_err(internal("database"))?;
                 self.schema = database.ok_or_else(|| {
                     SqlError::Usage(format!(
@@ -229,6 +256,56 @@ impl AnySession {
             .await
             .map_err(internal(context))?;
         Ok(())
+    }
+
+    /// One attempt at the lock that never waits inside the database (see [`crate::lock_wait`]).
+    /// On PostgreSQL the same round trip looks for the history table, which the previous
+    /// holder may have created.
+    async fn try_lock(&mut self) -> Result<bool, SqlError> {
+        let context = "taking the migration lock";
+        match self.dialect {
+            Dialect::Postgres => {
+                let sql = format!(
+                    "SELECT pg_try_advisory_lock({}), to_regclass({}) IS NOT NULL",
+                    lock_key(&self.table_display),
+                    literal(Dialect::Postgres, &self.table)
+                );
+                let row = self.simple_row(&sql).await.map_err(internal(context))?;
+                self.history_seen = row
+                    .try_get(1)
+                    .map_err(internal("looking for the history table"))?;
+                row.try_get(0).map_err(internal(context))
+            }
+            Dialect::MySql => {
+                let sql = format!(
+                    "SELECT GET_LOCK({}, 0)",
+                    literal(Dialect::MySql, &self.mysql_lock_name())
+                );
+                let got: Option<i64> = self
+                    .simple_row(&sql)
+                    .await
+                    .and_then(|r| r.try_get(0))
+                    .map_err(internal(context))?;
+                Ok(got == Some(1))
+            }
+            Dialect::Sqlite => unreachable!("SQLite waits with its busy timeout"),
+        }
+    }
+
+    /// The session migrations run on: the work session on MySQL (opened and set up on first
+    /// use), this one elsewhere.
+    async fn work(&mut self) -> Result<&mut AnyConnection, DbError> {
+        if self.dialect != Dialect::MySql {
+            return Ok(&mut self.conn);
+        }
+        if self.work.is_none() {
+            let mut conn = connect_quietly(&self.connect_url).await.map_err(db_error)?;
+            simple_execute(&mut conn, &self.work_setup)
+                .await
+                .map_err(db_error)?;
+            self.work = Some(conn);
+        }
+        Ok(self.work.as_mut().expect("opened above"))
     }
 
     fn mysql_lock_name(&self) -> String {
@@ -306,6 +383,34 @@ fn humanize(d: Duration) -> String {
     }
 }
 
+/// Connects with the driver's statement logging off: its slow-statement warning would print
+/// a migration's whole text (and any literal values in it) to stderr or CloudWatch. Holdfast
+/// logs slow statements itself, by migration and statement number.
+async fn connect_quietly(url: &str) -> Result<AnyConnection, sqlx::Error> {
+    let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+    AnyConnection::connect_with(&options).await
+}
+
+/// The settings of a MySQL work session: what the server's own command-line client would have
+/// (sqlx adds `PIPES_AS_CONCAT` and `NO_ENGINE_SUBSTITUTION` to `sql_mode`, its handshake adds
+/// `IGNORE_SPACE`, and it sets `time_zone = '+00:00'` and `utf8mb4_unicode_ci`): the server's
+/// global `sql_mode` and `time_zone`, character set `utf8mb4` with the server's collation when
+/// that is a `utf8mb4` one, else `utf8mb4`'s default collation.
+fn work_session_setup(collation_server: &str) -> String {
+    let names = if collation_server.starts_with("utf8mb4_")
+        && collation_server
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        format!("NAMES utf8mb4 COLLATE {collation_server}")
+    } else {
+        "NAMES utf8mb4".to_string()
+    };
+    format!(
+        "SET SESSION sql_mode = @@GLOBAL.sql_mode, SESSION time_zone = @@GLOBAL.time_zone, {names}"
+    )
+}
+
 fn row_to_history(row: &AnyRow) -> Result<HistoryRow, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     let state: String = row.try_get("state")?;
@@ -364,85 +469,22 @@ impl Backend for AnySession {
 
     async fn lock(&mut self, wait: Duration) -> Result<(), SqlError> {
         match self.dialect {
-            Dialect::Postgres => {
-                let key = lock_key(&self.table_display);
-                // The first attempt also looks for the history table: one round trip.
-                let sql = format!(
-                    "SELECT pg_try_advisory_lock({key}), to_regclass({}) IS NOT NULL",
-                    literal(Dialect::Postgres, &self.table)
-                );
-                let row = self
-                    .simple_row(&sql)
-                    .await
-                    .map_err(internal("taking the migration lock"))?;
-                let got: bool = row
-                    .try_get(0)
-                    .map_err(internal("taking the migration lock"))?;
-                self.history_seen = row
-                    .try_get(1)
-                    .map_err(internal("looking for the history table"))?;
-                if !got {
+            Dialect::Postgres | Dialect::MySql => {
+                if !self.try_lock().await? {
                     let holder = self.describe_holder().await;
                     if wait.is_zero() {
                         return Err(self.busy(holder, wait));
                     }
                     tracing::info!(%holder, "waiting up to {} for the migration lock", humanize(wait));
-                    self.run_own(
-                        &format!(
-                            "SET statement_timeout = 0; SET lock_timeout = '{}ms'",
-                            ms(wait).max(1)
-                        ),
-                        "setting the lock wait",
-                    )
-                    .await?;
-                    self.timeouts = None;
-                    let result = sqlx::query("SELECT pg_advisory_lock($1)")
-                        .bind(key)
-                        .execute(&mut self.conn)
-                        .await;
-                    if let Err(e) = result {
-                        let e = db_error(e);
-                        if e.code.as_deref() == Some("55P03") {
+                    let mut waiting = LockWait::new(wait);
+                    loop {
+                        if !waiting.pause().await {
                             let holder = self.describe_holder().await;
                             return Err(self.busy(holder, wait));
                         }
-                        return Err(SqlError::internal("taking the migration lock", e));
-                    }
-                }
-            }
-            Dialect::MySql => {
-                let name = self.mysql_lock_name();
-                let got: Option<i64> = self
-                    .simple_row(&format!(
-                        "SELECT GET_LOCK({}, 0)",
-                        literal(Dialect::MySql, &name)
-                    ))
-                    .await
-                    .and_then(|r| r.try_get(0))
-                    .map_err(internal("taking the migration lock"))?;
-                if got != Some(1) {
-                    let holder = self.describe_holder().await;
-                    if wait.is_zero() {
-                        return Err(self.busy(holder, wait));
-                    }
-                    tracing::info!(%holder, "waiting up to {} for the migration lock", humanize(wait));
-                    if self.mariadb {
-                        self.run_own(
-                            "SET SESSION max_statement_time = 0",
-                            "setting the lock wait",
-                        )
-                        .await?;
-                        self.timeouts = None;
-                    }
-                    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-                        .bind(name)
-                        .bind(wait.as_secs_f64().ceil() as i64)
-                        .fetch_one(&mut self.conn)
-                        .await
-                        .map_err(internal("taking the migration lock"))?;
-                    if got != Some(1) {
-                        let holder = self.describe_holder().await;
-                        return Err(self.busy(holder, wait));
+                        if self.try_lock().await? {
+                            break;
+                        }
                     }
                 }
             }
@@ -674,13 +716,20 @@ impl Backend for AnySession {
             // SQLite has no statement time limit; the lock limit is the busy timeout.
             Dialect::Sqlite => format!("PRAGMA busy_timeout = {}", ms(lock)),
         };
-        self.run_own(&sql, "setting statement and lock timeouts")
-            .await?;
+        let context = "setting statement and lock timeouts";
+        let work = self
+            .work()
+            .await
+            .map_err(|e| SqlError::internal(context, e))?;
+        simple_execute(work, &sql)
+            .await
+            .map_err(internal(context))?;
         self.timeouts = Some((statement, lock));
         Ok(())
     }
 
     async fn reset_session(&mut self) -> Result<(), SqlError> {
+        self.timeouts = None;
         let sql = match self.dialect {
             // RESET ALL keeps advisory locks (DISCARD ALL would drop them).
             Dialect::Postgres => {
@@ -690,20 +739,41 @@ impl Backend for AnySession {
                 }
                 sql
             }
-            Dialect::MySql => format!("USE {}", dialect::quote(Dialect::MySql, &self.schema)),
+            // The next migration gets a fresh work session; the lock's session was never
+            // touched. Closing also releases what the migration left (table locks, a
+            // transaction it never committed: the runner has reported that already).
+            Dialect::MySql => {
+                if let Some(work) = self.work.take() {
+                    let _ = work.close().await;
+                }
+                return Ok(());
+            }
             Dialect::Sqlite => return Ok(()),
         };
         self.run_own(&sql, "restoring the session after a migration")
-            .await?;
-        if self.dialect == Dialect::MySql {
-            self.run_own(
-                "SET time_zone = '+00:00'",
-                "restoring the session after a migration",
-            )
-            .await?;
-        }
-        self.timeouts = None;
-        Ok(())
+            .await
+    }
+
+    async fn work_committed(&mut self) -> Result<bool, DbError> {
+        let sql = match self.dialect {
+            // Outside a transaction block every simple query commits on its own; inside one,
+            // a transaction id is assigned as soon as it has written anything.
+            Dialect::Postgres if self.server_version.is_some_and(|v| v >= 100000) => {
+                "SELECT txid_current_if_assigned() IS NULL"
+            }
+            Dialect::MySql if self.mariadb => "SELECT @@in_transaction = 0",
+            Dialect::MySql => {
+                "SELECT COUNT(*) = 0 FROM information_schema.innodb_trx \
+                 WHERE trx_mysql_thread_id = CONNECTION_ID()"
+            }
+            _ => return Ok(true),
+        };
+        let work = self.work().await?;
+        let row = work.fetch_one(sql).await.map_err(db_error)?;
+        // MySQL answers 0/1; PostgreSQL a boolean.
+        row.try_get::<bool, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|v| v != 0))
+            .map_err(db_error)
     }
 
     async fn begin(&mut self) -> Result<(), DbError> {
@@ -750,6 +820,7 @@ impl Backend for AnySession {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DbError> {
-        simple_execute(&mut self.conn, sql).await.map_err(db_error)
+        let work = self.work().await?;
+        simple_execute(work, sql).await.map_err(db_error)
     }
 }
