@@ -39,10 +39,13 @@ fn main() {
 
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
+    // `holdfast` covers every holdfast crate (targets match by prefix). The AWS SDK's own
+    // warnings (a credential provider's multi-line dump) stay below the one-line error
+    // Holdfast prints, unless -v.
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn,holdfast_sql=info,holdfast_cli=info",
-        (false, 1) => "info,holdfast_sql=debug,holdfast_cli=debug",
+        (false, 0) => "warn,holdfast=info,aws=error",
+        (false, 1) => "info,holdfast=debug",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -42,7 +42,7 @@ const CASES: &[Case] = &[
         ],
         engine: Engine::Postgres,
         extra: &[],
-        message: &["V2__empty.sql", "no SQL statements"],
+        message: &["V2__empty.sql", "has no SQL statements yet"],
     },
     Case {
         name: "unterminated string",

@@ -116,6 +116,14 @@ fn drift_is_found_and_repair_accepts_it() {
     let report = run.json();
     assert_eq!(report["problems"][0]["kind"], "drift");
     assert_eq!(report["problems"][0]["migration"], "V1__first.sql");
+    let text = migrate(&db, &dir, "validate", &[]);
+    text.expect(3);
+    assert!(
+        text.stderr
+            .contains("validation failed: 1 problem between the files and the history: drift"),
+        "{}",
+        text.stderr
+    );
     migrate(&db, &dir, "up", &[]).expect(3);
     migrate(&db, &dir, "repair", &[]).expect(2);
     let repaired = migrate(&db, &dir, "repair", &["--yes"]);
@@ -353,14 +361,60 @@ fn new_creates_the_next_file() {
         "{}",
         run.stdout
     );
-    // A new file holds no statement yet: up refuses it rather than record an empty migration.
+    // A new file holds no statement yet: status shows it pending and says why up will not
+    // apply it; up refuses it rather than record an empty migration (whose SQL, written later,
+    // would then be drift).
     let db = TempDatabase::new(Engine::Sqlite);
+    let status = migrate(&db, &dir, "status", &["--json"]);
+    status.expect(0);
+    assert_eq!(status.json()["pending"], 3, "{}", status.stdout);
+    assert!(
+        status.json()["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("V3__add_users_email.sql has no SQL statements yet"),
+        "{}",
+        status.stdout
+    );
     let run = migrate(&db, &dir, "up", &[]);
     run.expect(2);
     assert!(
-        run.stderr.contains("V3__add_users_email.sql"),
+        run.all()
+            .contains("V3__add_users_email.sql has no SQL statements yet"),
         "{}",
-        run.stderr
+        run.all()
+    );
+    assert_eq!(
+        migrate(&db, &dir, "status", &["--json"]).json()["pending"],
+        3
+    );
+    dir.write("V3__add_users_email.sql", &create_table("users"));
+    migrate(&db, &dir, "up", &[]).expect(0);
+}
+
+/// With no `$USER` (a container, a CI job), the history names the OS account of the user id.
+#[test]
+fn applied_by_is_the_os_user_without_user_variables() {
+    let db = TempDatabase::new(Engine::Sqlite);
+    let dir = MigrationDir::new();
+    dir.write("V1__a.sql", &create_table("a"));
+    let mut cmd = holdfast(dir.path());
+    cmd.env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["migrate", "up", "--database", &db.url, "--dir"])
+        .arg(dir.path());
+    Run::from(cmd.output().unwrap()).expect(0);
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let user = String::from_utf8(id.stdout).unwrap().trim().to_string();
+    let applied_by = db.query_text("SELECT applied_by FROM holdfast_schema_history");
+    assert_eq!(applied_by.len(), 1);
+    assert!(
+        applied_by[0].starts_with(&format!("{user}@")),
+        "{applied_by:?} (OS user {user})"
     );
 }
 
@@ -543,6 +597,32 @@ fn a_password_in_the_url_is_never_printed() {
         .arg(dir.path());
     let run = Run::from(cmd.output().unwrap());
     assert!(!run.all().contains(secret), "{}", run.all());
+}
+
+/// The URL's password field is masked, not every occurrence of the same string: a password
+/// that is also a common word leaves the rest of a message readable.
+#[test]
+fn a_password_that_is_a_common_word_is_masked_only_in_the_url() {
+    let dir = MigrationDir::new();
+    dir.write("V1__a.sql", &create_table("a"));
+    let mut cmd = holdfast(dir.path());
+    cmd.args([
+        "migrate",
+        "status",
+        "--database",
+        "postgres://app:database@127.0.0.1:1/database",
+        "--dir",
+    ])
+    .arg(dir.path());
+    let run = Run::from(cmd.output().unwrap());
+    run.expect(1);
+    assert!(
+        run.stderr
+            .contains("postgres://app:***@127.0.0.1:1/database"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.all().matches("***").count(), 1, "{}", run.all());
 }
 
 #[test]

@@ -60,15 +60,23 @@ pub struct Step<'a> {
     pub transactional: bool,
 }
 
-/// A statement that cannot run inside the transaction its file would run in.
+/// What stops a pending migration from being applied at all: bad input, found before anything
+/// runs (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{script}: statement {statement} (line {line}): {reason}; add `-- holdfast:no-transaction` as the file's first line to run it outside a transaction")]
-pub struct TransactionBlocker {
-    pub script: String,
-    /// 1-based.
-    pub statement: usize,
-    pub line: usize,
-    pub reason: &'static str,
+pub enum Blocker {
+    /// A statement that cannot run inside the transaction its file would run in.
+    #[error("{script}: statement {statement} (line {line}): {reason}; add `-- holdfast:no-transaction` as the file's first line to run it outside a transaction")]
+    Transaction {
+        script: String,
+        /// 1-based.
+        statement: usize,
+        line: usize,
+        reason: &'static str,
+    },
+    /// A file with no statements yet (as `migrate new` creates it): applying it would record
+    /// it as done, and the SQL written into it later would then be drift.
+    #[error("{script} has no SQL statements yet: write them, or delete the file")]
+    Empty { script: String },
 }
 
 /// The outcome of planning.
@@ -79,7 +87,7 @@ pub struct Plan<'a> {
     pub problems: Vec<Problem>,
     pub warnings: Vec<String>,
     pub current_version: Option<String>,
-    pub blockers: Vec<TransactionBlocker>,
+    pub blockers: Vec<Blocker>,
 }
 
 impl Plan<'_> {
@@ -309,23 +317,28 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
     let blockers = planner
         .steps
         .iter()
-        .filter(|s| s.transactional)
         .flat_map(|s| {
-            s.migration
+            let m = s.migration;
+            let empty = m.statements.is_empty().then(|| Blocker::Empty {
+                script: m.script.clone(),
+            });
+            let in_transaction = m
                 .statements
                 .iter()
                 .enumerate()
                 .skip(s.start)
+                .filter(|_| s.transactional)
                 .filter_map(|(i, st)| {
                     transaction_blocker(&st.sql, opts.dialect, opts.server_version).map(|reason| {
-                        TransactionBlocker {
-                            script: s.migration.script.clone(),
+                        Blocker::Transaction {
+                            script: m.script.clone(),
                             statement: i + 1,
                             line: st.line,
                             reason,
                         }
                     })
-                })
+                });
+            empty.into_iter().chain(in_transaction)
         })
         .collect();
 

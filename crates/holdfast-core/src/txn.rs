@@ -80,7 +80,8 @@ pub fn transaction_blocker(
 }
 
 /// Whether `statement` changes session state that would leak into the migrations after it
-/// (PostgreSQL `SET`/`RESET` such as `SET search_path`, MySQL `USE` and `SET`). The runner
+/// (PostgreSQL `SET`/`RESET` such as `SET search_path`, MySQL `USE`, `SET` and `LOCK TABLES`,
+/// which holds table locks until the session ends or unlocks them). The runner
 /// restores the session after a migration that has one, so migrations applied in one run behave
 /// as they would in separate runs.
 pub fn changes_session(statement: &str, dialect: Dialect) -> bool {
@@ -89,6 +90,7 @@ pub fn changes_session(statement: &str, dialect: Dialect) -> bool {
         (Dialect::Postgres, Some("SET")) => words.get(1).map(String::as_str) != Some("LOCAL"),
         (Dialect::Postgres, Some("RESET")) => true,
         (Dialect::MySql, Some("USE" | "SET")) => true,
+        (Dialect::MySql, Some("LOCK")) => true,
         _ => false,
     }
 }
@@ -164,6 +166,8 @@ mod tests {
             ("SELECT 1", Postgres, false),
             ("USE other", MySql, true),
             ("SET NAMES utf8mb4", MySql, true),
+            ("LOCK TABLES t WRITE", MySql, true),
+            ("UNLOCK TABLES", MySql, false),
             ("PRAGMA foreign_keys = ON", Sqlite, false),
         ];
         for (sql, dialect, changes) in table {

@@ -122,7 +122,6 @@ pub fn database_url(arn: &str, secret: &str, overrides: &Overrides) -> Result<St
     let _ = url.set_password(Some(&password));
     url.set_path(&database);
     let url = url.to_string();
-    Redactor::global().register_url(&url);
     Ok(url)
 }
 

@@ -5,7 +5,7 @@ use crate::backend::Backend;
 use crate::data_api::{DataApiEngine, DataApiSession, DataApiTarget};
 use crate::error::SqlError;
 use crate::session::AnySession;
-use holdfast_core::redact::{redact_url, Redactor};
+use holdfast_core::redact::redact_url;
 use holdfast_core::Dialect;
 use std::path::PathBuf;
 
@@ -54,7 +54,6 @@ impl DatabaseUrl {
                 data_api: Some(target),
             });
         }
-        Redactor::global().register_url(raw);
         let (dialect, raw) = match scheme.as_deref() {
             Some("postgres") | Some("postgresql") => (Dialect::Postgres, raw.to_string()),
             Some("mysql") => (Dialect::MySql, raw.to_string()),

@@ -20,11 +20,18 @@ use holdfast_core::txn::changes_session;
 use holdfast_core::Dialect;
 use std::time::{Duration, Instant};
 
-/// Who applies migrations, as recorded in the history: `user@host`.
+/// Who applies migrations, as recorded in the history: `user@host`. The user is the OS
+/// account of the process's user id (a container or CI job often has no `$USER`), then the
+/// usual variables.
 pub fn applied_by() -> String {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    let user = whoami::fallible::username()
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            ["USER", "LOGNAME", "USERNAME"]
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        })
         .unwrap_or_else(|| "unknown".into());
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     format!("{user}@{host}")

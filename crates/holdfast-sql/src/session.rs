@@ -756,11 +756,9 @@ impl Backend for AnySession {
 
     async fn work_committed(&mut self) -> Result<bool, DbError> {
         let sql = match self.dialect {
-            // Outside a transaction block every simple query commits on its own; inside one,
-            // a transaction id is assigned as soon as it has written anything.
-            Dialect::Postgres if self.server_version.is_some_and(|v| v >= 100000) => {
-                "SELECT txid_current_if_assigned() IS NULL"
-            }
+            // Outside a transaction block this query is a transaction of its own, which starts
+            // at its statement's start time; inside a block, `now()` is the block's start.
+            Dialect::Postgres => "SELECT now() = statement_timestamp()",
             Dialect::MySql if self.mariadb => "SELECT @@in_transaction = 0",
             Dialect::MySql => {
                 "SELECT COUNT(*) = 0 FROM information_schema.innodb_trx \

@@ -155,14 +155,34 @@ async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> Comm
             Outcome::Success => {
                 output::progress("Valid: no drift, missing, failed or out-of-order migrations.")
             }
-            _ => output::error_line(&format!(
-                "validation found {} problem(s) and {} error(s)",
+            _ => output::error_line(&validation_summary(
+                report.errors.len(),
                 report.problems.len(),
-                report.errors.len()
             )),
         }
     }
     Ok(code(outcome))
+}
+
+/// The one line `validate` ends with when it fails: what each count means, and which list
+/// above holds the details.
+fn validation_summary(errors: usize, problems: usize) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(format!(
+            "{} in the migration files, which stop `up` before it starts (Errors above)",
+            count(errors, "error", "errors")
+        ));
+    }
+    if problems > 0 {
+        parts.push(format!(
+            "{} between the files and the history: drift, missing, failed, interrupted or out-of-order migrations (Problems above)",
+            count(problems, "problem", "problems")
+        ));
+    }
+    format!("validation failed: {}", parts.join("; and "))
 }
 
 async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {

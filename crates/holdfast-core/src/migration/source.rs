@@ -136,12 +136,8 @@ pub fn load_dir(dir: &Path, dialect: Dialect) -> Result<MigrationSet, SourceErro
                 message,
             }
         })?;
-        if statements.is_empty() {
-            return Err(SourceError::File {
-                path,
-                message: "contains no SQL statements".into(),
-            });
-        }
+        // A file without statements loads (as `migrate new` writes it); the plan refuses to
+        // apply it (`plan::Blocker::Empty`), so `status` still works meanwhile.
         match &name.version {
             Some(version) => {
                 if let Some(first) = versions.insert(version.clone(), path.clone()) {
