@@ -260,3 +260,46 @@ fn usage_errors_exit_2() {
         assert!(!dir.path().join("x.db").exists());
     }
 }
+
+/// The AWS SDK's credential chain logs a multi-line dump at WARN when a profile is broken;
+/// without -v the user sees only Holdfast's own one-line error.
+#[test]
+fn a_broken_aws_profile_gives_one_line_not_the_sdks_dump() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile broken]\nsso_start_url = https://example.invalid\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(bin())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "broken")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "dynamo",
+            "verify",
+            "users",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ])
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains("no AWS credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
+}
