@@ -2,11 +2,9 @@
 
 use crate::cli::{AwsArgs, GlobalArgs, MigrateArgs};
 use holdfast_aws::AwsOptions;
-use holdfast_core::config::{defaults, Config, MigrateSettings};
+use holdfast_core::config::{Config, MigrateSettings};
 use holdfast_core::exit::{Classify, Outcome};
-use holdfast_sql::runner::RunOptions;
-use holdfast_sql::{ConnectOptions, DatabaseUrl, SqlError};
-use std::path::PathBuf;
+use holdfast_sql::{MigrateRequest, RequestError, RequiredSetting, RunChoices};
 
 /// A usage or configuration error: exit code 2, nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -17,14 +15,6 @@ impl Classify for UsageError {
     fn outcome(&self) -> Outcome {
         Outcome::Usage
     }
-}
-
-/// Everything a migrate command needs, validated.
-pub struct MigrateRequest {
-    pub url: DatabaseUrl,
-    pub dir: PathBuf,
-    pub connect: ConnectOptions,
-    pub run: RunOptions,
 }
 
 /// `--endpoint-url`, `--region`, `--profile` as the AWS set-up's options.
@@ -49,7 +39,8 @@ pub fn file_settings(global: &GlobalArgs) -> Result<MigrateSettings, UsageError>
         .map_err(|e| UsageError(e.to_string()))
 }
 
-/// Merges flags (clap already merged `HOLDFAST_*` variables into them) over the file.
+/// Merges flags (clap already merged `HOLDFAST_*` variables into them) over the file, then
+/// builds the library's request (defaults and validation are the library's).
 pub fn migrate_request(
     global: &GlobalArgs,
     args: &MigrateArgs,
@@ -64,38 +55,18 @@ pub fn migrate_request(
         lock_timeout: args.lock_timeout,
         allow_out_of_order: args.allow_out_of_order.then_some(true),
     };
-    let s = flags.merge(file_settings(global)?);
-    let database = s.database.ok_or_else(|| {
-        UsageError("no database: pass --database URL, set HOLDFAST_DATABASE_URL, or set migrate.database in holdfast.toml".into())
-    })?;
-    let dir = s.dir.ok_or_else(|| {
-        UsageError("no migrations folder: pass --dir DIR, set HOLDFAST_MIGRATIONS_DIR, or set migrate.dir in holdfast.toml".into())
-    })?;
-    let url = DatabaseUrl::parse(&database).map_err(|e: SqlError| UsageError(e.to_string()))?;
-    let connect = ConnectOptions {
-        history_table: s
-            .history_table
-            .unwrap_or_else(|| defaults::HISTORY_TABLE.to_string()),
-        history_schema: s.history_schema,
+    let settings = flags.merge(file_settings(global)?);
+    let choices = RunChoices {
         aws: aws_options(&args.aws),
-        ..ConnectOptions::default()
+        ..RunChoices::default()
     };
-    let lock_wait = s.lock_wait.unwrap_or(defaults::LOCK_WAIT);
-    let connect = ConnectOptions {
-        busy_wait: lock_wait,
-        ..connect
-    };
-    let run = RunOptions {
-        lock_wait,
-        statement_timeout: s.statement_timeout.unwrap_or(defaults::STATEMENT_TIMEOUT),
-        lock_timeout: s.lock_timeout.unwrap_or(defaults::LOCK_TIMEOUT),
-        allow_out_of_order: s.allow_out_of_order.unwrap_or(false),
-        ..RunOptions::default()
-    };
-    Ok(MigrateRequest {
-        url,
-        dir,
-        connect,
-        run,
+    MigrateRequest::from_settings(settings, choices).map_err(|e| match e {
+        RequestError::Missing(RequiredSetting::Database) => UsageError(
+            "no database: pass --database URL, set HOLDFAST_DATABASE_URL, or set migrate.database in holdfast.toml".into(),
+        ),
+        RequestError::Missing(RequiredSetting::Dir) => UsageError(
+            "no migrations folder: pass --dir DIR, set HOLDFAST_MIGRATIONS_DIR, or set migrate.dir in holdfast.toml".into(),
+        ),
+        other => UsageError(other.to_string()),
     })
 }

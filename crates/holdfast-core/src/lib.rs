@@ -15,7 +15,9 @@ pub mod migration;
 pub mod plan;
 pub mod redact;
 pub mod report;
+pub mod resume;
 pub mod split;
 pub mod txn;
 
+pub use resume::Resume;
 pub use split::Dialect;

@@ -6,6 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use holdfast_core::config::MigrateSettings;
+use holdfast_core::migration::Version;
+use holdfast_core::Resume;
 use serde_json::{Map, Value};
 
 /// Where `SqlMigrate` finds its database.
@@ -36,14 +39,29 @@ pub enum Database {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlMigrate {
     pub database: Database,
-    pub migrations_path: PathBuf,
+    /// `MigrationsPath`; unset: `holdfast.toml`'s `migrate.dir`, else
+    /// [`DEFAULT_MIGRATIONS_PATH`].
+    pub migrations_path: Option<PathBuf>,
+    /// `ConfigPath`: the `holdfast.toml` deployed with the migrations; unset: the one beside
+    /// the migrations folder, if there is one.
+    pub config_path: Option<PathBuf>,
+    /// `Stage`: selects `[stages.NAME]` of that file.
+    pub stage: Option<String>,
+    /// The settings given as properties (`HistoryTable`, `HistorySchema`, `LockWait`,
+    /// `StatementTimeout`, `LockTimeout`, `AllowOutOfOrder`); they win over the file's.
+    pub settings: MigrateSettings,
+    /// `Target`: stop after this version.
+    pub target: Option<Version>,
     /// The migration set's hash (`holdfast migrate fingerprint`): changing it is what makes
     /// CloudFormation send an Update.
     pub fingerprint: Option<String>,
     /// Continue a failed or interrupted non-transactional migration at the statement where it
     /// stopped (after fixing that statement), as `migrate up --resume` does.
-    pub resume: bool,
+    pub resume: Resume,
 }
+
+/// Where the migrations are when neither `MigrationsPath` nor `holdfast.toml` says.
+pub const DEFAULT_MIGRATIONS_PATH: &str = "/var/task/migrations";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DynamoVerify {
@@ -279,13 +297,48 @@ fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
             ))
         }
     };
+    let optional_duration = |p: &mut Props, key: &str| -> Result<Option<Duration>, PropertyError> {
+        p.take_text(key)?
+            .map(|text| {
+                humantime::parse_duration(text.trim())
+                    .map_err(|e| Props::error(key, format!("`{text}`: {e} (e.g. 2m, 90s)")))
+            })
+            .transpose()
+    };
+    let settings = MigrateSettings {
+        history_table: p.take_text("HistoryTable")?,
+        history_schema: p.take_text("HistorySchema")?,
+        lock_wait: optional_duration(p, "LockWait")?,
+        statement_timeout: optional_duration(p, "StatementTimeout")?,
+        lock_timeout: optional_duration(p, "LockTimeout")?,
+        allow_out_of_order: p.flag("AllowOutOfOrder")?.then_some(true),
+        ..MigrateSettings::default()
+    };
+    let target = match p.take_text("Target")? {
+        None => None,
+        Some(text) => Some(
+            Version::parse(text.trim())
+                .ok_or_else(|| Props::error("Target", format!("`{text}` is not a version")))?,
+        ),
+    };
+    let resume = match p.take_text("Resume")? {
+        None => Resume::Never,
+        Some(text) => Resume::parse(&text).ok_or_else(|| {
+            Props::error(
+                "Resume",
+                format!("`{text}` is not true, false, never, if-present or required"),
+            )
+        })?,
+    };
     Ok(SqlMigrate {
         database,
-        migrations_path: p
-            .take_text("MigrationsPath")?
-            .map_or_else(|| PathBuf::from("/var/task/migrations"), PathBuf::from),
+        migrations_path: p.take_text("MigrationsPath")?.map(PathBuf::from),
+        config_path: p.take_text("ConfigPath")?.map(PathBuf::from),
+        stage: p.take_text("Stage")?,
+        settings,
+        target,
         fingerprint: p.take_text("Fingerprint")?,
-        resume: p.flag("Resume")?,
+        resume,
     })
 }
 
@@ -380,9 +433,13 @@ mod tests {
                     database: None,
                     engine: None
                 },
-                migrations_path: "/var/task/migrations".into(),
+                migrations_path: None,
+                config_path: None,
+                stage: None,
+                settings: MigrateSettings::default(),
+                target: None,
                 fingerprint: Some("f".into()),
-                resume: false,
+                resume: Resume::Never,
             })
         );
         let api = parse(json!({"Operation": "SqlMigrate", "DataApi": {"ResourceArn": "c", "SecretArn": "s", "Database": "app"}})).unwrap();

@@ -413,3 +413,95 @@ fn the_data_api_form_runs_through_the_data_api() {
     assert_eq!(db.query_i64("SELECT count(*) FROM customers"), vec![1]);
     assert_eq!(endpoint.open_transactions(), 0, "every transaction ended");
 }
+
+/// One `holdfast.toml` configures both front ends: deployed beside the migrations, it gives the
+/// function the same history table (per `Stage`) that `holdfast migrate` uses, properties win
+/// over it, and a missing `ConfigPath` or an unknown `Stage` fails the request naming it.
+#[test]
+fn the_deployed_holdfast_toml_configures_the_function_as_it_does_the_cli() {
+    let db = TempDatabase::new(Engine::Postgres);
+    let project = tempfile::tempdir().unwrap();
+    let migrations = project.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    std::fs::write(
+        migrations.join("V1__marker.sql"),
+        "CREATE TABLE IF NOT EXISTS marker (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("holdfast.toml"),
+        "[migrate]\ndir = \"migrations\"\nhistory_table = \"app_history\"\n\n\
+         [stages.prod.migrate]\nhistory_table = \"prod_history\"\nlock_wait = \"20s\"\n",
+    )
+    .unwrap();
+    let function = Function::start(&[]);
+    let receiver = ResponseReceiver::start();
+    let mut puts = 0;
+    let mut create = |id: &str, extra: serde_json::Value| {
+        let mut properties = json!({
+            "Operation": "SqlMigrate",
+            "DatabaseUrl": db.url,
+            "MigrationsPath": migrations.display().to_string(),
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            properties[k] = v.clone();
+        }
+        let request = Request {
+            request_type: "Create",
+            response_url: receiver.url(id),
+            request_id: id,
+            properties,
+            old_properties: None,
+            physical_id: None,
+        };
+        function.invoke(&request.event(), TIMEOUT);
+        let body = one_put(&receiver, puts);
+        puts += 1;
+        body
+    };
+    let count = |table: &str| {
+        db.query_i64(&format!(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}'"
+        ))[0]
+    };
+
+    let staged = create("req-prod", json!({"Stage": "prod"}));
+    assert_eq!(staged["Status"], "SUCCESS", "{staged:?}");
+    assert_eq!(data(&staged, "AppliedCount"), "1");
+    assert_eq!(
+        (count("prod_history"), count("holdfast_schema_history")),
+        (1, 0)
+    );
+
+    // No Stage: the top-level section, another history table (V1 is applied into it too).
+    let top = create("req-top", json!({}));
+    assert_eq!(top["Status"], "SUCCESS", "{top:?}");
+    assert_eq!(count("app_history"), 1);
+    // A property wins over the file.
+    let own = create(
+        "req-own",
+        json!({"HistoryTable": "own_history", "Stage": "prod"}),
+    );
+    assert_eq!(own["Status"], "SUCCESS", "{own:?}");
+    assert_eq!(count("own_history"), 1);
+
+    let unknown = create("req-stage", json!({"Stage": "qa"}));
+    assert_eq!(unknown["Status"], "FAILED");
+    let reason = unknown["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Stage") && reason.contains("`qa` is not defined"),
+        "{reason}"
+    );
+    let missing = create(
+        "req-config",
+        json!({"ConfigPath": project.path().join("nope.toml").display().to_string()}),
+    );
+    assert_eq!(missing["Status"], "FAILED");
+    assert!(
+        missing["Reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("ConfigPath: "),
+        "{missing:?}"
+    );
+}

@@ -15,9 +15,11 @@ pub mod data_api;
 pub mod dialect;
 pub mod error;
 mod lock_wait;
+pub mod request;
 pub mod runner;
 mod session;
 
 pub use backend::{Backend, DbError};
 pub use connect::{connect, Access, ConnectOptions, DatabaseUrl};
 pub use error::SqlError;
+pub use request::{MigrateRequest, RequestError, RequiredSetting, RunChoices};

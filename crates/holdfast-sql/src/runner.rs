@@ -17,7 +17,7 @@ use holdfast_core::report::{
     FORMAT_VERSION,
 };
 use holdfast_core::txn::changes_session;
-use holdfast_core::Dialect;
+use holdfast_core::{Dialect, Resume};
 use std::time::{Duration, Instant};
 
 /// Who applies migrations, as recorded in the history: `user@host`. The user is the OS
@@ -43,7 +43,7 @@ pub struct RunOptions {
     pub lock_wait: Duration,
     pub statement_timeout: Duration,
     pub lock_timeout: Duration,
-    pub resume: bool,
+    pub resume: Resume,
     pub allow_out_of_order: bool,
     /// See [`PlanOptions::tolerate_newer_rows`] (a CloudFormation rollback).
     pub tolerate_newer_rows: bool,
@@ -58,7 +58,7 @@ impl Default for RunOptions {
             lock_wait: defaults::LOCK_WAIT,
             statement_timeout: defaults::STATEMENT_TIMEOUT,
             lock_timeout: defaults::LOCK_TIMEOUT,
-            resume: false,
+            resume: Resume::Never,
             allow_out_of_order: false,
             tolerate_newer_rows: false,
             target: None,
@@ -83,7 +83,7 @@ fn plan_options(b: &dyn Backend, opts: &RunOptions, holds_lock: bool) -> PlanOpt
     PlanOptions {
         dialect: b.dialect(),
         server_version: b.server_version(),
-        resume: opts.resume,
+        resume: opts.resume.allows(),
         allow_out_of_order: opts.allow_out_of_order,
         target: opts.target.clone(),
         holds_lock,

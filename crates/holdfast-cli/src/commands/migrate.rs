@@ -3,11 +3,12 @@
 use super::{code, fail, CommandResult};
 use crate::cli::{GlobalArgs, MigrateArgs, MigrateCommand};
 use crate::output;
-use crate::settings::{self, MigrateRequest, UsageError};
+use crate::settings::{self, UsageError};
 use holdfast_core::exit::Outcome;
 use holdfast_core::migration::{self, load_dir, MigrationSet, SourceError, Version};
 use holdfast_core::report::Problem;
 use holdfast_sql::runner::{self, Event, RunOptions};
+use holdfast_sql::MigrateRequest;
 use holdfast_sql::{connect, Access, Backend};
 
 impl MigrateCommand {
@@ -202,7 +203,7 @@ async fn up(
 ) -> CommandResult {
     let (req, source, mut backend) = start(global, args, Access::ReadWrite, |run| {
         run.target = target;
-        run.resume = resume;
+        run.resume = holdfast_core::Resume::from_flag(resume);
     })
     .await?;
     let quiet = global.quiet;

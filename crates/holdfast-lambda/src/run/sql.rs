@@ -7,15 +7,17 @@
 //! `Data` (`DatabaseAhead`) and never undone.
 
 use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
-use crate::properties::{Database, SqlMigrate};
+use crate::properties::{Database, SqlMigrate, DEFAULT_MIGRATIONS_PATH};
 use crate::secret::{self, Overrides};
+use holdfast_core::config::{Config, MigrateSettings};
 use holdfast_core::exit::Outcome;
 use holdfast_core::migration::{load_dir, MigrationSet, Version};
 use holdfast_core::plan::applied_digest;
 use holdfast_core::report::UpReport;
 use holdfast_sql::runner::{self, RunOptions};
-use holdfast_sql::{connect, Access, ConnectOptions, DatabaseUrl};
+use holdfast_sql::{connect, Access, ConnectOptions, MigrateRequest, RunChoices};
 use serde_json::Map;
+use std::path::{Path, PathBuf};
 
 /// Runs the migrations.
 pub(super) async fn migrate(op: &SqlMigrate, ctx: &RunContext) -> OpResult {
@@ -27,37 +29,85 @@ pub(super) async fn migrate(op: &SqlMigrate, ctx: &RunContext) -> OpResult {
 
 async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, String> {
     let url = database_url(&op.database).await?;
-    let url = DatabaseUrl::parse(&url).map_err(|e| e.to_string())?;
-    let (dir, dialect) = (op.migrations_path.clone(), url.dialect());
+    let request = request(op, url)?;
+    let (dir, dialect) = (request.dir.clone(), request.url.dialect());
     let source = tokio::task::spawn_blocking(move || load_dir(&dir, dialect))
         .await
         .map_err(|e| format!("reading MigrationsPath failed: {e}"))?
         .map_err(|e| format!("MigrationsPath: {e}"))?;
     let fingerprint = applied_digest(&source);
 
-    let options = ConnectOptions {
+    let connect_options = ConnectOptions {
         application_name: format!("holdfast lambda {}", function_name()),
-        ..ConnectOptions::default()
+        ..request.connect
     };
-    let mut backend = connect(&url, Access::ReadWrite, &options)
+    let mut backend = connect(&request.url, Access::ReadWrite, &connect_options)
         .await
         .map_err(|e| e.to_string())?;
-    let defaults = RunOptions::default();
     let budget = ctx.budget();
+    let configured = request.run;
     let run = RunOptions {
-        lock_wait: defaults.lock_wait.min(budget),
-        statement_timeout: defaults.statement_timeout.min(budget),
-        lock_timeout: defaults.lock_timeout.min(budget),
-        resume: op.resume,
+        lock_wait: configured.lock_wait.min(budget),
+        statement_timeout: configured.statement_timeout.min(budget),
+        lock_timeout: configured.lock_timeout.min(budget),
         tolerate_newer_rows: ctx.is_update,
         applied_by: format!("lambda {}", function_name()),
-        ..defaults
+        ..configured
     };
     let report = runner::up(backend.as_mut(), &source, &run, &mut |_| {})
         .await
         .map_err(|e| e.to_string())?;
     drop(backend);
     Ok(result(op, &source, &fingerprint, &report))
+}
+
+/// The library's request from the properties over the deployed `holdfast.toml` (the same file
+/// the CLI reads), so one file configures both front ends.
+fn request(op: &SqlMigrate, url: String) -> Result<MigrateRequest, String> {
+    let file = config_settings(op)?;
+    let properties = MigrateSettings {
+        database: Some(url),
+        dir: op.migrations_path.clone(),
+        ..op.settings.clone()
+    };
+    let mut settings = properties.merge(file);
+    settings.dir = settings
+        .dir
+        .or_else(|| Some(PathBuf::from(DEFAULT_MIGRATIONS_PATH)));
+    let choices = RunChoices {
+        resume: op.resume,
+        target: op.target.clone(),
+        ..RunChoices::default()
+    };
+    MigrateRequest::from_settings(settings, choices).map_err(|e| e.to_string())
+}
+
+/// The `migrate` settings of the deployed `holdfast.toml` for the resource's `Stage`:
+/// `ConfigPath` if given (it must exist), else `holdfast.toml` beside the migrations folder if
+/// there is one.
+fn config_settings(op: &SqlMigrate) -> Result<MigrateSettings, String> {
+    let config = match &op.config_path {
+        Some(path) => {
+            Config::load(Some(path), Path::new("/")).map_err(|e| format!("ConfigPath: {e}"))?
+        }
+        None => {
+            let migrations = op
+                .migrations_path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_MIGRATIONS_PATH));
+            let beside = migrations.parent().unwrap_or(Path::new("/"));
+            Config::load(None, beside).map_err(|e| format!("ConfigPath: {e}"))?
+        }
+    };
+    if op.stage.is_some() && config.path.is_none() {
+        return Err(format!(
+            "Stage: `{}` is given but there is no holdfast.toml beside the migrations folder (set ConfigPath)",
+            op.stage.as_deref().unwrap_or_default()
+        ));
+    }
+    config
+        .migrate_settings(op.stage.as_deref())
+        .map_err(|e| format!("Stage: {e}"))
 }
 
 /// The URL of the database the properties name.
