@@ -8,11 +8,16 @@
 //! [`SdkConfig`] from which each service builds its client once.
 //!
 //! TLS: the HTTPS client uses rustls with the `ring` provider, as sqlx does (two rustls
-//! providers in one process can panic on the first handshake; see DESIGN.md). It is built once
+//! providers in one process can panic on the first handshake). It is built once
 //! per process and shared by every client: it keeps its connection pool on the Tokio runtime of
 //! the first request, so use it from one runtime (the CLI has one).
 //!
-//! Errors are one line each, with no credentials or secret values in them.
+//! Errors are one line each, with no credentials or secret values in them. [`call`] classifies
+//! a failed call of any service the same way for every capability.
+
+pub mod call;
+
+pub use call::{classify, CallError, FailureKind};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -44,6 +49,13 @@ pub enum AwsError {
     NoRegion,
     #[error("no AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in (aws sso login)")]
     NoCredentials { detail: String },
+}
+
+impl holdfast_core::exit::Classify for AwsError {
+    /// Configuration: nothing was called.
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Usage
+    }
 }
 
 /// A new HTTPS client for the AWS SDK: rustls on `ring`, native root certificates. The SDK

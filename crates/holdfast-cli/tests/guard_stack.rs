@@ -248,8 +248,10 @@ fn a_missing_stack_is_unreadable_input() {
     assert!(!error.contains("panicked"), "{error}");
 }
 
+/// No answer from CloudFormation is a failed operation (exit 1), as an unreachable DynamoDB
+/// is: the input may be fine.
 #[test]
-fn an_unreachable_endpoint_is_unreadable_input() {
+fn an_unreachable_endpoint_fails_the_operation() {
     // A port nothing listens on: bound, then closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -266,7 +268,7 @@ fn an_unreachable_endpoint_is_unreadable_input() {
         "--endpoint-url",
         &endpoint,
     ]));
-    run.expect(2);
+    run.expect(1);
     let error = run.stderr.trim();
     assert_eq!(error.lines().count(), 1, "one line: {error}");
     assert!(
@@ -361,9 +363,10 @@ fn a_tls_endpoint_is_reached_with_rustls_on_ring() {
         "{}",
         trusted.stderr
     );
-    // Without the certificate, the handshake fails as it should: one line, no panic.
+    // Without the certificate, the handshake fails as it should: one line, no panic, and no
+    // answer is a failed operation (exit 1).
     let untrusted = diff(false);
-    untrusted.expect(2);
+    untrusted.expect(1);
     assert!(
         untrusted.stderr.contains("cannot reach CloudFormation")
             && untrusted.stderr.contains("certificate"),

@@ -11,81 +11,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use holdfast_aws::{error_chain, one_line};
 
-/// Service error codes that mean "try again later".
-const RETRYABLE_CODES: [&str; 7] = [
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "LimitExceededException",
-    "TransactionInProgressException",
-];
-
-/// A failed call, classified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallError {
-    /// Worth another attempt (throttling, 5xx, no response).
-    pub retryable: bool,
-    /// The error code (`ThrottlingException`) or the kind of failure (`dispatch failure`).
-    pub code: String,
-    /// One line, without request data.
-    pub message: String,
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.message.is_empty() {
-            f.write_str(&self.code)
-        } else {
-            write!(f, "{}: {}", self.code, self.message)
-        }
-    }
-}
-
-/// Classifies an SDK error.
-pub fn classify<E>(error: &SdkError<E, HttpResponse>) -> CallError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("UnknownError").to_owned();
-            let status = service.raw().status().as_u16();
-            CallError {
-                retryable: status >= 500 || RETRYABLE_CODES.contains(&code.as_str()),
-                message: one_line(service.err().message().unwrap_or_default()),
-                code: if code == "UnknownError" {
-                    format!("HTTP {status}")
-                } else {
-                    code
-                },
-            }
-        }
-        SdkError::DispatchFailure(_) => CallError {
-            retryable: true,
-            code: "no response (connection failed or dropped)".into(),
-            message: error_chain(error),
-        },
-        SdkError::TimeoutError(_) => CallError {
-            retryable: true,
-            code: "timeout".into(),
-            message: String::new(),
-        },
-        SdkError::ResponseError(_) => CallError {
-            retryable: true,
-            code: "unreadable response".into(),
-            message: error_chain(error),
-        },
-        _ => CallError {
-            retryable: false,
-            code: "request not sent".into(),
-            message: error_chain(error),
-        },
-    }
-}
+pub use holdfast_aws::call::{classify, CallError};
 
 /// Exponential backoff with full jitter: attempt *n* (from 0) waits a uniformly random time in
 /// `[0, min(cap, base · 2ⁿ)]` (the "full jitter" of the AWS Architecture Blog's "Exponential

@@ -138,12 +138,11 @@ pub enum VerifyError {
         endpoint: String,
         detail: String,
     },
-    #[error("table {table}: DynamoDB refused {operation}: {code}: {message}")]
+    #[error("table {table}: DynamoDB refused {operation} ({}): {error}", .error.kind.describe())]
     Refused {
         table: String,
         operation: &'static str,
-        code: String,
-        message: String,
+        error: holdfast_aws::CallError,
     },
     #[error("table {table}: {operation} failed: {detail}")]
     Other {
@@ -443,23 +442,22 @@ impl Dynamo {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let detail = error_chain(&error);
-        match &error {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => VerifyError::Unreachable {
+        let call = holdfast_aws::classify(&error);
+        match (&error, call.kind) {
+            (_, holdfast_aws::FailureKind::Unreachable) => VerifyError::Unreachable {
                 table: table.to_string(),
                 endpoint: self.endpoint.clone(),
-                detail,
+                detail: error_chain(&error),
             },
-            SdkError::ServiceError(service) => VerifyError::Refused {
+            (SdkError::ServiceError(_), _) => VerifyError::Refused {
                 table: table.to_string(),
                 operation,
-                code: service.err().code().unwrap_or("unknown error").to_string(),
-                message: one_line(service.err().message().unwrap_or_default()),
+                error: call,
             },
             _ => VerifyError::Other {
                 table: table.to_string(),
                 operation,
-                detail,
+                detail: error_chain(&error),
             },
         }
     }

@@ -27,7 +27,7 @@ use crate::value::{Node, Value};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::TemplateStage;
 use aws_sdk_cloudformation::Client;
-use holdfast_aws::{error_chain as chain, one_line};
+use holdfast_aws::error_chain as chain;
 use std::collections::HashMap;
 
 pub use holdfast_aws::{build_http_client, AwsOptions};
@@ -45,7 +45,9 @@ pub fn stack_name(spec: &str) -> Option<&str> {
     spec.strip_prefix(PREFIX)
 }
 
-/// Why a deployed stack could not be read. Exit code 2: nothing was judged.
+/// Why a deployed stack could not be read; nothing was judged. Bad input (no name, no such
+/// stack, an unusable template) and missing AWS configuration exit 2; a call that got no
+/// answer or was refused (access denied, throttled) exits 1, as for every capability.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployedError {
     #[error("`stack:` needs a stack name: stack:NAME")]
@@ -65,12 +67,11 @@ pub enum DeployedError {
         endpoint: String,
         detail: String,
     },
-    #[error("stack:{stack}: CloudFormation refused {operation}: {code}: {message}")]
+    #[error("stack:{stack}: CloudFormation refused {operation} ({}): {error}", .error.kind.describe())]
     Refused {
         stack: String,
         operation: &'static str,
-        code: String,
-        message: String,
+        error: holdfast_aws::CallError,
     },
     #[error("stack:{stack}: {operation} failed: {detail}")]
     Other {
@@ -80,6 +81,21 @@ pub enum DeployedError {
     },
     #[error("stack:{stack}: the deployed template is not a usable template: {detail}")]
     Template { stack: String, detail: String },
+}
+
+impl holdfast_core::exit::Classify for DeployedError {
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        use holdfast_core::exit::Outcome;
+        match self {
+            DeployedError::NoName
+            | DeployedError::Aws(_)
+            | DeployedError::NotFound { .. }
+            | DeployedError::Template { .. } => Outcome::Usage,
+            DeployedError::Unreachable { .. }
+            | DeployedError::Refused { .. }
+            | DeployedError::Other { .. } => Outcome::Failed,
+        }
+    }
 }
 
 /// A CloudFormation client with its configuration resolved: build one per command and read
@@ -197,36 +213,23 @@ impl CloudFormation {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let detail = chain(&error);
-        match &error {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                DeployedError::Unreachable {
-                    stack: stack.to_string(),
-                    endpoint: self.endpoint.clone(),
-                    detail,
-                }
-            }
-            SdkError::ServiceError(service) => {
-                let err = service.err();
-                let code = err.code().unwrap_or("unknown error").to_string();
-                let message = one_line(err.message().unwrap_or_default());
-                // CloudFormation answers a missing stack with a ValidationError whose message is
-                // "Stack with id NAME does not exist".
-                if code == "ValidationError" && message.contains("does not exist") {
-                    self.not_found(stack)
-                } else {
-                    DeployedError::Refused {
-                        stack: stack.to_string(),
-                        operation,
-                        code,
-                        message,
-                    }
-                }
-            }
+        let call = holdfast_aws::classify(&error);
+        match (&error, call.kind) {
+            (_, holdfast_aws::FailureKind::Unreachable) => DeployedError::Unreachable {
+                stack: stack.to_string(),
+                endpoint: self.endpoint.clone(),
+                detail: chain(&error),
+            },
+            (_, holdfast_aws::FailureKind::NotFound) => self.not_found(stack),
+            (SdkError::ServiceError(_), _) => DeployedError::Refused {
+                stack: stack.to_string(),
+                operation,
+                error: call,
+            },
             _ => DeployedError::Other {
                 stack: stack.to_string(),
                 operation,
-                detail,
+                detail: chain(&error),
             },
         }
     }

@@ -100,10 +100,10 @@ async fn load_diff_side(
                 region: aws.region.clone(),
                 profile: aws.profile.clone(),
             };
-            cloudformation.insert(CloudFormation::connect(&options).await.map_err(usage)?)
+            cloudformation.insert(CloudFormation::connect(&options).await.map_err(fail)?)
         }
     };
-    Ok(vec![client.load(name).await.map_err(usage)?])
+    Ok(vec![client.load(name).await.map_err(fail)?])
 }
 
 pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
