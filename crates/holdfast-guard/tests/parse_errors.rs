@@ -163,19 +163,19 @@ fn syntax_errors_point_at_the_fault() {
 }
 
 #[test]
-fn an_unclosed_flow_collection_names_where_it_opened() {
+fn an_error_inside_a_flow_collection_names_where_it_opened() {
     // Flow collections may spread over lines at any indentation (as PyYAML reads them), so a
     // missing `]` shows where the text stops making sense; the message says where it opened.
     let err = assert_parse_err(
         "Resources:\n  A:\n    Type: [X\n  B: 1\n",
         4,
-        "inside the flow list opened at line 3, column 11: is a `]` missing?",
+        "inside the flow list opened at line 3, column 11)",
     );
     assert_eq!(err.column, 4, "{err}");
     assert_parse_err(
         "Resources:\n  A:\n    Type: X\n    Properties:\n      Env: {A: 1\n      B: 2\n",
         6,
-        "inside the flow mapping opened at line 5, column 12: is a `}` missing?",
+        "inside the flow mapping opened at line 5, column 12)",
     );
     assert_parse_err(
         "A: [a, b\n",

@@ -44,12 +44,12 @@ fn syntax(err: &ScanError, open_flow: Option<(Span, Open)>) -> Failure {
     let at = span_of(*err.marker());
     let mut message = err.info().to_string();
     if let Some((opened, open)) = open_flow.filter(|(opened, _)| opened.line < at.line) {
-        let (what, close) = match open {
-            Open::Seq => ("list", ']'),
-            Open::Map => ("mapping", '}'),
+        let what = match open {
+            Open::Seq => "list",
+            Open::Map => "mapping",
         };
         message = format!(
-            "{message} (inside the flow {what} opened at line {}, column {}: is a `{close}` missing?)",
+            "{message} (inside the flow {what} opened at line {}, column {})",
             opened.line, opened.column
         );
     }
