@@ -1,8 +1,15 @@
 //! Parsing CloudFormation templates, JSON or YAML, into a positioned [`Node`] tree.
 //!
-//! Both formats go through one YAML parser (`yaml-rust2`'s event API; JSON is YAML flow
+//! Both formats go through one YAML parser (`saphyr-parser`'s event API; JSON is YAML flow
 //! syntax), so every node has its line and column. What the parser does beyond plain YAML:
 //!
+//! - It reads what PyYAML (and so cfn-lint) and CloudFormation read where strict YAML 1.2 does
+//!   not: a flow collection's lines and its closing `]`/`}` may stand at any indentation, even
+//!   left of its key (the workspace carries a patched `saphyr-parser` for this,
+//!   `vendor/saphyr-parser/README.md`); a single pair inside a flow sequence may have a
+//!   collection value (`[a, Key: [b]]` is `["a", {"Key": ["b"]}]`); YAML's non-specific tag
+//!   `!` leaves a plain string, list or mapping (`! "text"`; `! 5432` is the string `"5432"`
+//!   as YAML says, where PyYAML reads a number). Tabs as indentation stay errors, as in PyYAML.
 //! - CloudFormation short-form tags become the long form: `!Ref X` → `{"Ref": "X"}`,
 //!   `!GetAtt A.B` → `{"Fn::GetAtt": ["A", "B"]}` (split on the first dot), `!Sub …` →
 //!   `{"Fn::Sub": …}`, and so on (see [`tags`]). A tagged scalar is always a string, as in

@@ -163,6 +163,42 @@ fn syntax_errors_point_at_the_fault() {
 }
 
 #[test]
+fn an_error_inside_a_flow_collection_names_where_it_opened() {
+    // Flow collections may spread over lines at any indentation (as PyYAML reads them), so a
+    // missing `]` shows where the text stops making sense; the message says where it opened.
+    let err = assert_parse_err(
+        "Resources:\n  A:\n    Type: [X\n  B: 1\n",
+        4,
+        "inside the flow list opened at line 3, column 11)",
+    );
+    assert_eq!(err.column, 4, "{err}");
+    assert_parse_err(
+        "Resources:\n  A:\n    Type: X\n    Properties:\n      Env: {A: 1\n      B: 2\n",
+        6,
+        "inside the flow mapping opened at line 5, column 12)",
+    );
+    assert_parse_err(
+        "A: [a, b\n",
+        2,
+        "inside the flow list opened at line 1, column 4",
+    );
+    // On the line it opened, the position says it all.
+    let err = assert_parse_err("A: [a}\n", 1, "expected ',' or ']'");
+    assert!(!err.message.contains("opened at"), "{err}");
+    assert_parse_err("A: [a]]\n", 1, "misplaced bracket");
+}
+
+#[test]
+fn yaml_that_pyyaml_rejects_too_is_an_error() {
+    // An empty entry between commas.
+    assert_parse_err("A: [a, , b]\n", 1, "did not find expected node content");
+    // A tab after `:` or as indentation, in block and in flow context.
+    assert_parse_err("A:\tb\n", 1, "must be followed by a valid YAML whitespace");
+    assert_parse_err("A:\n\tb: 1\n", 2, "tab");
+    assert_parse_err("A: [\n\ta\n]\n", 2, "tabs disallowed");
+}
+
+#[test]
 fn limits_are_enforced() {
     // Block nesting deeper than the limit.
     let mut deep = String::new();

@@ -73,3 +73,30 @@ fn two_thousand_resources_load() {
         assert!(r.same_as(other), "{}", r.logical_id);
     }
 }
+
+#[test]
+fn a_long_line_of_tagged_and_anchored_items_loads_in_linear_time() {
+    // Positions after a tag or anchor are found in the text: once through it, not once per item.
+    let items: Vec<String> = (0..50_000).map(|i| format!("&a{i} !Ref R{i}")).collect();
+    let text = format!(
+        "Resources:\n  T:\n    Type: X\n    Properties:\n      L: [{}]\n",
+        items.join(", ")
+    );
+    let start = Instant::now();
+    let node = holdfast_guard::parse::parse(&text).unwrap();
+    println!("50,000 tagged items on one line: {:?}", start.elapsed());
+    let list = node
+        .get("Resources")
+        .unwrap()
+        .get("T")
+        .unwrap()
+        .get("Properties")
+        .unwrap()
+        .get("L")
+        .unwrap();
+    let last = &list.as_seq().unwrap()[49_999];
+    assert_eq!(last.intrinsic().unwrap().1.as_str(), Some("R49999"));
+    let column = text.lines().nth(4).unwrap().rfind("R49999").unwrap() + 1;
+    assert_eq!(last.span.line, 5);
+    assert_eq!(last.span.column as usize, column);
+}

@@ -402,3 +402,228 @@ fn template_sections_may_be_null_or_absent() {
     );
     assert!(t.resources.is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// YAML that PyYAML (and so cfn-lint) and CloudFormation accept, though strict YAML 1.2 readers
+// reject it or read it wrong. Each expectation is what PyYAML reads.
+
+const PYYAML_YAML: &str = include_str!("fixtures/parse/pyyaml_constructs.yaml");
+const PYYAML_JSON: &str = include_str!("fixtures/parse/pyyaml_constructs.json");
+
+/// The span of the first occurrence of `needle` in `text` (1-based line and column, in
+/// characters).
+fn at(text: &str, needle: &str) -> Span {
+    let byte = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in text"));
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Span::new(u32::try_from(line).unwrap(), u32::try_from(column).unwrap())
+}
+
+fn string(s: &str) -> Value {
+    Value::String(s.into())
+}
+
+/// The scalar values of a sequence.
+fn strings(node: &Node) -> Vec<Value> {
+    node.as_seq()
+        .unwrap_or_else(|| panic!("not a list: {node:?}"))
+        .iter()
+        .map(|n| n.value.clone())
+        .collect()
+}
+
+#[test]
+fn the_pyyaml_fixture_reads_as_cfn_lint_reads_it() {
+    let yaml = parse(PYYAML_YAML).unwrap_or_else(|e| panic!("pyyaml_constructs.yaml: {e}"));
+    let json = parse(PYYAML_JSON).unwrap();
+    // Section by section, so a failure names the part.
+    for (key, node) in json.as_map().unwrap() {
+        let got = yaml.get(key).unwrap_or_else(|| panic!("no {key}"));
+        assert!(got.same_as(node), "{key}:\n{got:#?}\nexpected:\n{node:#?}");
+    }
+    assert!(yaml.same_as(&json));
+    load(PYYAML_YAML).expect("the template model reads it");
+}
+
+#[test]
+fn the_non_specific_tag_leaves_a_plain_value() {
+    // `!` is YAML's non-specific tag: the node is an untagged string, list or mapping.
+    let text = "Value: ! \"some text\"\nSingle: ! 'x'\nPlain: ! some text\nPort: ! 5432\nFlag: ! true\nList: ! [a, !Ref B]\nMap: ! {a: b}\nBlock: !\n  a: b\n! Key: v\nInFlow: [! \"x\", ! y]\n";
+    let node = parse(text).unwrap();
+    let v = |k: &str| {
+        node.get(k)
+            .unwrap_or_else(|| panic!("no {k}"))
+            .value
+            .clone()
+    };
+    assert_eq!(v("Value"), string("some text"));
+    assert_eq!(v("Single"), string("x"));
+    assert_eq!(v("Plain"), string("some text"));
+    // YAML: a `!` scalar is a string, never resolved (PyYAML reads 5432 and true here; the
+    // template means the same either way, see `cfn_equivalent`).
+    assert_eq!(v("Port"), string("5432"));
+    assert!(node
+        .get("Port")
+        .unwrap()
+        .cfn_equivalent(&parse("5432").unwrap()));
+    assert_eq!(v("Flag"), string("true"));
+    let list = node.get("List").unwrap();
+    assert_eq!(list.as_seq().unwrap()[0].value, string("a"));
+    assert_eq!(list.as_seq().unwrap()[1].intrinsic().unwrap().0, "Ref");
+    assert_eq!(path(&node, &["Map", "a"]).value, string("b"));
+    assert_eq!(path(&node, &["Block", "a"]).value, string("b"));
+    assert_eq!(v("Key"), string("v"));
+    assert_eq!(
+        strings(node.get("InFlow").unwrap()),
+        [string("x"), string("y")]
+    );
+    // Positions: the value after the tag, as for every tag.
+    assert_eq!(node.get("Value").unwrap().span, at(text, "\"some text\""));
+    assert_eq!(node.get("Port").unwrap().span, at(text, "5432"));
+    assert_eq!(node.get("List").unwrap().span, at(text, "[a, "));
+    assert_eq!(node.get("Block").unwrap().span, at(text, "a: b\n!"));
+    assert_eq!(
+        node.get("InFlow").unwrap().as_seq().unwrap()[1].span,
+        at(text, "y]")
+    );
+}
+
+#[test]
+fn flow_collections_may_close_and_continue_left_of_their_key() {
+    let head = "Resources:\n  F:\n    Type: X\n    Properties:\n";
+    let arch = |node: &Node| path(node, &["Resources", "F", "Properties", "Architectures"]).clone();
+    for (what, body) in [
+        (
+            "closing below the content",
+            "      Architectures: [\n        \"arm64\"\n       ]\n",
+        ),
+        (
+            "closing at the key's column",
+            "      Architectures: [\n        \"arm64\"\n      ]\n",
+        ),
+        (
+            "closing at the parent's column",
+            "      Architectures: [\n        \"arm64\"\n    ]\n",
+        ),
+        (
+            "closing at column 1",
+            "      Architectures: [\n        \"arm64\"\n]\n",
+        ),
+        (
+            "content at the key's column",
+            "      Architectures: [\n      \"arm64\"\n      ]\n",
+        ),
+        (
+            "content at column 1",
+            "      Architectures: [\n\"arm64\"\n]\n",
+        ),
+        (
+            "content and comma at column 1",
+            "      Architectures: [\n\"arm64\"\n,\nx86_64 ]\n",
+        ),
+    ] {
+        let text = format!("{head}{body}      Runtime: python3.12\n");
+        let node = parse(&text).unwrap_or_else(|e| panic!("{what}: {e}\n{text}"));
+        let list = arch(&node);
+        let expected = if what.contains("comma") {
+            vec![string("arm64"), string("x86_64")]
+        } else {
+            vec![string("arm64")]
+        };
+        assert_eq!(strings(&list), expected, "{what}");
+        assert_eq!(list.span, at(&text, "["), "{what}");
+        assert_eq!(
+            list.as_seq().unwrap()[0].span,
+            at(&text, "\"arm64\""),
+            "{what}"
+        );
+        // The block mapping goes on after the flow collection.
+        assert_eq!(
+            path(&node, &["Resources", "F", "Properties", "Runtime"]).value,
+            string("python3.12"),
+            "{what}"
+        );
+    }
+
+    // Mappings, nested collections, tags and plain scalars across lines.
+    let text = "A:\n  B: {\n    k: !Ref X,\n  j: [1,\n2], l: {m:\n n}\n}\n  C:\n  - [\n    x\n]\n  - [y\n  z]\nD: [\nplain\n  words, 'quoted\n words'\n]\n";
+    let node = parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(path(&node, &["A", "B", "k"]).intrinsic().unwrap().0, "Ref");
+    assert_eq!(
+        strings(path(&node, &["A", "B", "j"])),
+        [Value::Number("1".into()), Value::Number("2".into())]
+    );
+    assert_eq!(path(&node, &["A", "B", "l", "m"]).value, string("n"));
+    assert_eq!(path(&node, &["A", "B"]).span, at(text, "{\n"));
+    assert_eq!(
+        path(&node, &["A", "B", "j"]).as_seq().unwrap()[1].span,
+        at(text, "2]")
+    );
+    let c = path(&node, &["A", "C"]).as_seq().unwrap();
+    assert_eq!(strings(&c[0]), [string("x")]);
+    assert_eq!(strings(&c[1]), [string("y z")]);
+    assert_eq!(
+        strings(node.get("D").unwrap()),
+        [string("plain words"), string("quoted words")]
+    );
+    assert_eq!(
+        node.get("D").unwrap().as_seq().unwrap()[0].span,
+        at(text, "plain")
+    );
+
+    // The whole template at column 1 inside a root flow mapping, as some generators write JSON.
+    let text = "{\n\"Resources\": {\n\"T\": {\"Type\": \"X\"}\n}\n}\n";
+    let node = parse(text).unwrap();
+    assert_eq!(path(&node, &["Resources", "T"]).span, at(text, "{\"Type\""));
+}
+
+#[test]
+fn single_pair_mappings_inside_flow_sequences() {
+    let one = |k: &str, v: Node| Value::Map(vec![(k.to_string(), v)]);
+    let text = "Key: [ \"a\", ID: [ \"x\" ] ]\n";
+    let node = parse(text).unwrap();
+    let items = node.get("Key").unwrap().as_seq().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].value, string("a"));
+    assert_eq!(strings(items[1].get("ID").unwrap()), [string("x")]);
+    assert_eq!(items[1].as_map().unwrap().len(), 1);
+    // The pair's mapping starts at its key.
+    assert_eq!(items[1].span, at(text, "ID"));
+    assert_eq!(items[1].get("ID").unwrap().span, at(text, "[ \"x"));
+    assert_eq!(
+        items[1].get("ID").unwrap().as_seq().unwrap()[0].span,
+        at(text, "\"x\"")
+    );
+
+    // A mapping value; a quoted key; several pairs; a tagged value; an empty value; an
+    // intrinsic function's long form; and a pair after a collection.
+    let text = "A: [ a: {b: c, d: e} ]\nB: [ \"k\": [x], 'l': {y: z} ]\nC: [ K: !Sub [x, {}], L: !Ref R ]\nD: [ K: ]\nE: [ Fn::If: [c, a, b] ]\nF: [ [1], m: [2], {n: 3}, o: p ]\n";
+    let node = parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let item = |k: &str, i: usize| node.get(k).unwrap().as_seq().unwrap()[i].clone();
+    assert_eq!(path(&item("A", 0), &["a", "b"]).value, string("c"));
+    assert_eq!(path(&item("A", 0), &["a", "d"]).value, string("e"));
+    assert_eq!(item("A", 0).as_map().unwrap().len(), 1);
+    assert_eq!(strings(item("B", 0).get("k").unwrap()), [string("x")]);
+    assert_eq!(path(&item("B", 1), &["l", "y"]).value, string("z"));
+    assert_eq!(item("B", 1).span, at(text, "'l'"));
+    assert_eq!(
+        item("C", 0).get("K").unwrap().intrinsic().unwrap().0,
+        "Fn::Sub"
+    );
+    assert_eq!(item("C", 1).get("L").unwrap().intrinsic().unwrap().0, "Ref");
+    assert_eq!(
+        item("D", 0).value,
+        one("K", Node::new(Value::Null, at(text, "K: ]")))
+    );
+    assert_eq!(item("E", 0).intrinsic().unwrap().0, "Fn::If");
+    assert_eq!(strings(item("E", 0).get("Fn::If").unwrap()).len(), 3);
+    let f = node.get("F").unwrap().as_seq().unwrap();
+    assert_eq!(f.len(), 4);
+    assert_eq!(strings(f[1].get("m").unwrap()), [Value::Number("2".into())]);
+    assert_eq!(f[3].get("o").unwrap().value, string("p"));
+    assert_eq!(f[3].span, at(text, "o: p"));
+}

@@ -1,15 +1,16 @@
-//! Building a [`Node`] tree from `yaml-rust2` parser events.
+//! Building a [`Node`] tree from `saphyr-parser` events.
 //!
 //! The events are pulled one by one (no recursion, so deep input cannot overflow the stack);
 //! open sequences and mappings live on an explicit stack of [`Frame`]s. This is where keys are
 //! checked (scalar, unique, no merge key), tags applied, aliases copied, and the depth and size
-//! limits enforced.
+//! limits enforced. A node's position is where its content starts: after its tag and anchor
+//! (an event's span starts at them; [`Source::content_start`] skips them).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use super::{scalar, tags, ParseError, MAX_DEPTH, MAX_NODES};
 use crate::value::{Node, Span, Value};
@@ -36,8 +37,23 @@ fn span_of(mark: Marker) -> Span {
     Span::new(to_u32(mark.line()), to_u32(mark.col()).saturating_add(1))
 }
 
-fn syntax(err: &ScanError) -> Failure {
-    Failure::Syntax(ParseError::at(span_of(*err.marker()), err.info()))
+/// A syntax error. Inside a flow collection opened on an earlier line, the message names where
+/// it opened: flow collections may spread over lines at any indentation (as in PyYAML), so a
+/// missing `]` or `}` shows only where the text stops making sense, often lines further on.
+fn syntax(err: &ScanError, open_flow: Option<(Span, Open)>) -> Failure {
+    let at = span_of(*err.marker());
+    let mut message = err.info().to_string();
+    if let Some((opened, open)) = open_flow.filter(|(opened, _)| opened.line < at.line) {
+        let what = match open {
+            Open::Seq => "list",
+            Open::Map => "mapping",
+        };
+        message = format!(
+            "{message} (inside the flow {what} opened at line {}, column {})",
+            opened.line, opened.column
+        );
+    }
+    Failure::Syntax(ParseError::at(at, message))
 }
 
 /// Parse `text` as one YAML document.
@@ -54,15 +70,16 @@ pub(super) fn parse_yaml(text: &str) -> Result<Node> {
 
 fn run(text: &str) -> Result<Node> {
     let mut parser = Parser::new_from_str(text);
+    let mut source = Source::new(text);
     let mut builder = Builder::default();
     let mut documents = 0;
-    loop {
-        let (event, mark) = parser.next_token().map_err(|e| syntax(&e))?;
-        let span = span_of(mark);
+    while let Some(next) = parser.next_event() {
+        let (event, event_span) = next.map_err(|e| syntax(&e, builder.open_flow()))?;
+        let span = span_of(event_span.start);
         match event {
             Event::StreamEnd => break,
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
-            Event::DocumentStart => {
+            Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
                     return Err(semantic(
@@ -72,17 +89,129 @@ fn run(text: &str) -> Result<Node> {
                 }
             }
             Event::Alias(id) => builder.alias(id, span)?,
-            Event::Scalar(text, style, anchor, tag) => {
-                builder.scalar(text, style, anchor, tag.as_ref(), span)?;
+            Event::Scalar(value, style, anchor, tag) => {
+                let (span, _) = source.content_start(event_span, anchor, tag.is_some());
+                builder.scalar(value.into_owned(), style, anchor, tag.as_deref(), span)?;
             }
-            Event::SequenceStart(anchor, tag) => builder.open(Open::Seq, anchor, tag, span)?,
-            Event::MappingStart(anchor, tag) => builder.open(Open::Map, anchor, tag, span)?,
+            Event::SequenceStart(anchor, tag) => {
+                let (span, index) = source.content_start(event_span, anchor, tag.is_some());
+                let flow = source.char_at(index) == Some('[');
+                builder.open(Open::Seq, flow, anchor, tag.map(Cow::into_owned), span)?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                let (span, index) = source.content_start(event_span, anchor, tag.is_some());
+                let flow = source.char_at(index) == Some('{');
+                builder.open(Open::Map, flow, anchor, tag.map(Cow::into_owned), span)?;
+            }
             Event::SequenceEnd | Event::MappingEnd => builder.close()?,
         }
     }
     match builder.root {
         Some(root) if !builder.root_is_empty => Ok(root),
         _ => Err(semantic(Span::new(1, 1), "empty template")),
+    }
+}
+
+/// The source text, to find where a node's content starts after its tag and anchor.
+///
+/// Event positions count characters; this keeps a cursor (character index, byte offset) that
+/// moves forward only, as the events do, so the whole parse reads the text once.
+struct Source<'a> {
+    text: &'a str,
+    /// A character index and its byte offset in `text`.
+    cursor: (usize, usize),
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Source<'a> {
+        Source {
+            text,
+            cursor: (0, 0),
+        }
+    }
+
+    /// The byte offset of character `index` (the end of the text if past it).
+    fn byte_of(&mut self, index: usize) -> usize {
+        if index < self.cursor.0 {
+            self.cursor = (0, 0);
+        }
+        let (mut at, mut byte) = self.cursor;
+        let mut chars = self.text[byte..].chars();
+        while at < index {
+            let Some(c) = chars.next() else { break };
+            at += 1;
+            byte += c.len_utf8();
+        }
+        self.cursor = (at, byte);
+        byte
+    }
+
+    /// The character at character index `index`.
+    fn char_at(&mut self, index: usize) -> Option<char> {
+        let byte = self.byte_of(index);
+        self.text[byte..].chars().next()
+    }
+
+    /// Where the content of the node whose event spans `span` starts, and its character
+    /// index. An event with a tag or an anchor starts at them (`!Ref X`, `&a [1]`,
+    /// `!Sub\n  - …`): skip them, with the blanks, line breaks and comments after them. Without
+    /// either, or when nothing follows within the event (an empty tagged value), the event's own
+    /// start.
+    fn content_start(
+        &mut self,
+        span: saphyr_parser::Span,
+        anchor: usize,
+        tagged: bool,
+    ) -> (Span, usize) {
+        let start = span.start;
+        if anchor == 0 && !tagged {
+            return (span_of(start), start.index());
+        }
+        let byte = self.byte_of(start.index());
+        let (mut index, mut line, mut col) = (start.index(), start.line(), start.col());
+        let mut chars = self.text[byte..].chars().peekable();
+        // Between properties, inside one (`!tag`, `&anchor`), inside `!<…>`, inside a comment.
+        enum In {
+            Between,
+            Property,
+            Verbatim,
+            Comment,
+        }
+        let mut state = In::Between;
+        while let Some(&c) = chars.peek() {
+            match state {
+                In::Between => match c {
+                    ' ' | '\t' | '\n' | '\r' => {}
+                    '#' => state = In::Comment,
+                    '!' | '&' => state = In::Property,
+                    _ => break,
+                },
+                In::Property if c == '<' => state = In::Verbatim,
+                // A property ends at a blank or a flow indicator, which may be the content.
+                In::Property if c.is_whitespace() || ",[]{}".contains(c) => {
+                    state = In::Between;
+                    continue;
+                }
+                In::Verbatim if c == '>' => state = In::Between,
+                In::Comment if c == '\n' || c == '\r' => state = In::Between,
+                In::Property | In::Verbatim | In::Comment => {}
+            }
+            chars.next();
+            index += 1;
+            if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+                line += 1;
+                col = 0;
+            } else if c != '\r' {
+                col += 1;
+            }
+        }
+        if index > span.end.index() {
+            return (span_of(start), start.index());
+        }
+        (
+            Span::new(to_u32(line), to_u32(col).saturating_add(1)),
+            index,
+        )
     }
 }
 
@@ -100,6 +229,7 @@ struct Anchored {
     size: usize,
 }
 
+#[derive(Clone, Copy)]
 enum Open {
     Seq,
     Map,
@@ -120,6 +250,8 @@ enum Body {
 struct Frame {
     body: Body,
     span: Span,
+    /// A flow collection (`[…]`, `{…}`), not a block one (nor a single pair inside `[…]`).
+    flow: bool,
     anchor: usize,
     tag: Option<Tag>,
     /// Nodes inside so far (for the expansion limit).
@@ -139,17 +271,21 @@ impl Builder {
     fn scalar(
         &mut self,
         text: String,
-        style: TScalarStyle,
+        style: ScalarStyle,
         anchor: usize,
         tag: Option<&Tag>,
         span: Span,
     ) -> Result<()> {
+        // `! text` is an untagged string: never resolved, never a merge key.
+        let non_specific = tag.is_some_and(tags::is_non_specific);
+        let tag = tag.filter(|_| !non_specific);
+        let plain = style == ScalarStyle::Plain && tag.is_none() && !non_specific;
         let key = KeyText {
             text: text.clone(),
-            plain: style == TScalarStyle::Plain && tag.is_none(),
+            plain,
         };
         let mut span = span;
-        if text.is_empty() && style == TScalarStyle::Plain {
+        if text.is_empty() && style == ScalarStyle::Plain {
             match self.frames.last() {
                 None => self.root_is_empty = tag.is_none(),
                 // An empty value's event sits at the next token: point at its key instead.
@@ -166,7 +302,7 @@ impl Builder {
         }
         let node = match tag {
             Some(tag) => tags::tagged_scalar(tag, text, style, span).map_err(Failure::Semantic)?,
-            None if style == TScalarStyle::Plain => Node::new(scalar::resolve_plain(&text), span),
+            None if plain => Node::new(scalar::resolve_plain(&text), span),
             None => Node::new(Value::String(text), span),
         };
         let key = match node.value {
@@ -189,7 +325,26 @@ impl Builder {
         self.complete(node, key, size, 0)
     }
 
-    fn open(&mut self, open: Open, anchor: usize, tag: Option<Tag>, span: Span) -> Result<()> {
+    /// The innermost open flow collection: where it starts and what it is.
+    fn open_flow(&self) -> Option<(Span, Open)> {
+        let frame = self.frames.iter().rev().find(|frame| frame.flow)?;
+        let open = match frame.body {
+            Body::Seq(_) => Open::Seq,
+            Body::Map { .. } => Open::Map,
+        };
+        Some((frame.span, open))
+    }
+
+    fn open(
+        &mut self,
+        open: Open,
+        flow: bool,
+        anchor: usize,
+        tag: Option<Tag>,
+        span: Span,
+    ) -> Result<()> {
+        // `! [a]`, `! {a: b}`: the non-specific tag leaves the collection untagged.
+        let tag = tag.filter(|tag| !tags::is_non_specific(tag));
         if self.frames.len() >= MAX_DEPTH {
             return Err(semantic(
                 span,
@@ -207,6 +362,7 @@ impl Builder {
         self.frames.push(Frame {
             body,
             span,
+            flow,
             anchor,
             tag,
             size: 1,

@@ -13,13 +13,16 @@
 //! The argument may be a scalar, a sequence or a mapping; a tagged scalar is always a string
 //! (`!Ref 5432` refers to `"5432"`), as in CloudFormation's own parser.
 //!
+//! The non-specific tag `!` (`Value: ! "text"`) is no tag at all: the node is a plain string,
+//! list or mapping, and a `!` scalar is a string whatever it spells (`! 5432` is `"5432"`; YAML
+//! resolves only untagged plain scalars), see [`is_non_specific`].
+//!
 //! Standard tags: `!!str` makes a string of any scalar, `!!int`/`!!float` a number (the text
 //! must be one), `!!bool` a boolean, `!!null` null; `!!seq` and `!!map` are accepted on a
 //! sequence and a mapping. Any other tag is an error, including `!!binary`, `!!timestamp`,
 //! `!!omap`, `!!pairs` and `!!set`, which CloudFormation documents as unsupported.
 
-use yaml_rust2::parser::Tag;
-use yaml_rust2::scanner::TScalarStyle;
+use saphyr_parser::{ScalarStyle, Tag};
 
 use super::scalar;
 use super::ParseError;
@@ -55,6 +58,12 @@ pub const FN_TAGS: &[&str] = &[
 ];
 
 const YAML_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// Whether `tag` is YAML's non-specific tag `!`, which only says "not resolved": a scalar so
+/// tagged is a string, a collection is untagged.
+pub(super) fn is_non_specific(tag: &Tag) -> bool {
+    tag.handle.is_empty() && tag.suffix == "!"
+}
 
 /// What a tag means to us.
 enum Kind {
@@ -110,7 +119,7 @@ fn unknown(name: &str, span: Span) -> ParseError {
 pub(super) fn tagged_scalar(
     tag: &Tag,
     text: String,
-    style: TScalarStyle,
+    style: ScalarStyle,
     span: Span,
 ) -> Result<Node, ParseError> {
     let string = |s: String, at: Span| Node::new(Value::String(s), at);
@@ -120,7 +129,7 @@ pub(super) fn tagged_scalar(
             let parts = match text.split_once('.') {
                 Some((resource, attribute)) => {
                     let mut attr_span = span;
-                    if style == TScalarStyle::Plain {
+                    if style == ScalarStyle::Plain {
                         let offset = u32::try_from(resource.chars().count() + 1).unwrap_or(0);
                         attr_span.column = attr_span.column.saturating_add(offset);
                     }
