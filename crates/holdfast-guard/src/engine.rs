@@ -45,10 +45,12 @@ struct Side<'a> {
 
 impl<'a> Side<'a> {
     fn new(stack: &'a StackTemplate, parameters: &HashMap<String, String>) -> Side<'a> {
-        Side {
-            stack,
-            scope: Scope::new(&stack.template, parameters),
-        }
+        let scope = if stack.deployed {
+            Scope::deployed(&stack.template, parameters)
+        } else {
+            Scope::new(&stack.template, parameters)
+        };
+        Side { stack, scope }
     }
 }
 
@@ -503,13 +505,12 @@ pub fn diff(
                             .unwrap_or_default()
                     )),
                     // The same condition, undecidable the same way on both sides (by the
-                    // stack's region or account): it exists on both or on neither.
+                    // stack's region or account, or the same unknown values): it exists on
+                    // both or on neither.
                     (None, None)
                         if or.condition == nr.condition
                             && or.condition.as_deref().is_some_and(|name| {
-                                let form = os.scope.condition_form(name);
-                                form.has_unknown().is_none()
-                                    && form == ns.scope.condition_form(name)
+                                os.scope.condition_form(name) == ns.scope.condition_form(name)
                             }) =>
                     {
                         None
