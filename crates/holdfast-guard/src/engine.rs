@@ -390,26 +390,10 @@ fn same_data(old_type: &str, old: &Canon, new_type: &str, new: &Canon) -> Option
         (Some(_), Some(_)) => return None,
         _ => {}
     }
-    // Unnamed: the same key properties (everything create-only) and nothing else different.
-    let schema = schema::type_schema(old_type)?;
-    let keys: Vec<_> = schema
-        .create_only
-        .iter()
-        .chain(&schema.conditional_create_only)
-        .collect();
-    let key_values = |c: &Canon| -> Vec<Vec<Option<Canon>>> {
-        keys.iter()
-            .map(|p| {
-                crate::diff::values_at(c, &p.0)
-                    .into_iter()
-                    .map(|v| v.cloned())
-                    .collect()
-            })
-            .collect()
-    };
-    let has_keys = key_values(old).iter().flatten().any(Option::is_some);
-    (has_keys && old.has_unknown().is_none() && old == new)
-        .then(|| "same type and identical properties".to_string())
+    // Unnamed: the same properties. Nothing else tells two unnamed resources of a type apart,
+    // and for a retained one the deploy moves the application to a new, empty resource whether
+    // or not it has key properties (a bucket, a key, a queue, a log group…).
+    (old == new).then(|| "same type and identical properties".to_string())
 }
 
 /// `guard diff`: what deploying `new` over `old` does, and the findings.

@@ -42,6 +42,7 @@ const REQUIRED: &[&str] = &[
     "param-no-value-differs",
     "unresolved-input-changed",
     "mapping-lookup-changed",
+    "rename-retained-unnamed",
     "condition-decidable",
     "condition-undecidable",
     "transform-sam",
