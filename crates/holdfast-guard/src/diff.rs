@@ -198,29 +198,39 @@ pub fn classify(
     if deltas.is_empty() {
         return (Action::None, Vec::new());
     }
+    let paths = deltas
+        .iter()
+        .map(|d| path_text(&d.path))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if crate::sam::is_stateless(new_type) {
+        return (
+            Action::Update,
+            vec![format!(
+                "{paths} change(s); SAM generates only stateless resources from {new_type}, so no change of it loses data"
+            )],
+        );
+    }
     let Some(schema) = schema::type_schema(new_type) else {
-        let paths: Vec<String> = deltas.iter().map(|d| path_text(&d.path)).collect();
         return (
             Action::Unknown,
             vec![format!(
-                "{new_type} is not a known resource type: whether changing {} replaces it cannot be told",
-                paths.join(", ")
+                "{new_type} is not a known resource type: whether changing {paths} replaces it cannot be told"
             )],
         );
     };
     if schema.no_update_handler {
         // The provider cannot update this type at all: any change is a replacement.
-        let paths: Vec<String> = deltas.iter().map(|d| path_text(&d.path)).collect();
         let unknown = deltas.iter().all(|d| d.unknown.is_some());
+        let action = if unknown {
+            Action::Unknown
+        } else {
+            Action::Replace
+        };
         return (
-            if unknown {
-                Action::Unknown
-            } else {
-                Action::Replace
-            },
+            action,
             vec![format!(
-                "{} change(s); {new_type} has no update handler, so any change replaces it",
-                paths.join(", ")
+                "{paths} change(s); {new_type} has no update handler, so any change replaces it"
             )],
         );
     }

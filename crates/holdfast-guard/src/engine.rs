@@ -13,11 +13,13 @@ use crate::policy::{self, present, properties, RawFinding};
 use crate::rules::{self, Policy, Rule};
 use crate::schema;
 use crate::template::Resource;
+use crate::{opaque, sam};
 use holdfast_core::exit::Outcome;
 use holdfast_core::report::guard::{
     Action, Finding, GuardReport, Location, ResourceChange, Severity, Summary,
 };
 use holdfast_core::report::FORMAT_VERSION;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the caller asks of the guard, validated.
@@ -73,6 +75,7 @@ fn location(stack: &StackTemplate, resource: &Resource) -> Location {
 pub(crate) fn may_hold_data(resource_type: &str) -> bool {
     schema::is_stateful(resource_type)
         || (schema::type_schema(resource_type).is_none()
+            && !sam::is_stateless(resource_type)
             && !resource_type.starts_with("Custom::")
             && resource_type != "AWS::CloudFormation::CustomResource")
 }
@@ -119,32 +122,6 @@ impl<'r> Collector<'r> {
             reasons,
             location: Some(location(stack, resource)),
         });
-    }
-
-    /// A finding about the template as a whole, named by `id` (`Transform`, the
-    /// `Fn::ForEach::…` key) so that `--allow ID=REASON` can accept it.
-    fn template_finding(
-        &mut self,
-        rule: &'static Rule,
-        stack: &StackTemplate,
-        id: &str,
-        span: crate::value::Span,
-        message: String,
-        fix: String,
-    ) {
-        self.raw.push((
-            RawFinding {
-                rule,
-                logical_id: id.to_string(),
-                resource_type: String::new(),
-                message,
-                fix,
-                span: Some(span),
-                in_old: false,
-            },
-            stack.name.clone(),
-            stack.file.clone(),
-        ));
     }
 
     fn finding(
@@ -234,57 +211,43 @@ impl<'r> Collector<'r> {
     }
 }
 
-/// Findings about a template as a whole, and the settings of its resources.
-fn template_findings(c: &mut Collector<'_>, side: &Side<'_>, min_retention: u32) {
+/// Findings about a template as a whole (see [`crate::opaque`]), and the settings of its
+/// resources; `old` is the side `side` is compared with in `guard diff`.
+fn template_findings(
+    c: &mut Collector<'_>,
+    side: &Side<'_>,
+    old: Option<&Side<'_>>,
+    min_retention: u32,
+) {
     let t = &side.stack.template;
-    if let Some(transform) = &t.transform {
-        let names = match side.scope.eval(transform) {
-            Canon::Scalar(s) => s,
-            Canon::List(items) => items
-                .iter()
-                .filter_map(Canon::as_scalar)
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => "a transform".into(),
+    let old_pair = old.map(|o| (&o.stack.template, &o.scope));
+    for raw in opaque::findings((t, &side.scope), old_pair) {
+        let stack = if raw.in_old {
+            old.map_or(side.stack, |o| o.stack)
+        } else {
+            side.stack
         };
-        let span = transform.span;
-        c.template_finding(
-            &rules::TRANSFORM,
-            side.stack,
-            "Transform",
-            span,
-            format!("the template uses Transform {names}: the resources it generates cannot be compared here"),
-            "compare the processed templates (aws cloudformation get-template --template-stage Processed), and check the change set; accept with --allow Transform=REASON".into(),
-        );
-    }
-    for (name, span) in &t.for_each {
-        c.template_finding(
-            &rules::FOR_EACH,
-            side.stack,
-            name,
-            *span,
-            format!("{name} expands to resources that cannot be compared here"),
-            format!("check the change set before executing it; accept with --allow {name}=REASON"),
-        );
-    }
-    for resource in t
-        .resources
-        .iter()
-        .filter(|r| r.type_ == "AWS::CloudFormation::Stack")
-    {
-        c.finding(
-            &rules::NESTED_STACK,
-            side.stack,
-            Some(resource),
-            "a nested stack: changes inside its own template are not visible here".into(),
-            "run the guard on the nested stack's templates too, and check the change set".into(),
-        );
+        c.raw.push((raw, stack.name.clone(), stack.file.clone()));
     }
     for mut raw in policy::check_settings(t, &side.scope, min_retention) {
         raw.in_old = false;
         let (stack, file) = (side.stack.name.clone(), side.stack.file.clone());
         c.raw.push((raw, stack, file));
     }
+}
+
+/// The stacks as the guard judges them: a SAM template as what the transform generates.
+fn prepare(stacks: &[StackTemplate]) -> Vec<Cow<'_, StackTemplate>> {
+    stacks
+        .iter()
+        .map(|s| match sam::expand(&s.template) {
+            Some(template) => Cow::Owned(StackTemplate {
+                template,
+                ..s.clone()
+            }),
+            None => Cow::Borrowed(s),
+        })
+        .collect()
 }
 
 /// `guard check`: settings of the given stacks.
@@ -294,9 +257,14 @@ pub fn check(stacks: &[StackTemplate], request: &Request) -> GuardReport {
         changes: Vec::new(),
         raw: Vec::new(),
     };
-    for stack in stacks {
+    for stack in &prepare(stacks) {
         let side = Side::new(stack, &request.parameters);
-        template_findings(&mut c, &side, request.policy.min_backup_retention_days());
+        template_findings(
+            &mut c,
+            &side,
+            None,
+            request.policy.min_backup_retention_days(),
+        );
     }
     c.finish("check", schema::schema_source().to_string())
 }
@@ -405,7 +373,8 @@ pub fn diff(
     let pairs = pair_stacks(old, new, &request.stack_pairs)?;
     // A deployed stack keeps its deployed parameter values; files take `--parameters`.
     let deployed_values = HashMap::new();
-    let old_sides: Vec<Side<'_>> = old
+    let (old_prepared, new_prepared) = (prepare(old), prepare(new));
+    let old_sides: Vec<Side<'_>> = old_prepared
         .iter()
         .map(|s| {
             Side::new(
@@ -418,7 +387,7 @@ pub fn diff(
             )
         })
         .collect();
-    let new_sides: Vec<Side<'_>> = new
+    let new_sides: Vec<Side<'_>> = new_prepared
         .iter()
         .map(|s| Side::new(s, &request.parameters))
         .collect();
@@ -430,7 +399,7 @@ pub fn diff(
     let mut removed: Vec<Slot<'_>> = Vec::new();
     let mut added: Vec<Slot<'_>> = Vec::new();
 
-    for (o, n) in pairs {
+    for &(o, n) in &pairs {
         let (old_side, new_side) = (o.map(|i| &old_sides[i]), n.map(|i| &new_sides[i]));
         let old_res: Vec<&Resource> = old_side
             .map(|s| s.stack.template.resources.iter().collect())
@@ -721,8 +690,17 @@ pub fn diff(
             c.change(ns.stack, a.resource, Action::Create, Vec::new());
         }
     }
-    for side in &new_sides {
-        template_findings(&mut c, side, request.policy.min_backup_retention_days());
+    for (i, side) in new_sides.iter().enumerate() {
+        let old = pairs
+            .iter()
+            .find(|(_, n)| *n == Some(i))
+            .and_then(|(o, _)| o.map(|o| &old_sides[o]));
+        template_findings(
+            &mut c,
+            side,
+            old,
+            request.policy.min_backup_retention_days(),
+        );
     }
     Ok(c.finish("diff", schema::schema_source().to_string()))
 }

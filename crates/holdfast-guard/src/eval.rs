@@ -71,10 +71,11 @@ impl Canon {
         }
     }
 
-    /// A map entry.
+    /// A map entry; any entry of an unknown value is that unknown value.
     pub fn get(&self, key: &str) -> Option<&Canon> {
         match self {
             Canon::Map(m) => m.get(key),
+            Canon::Unknown(_) => Some(self),
             _ => None,
         }
     }
@@ -206,6 +207,11 @@ impl<'t> Scope<'t> {
             params,
             conditions: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Whether `other` evaluates with the same parameter values (or the same unknown ones).
+    pub fn same_inputs(&self, other: &Scope<'_>) -> bool {
+        self.params == other.params
     }
 
     /// A node without intrinsics, as plain data.

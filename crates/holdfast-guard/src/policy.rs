@@ -34,7 +34,10 @@ const SNAPSHOT_TYPES: &[&str] = &[
 
 /// An Aurora instance: its data, protection and backups belong to its cluster.
 fn is_cluster_member(resource: &Resource, props: &Canon) -> bool {
-    resource.type_ == "AWS::RDS::DBInstance" && props.get("DBClusterIdentifier").is_some()
+    resource.type_ == "AWS::RDS::DBInstance"
+        && props
+            .get("DBClusterIdentifier")
+            .is_some_and(|c| !matches!(c, Canon::Unknown(_)))
 }
 
 /// The policy CloudFormation applies when none is written.
@@ -191,10 +194,16 @@ pub fn check_settings(
                     ),
                 }
                 if truthy(props.get("DeletionProtectionEnabled")) != Some(true) {
+                    let fix = if resource.written_type.is_some() {
+                        // SAM's SimpleTable has no such property; the table it generates does.
+                        "an AWS::Serverless::SimpleTable cannot set it: write the table as the AWS::DynamoDB::Table SAM generates, under the same logical ID with the same key (an update, not a replacement), and set DeletionProtectionEnabled: true"
+                    } else {
+                        "set DeletionProtectionEnabled: true"
+                    };
                     find(
                         &rules::DYNAMODB_DELETION_PROTECTION,
                         "deletion protection is off or unresolved".into(),
-                        "set DeletionProtectionEnabled: true",
+                        fix,
                     );
                 }
             }
