@@ -229,7 +229,8 @@ fn template_findings(
         };
         c.raw.push((raw, stack.name.clone(), stack.file.clone()));
     }
-    for mut raw in policy::check_settings(t, &side.scope, min_retention) {
+    let given = (!side.stack.deployed).then_some(&c.request.parameters);
+    for mut raw in policy::check_settings(t, &side.scope, given, min_retention) {
         raw.in_old = false;
         let (stack, file) = (side.stack.name.clone(), side.stack.file.clone());
         c.raw.push((raw, stack, file));

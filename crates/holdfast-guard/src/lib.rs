@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod opaque;
 pub mod parse;
 pub mod policy;
+pub mod reach;
 pub mod rules;
 pub mod sam;
 pub mod schema;

@@ -50,6 +50,7 @@ const REQUIRED: &[&str] = &[
     "sam-table-to-native",
     "include-properties",
     "include-resources",
+    "check-conditional",
     "condition-decidable",
     "condition-undecidable",
     "transform-sam",
