@@ -48,6 +48,7 @@ const REQUIRED: &[&str] = &[
     "sam-other-transform",
     "sam-application",
     "sam-table-to-native",
+    "sam-table-name-removed",
     "include-properties",
     "include-resources",
     "check-conditional",
