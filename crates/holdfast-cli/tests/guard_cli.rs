@@ -613,6 +613,50 @@ fn parameters_decide_create_only_values() {
 }
 
 #[test]
+fn sam_templates_are_judged_and_an_unchanged_template_never_blocks() {
+    let dir = workdir("sam");
+    let run = guard(
+        &dir,
+        &[
+            "diff",
+            &fx("transform-sam/old.yaml"),
+            &fx("transform-sam/new.yaml"),
+            "--json",
+        ],
+    );
+    run.expect(3);
+    let report = run.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "block")
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["stateful-replace"], "{report}");
+    guard(
+        &dir,
+        &[
+            "diff",
+            &fx("sam-stateless-globals/old.yaml"),
+            &fx("sam-stateless-globals/new.yaml"),
+        ],
+    )
+    .expect(0);
+    // The same template on both sides: a SAM one, one with a macro, an include, a parameter
+    // without a value.
+    for same in [
+        "transform-sam/new.yaml",
+        "sam-other-transform/new.yaml",
+        "include-resources/new.yaml",
+        "include-properties/new.yaml",
+        "param-no-value/new.yaml",
+    ] {
+        guard(&dir, &["diff", &fx(same), &fx(same)]).expect(0);
+    }
+}
+
+#[test]
 fn explicit_stack_pairs_and_moves_across_cdk_stacks() {
     let dir = workdir("stacks");
     let (old, new) = (fx("cdk-move-deleted/old"), fx("cdk-move-deleted/new"));
