@@ -85,13 +85,24 @@ pub fn present(scope: &Scope<'_>, resource: &Resource) -> Option<bool> {
     }
 }
 
-/// The evaluated properties of a resource (an empty map when it has none).
+/// The evaluated properties of a resource (an empty map when it has none). A `Fn::Transform` in
+/// the resource's body makes them unknown: what the macro adds is not in the template.
 pub fn properties(scope: &Scope<'_>, resource: &Resource) -> Canon {
-    resource
+    let written = resource
         .properties
         .as_ref()
         .map(|p| scope.eval(p))
-        .unwrap_or(Canon::Map(Default::default()))
+        .unwrap_or(Canon::Map(Default::default()));
+    match &resource.transform {
+        None => written,
+        Some(transform) => Canon::unknown(
+            "a Fn::Transform in the resource adds to it what the template does not hold",
+            Canon::Expr(
+                "Fn::Transform".into(),
+                Box::new(Canon::List(vec![scope.eval(transform), written])),
+            ),
+        ),
+    }
 }
 
 /// Checks the settings of every stateful resource of `template` that exists under some
@@ -284,9 +295,13 @@ fn check_resource(
                 .get("VersioningConfiguration")
                 .and_then(|v| v.get("Status"));
             if status.and_then(Canon::as_scalar) != Some("Enabled") {
+                let message = match status.and_then(Canon::has_unknown) {
+                    Some(why) => format!("versioning cannot be verified ({why})"),
+                    None => "versioning is not enabled".to_string(),
+                };
                 find(
                     &rules::S3_VERSIONING,
-                    "versioning is not enabled".into(),
+                    message,
                     "set VersioningConfiguration.Status: Enabled",
                 );
             }

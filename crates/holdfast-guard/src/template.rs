@@ -67,6 +67,8 @@ pub struct Resource {
     pub metadata: Option<Node>,
     /// Where the resource's body starts (its first key, usually `Type`, or its `{`).
     pub span: Span,
+    /// A `Fn::Transform` in the resource's body (beside `Type`): a macro that adds to it.
+    pub transform: Option<Node>,
     /// The SAM type this resource was written as, when [`crate::sam`] replaced it by what the
     /// transform generates (`AWS::Serverless::SimpleTable` for an `AWS::DynamoDB::Table`).
     pub written_type: Option<String>,
@@ -300,6 +302,7 @@ impl Resource {
             && self.condition == other.condition
             && self.depends_on == other.depends_on
             && same_opt(self.metadata.as_ref(), other.metadata.as_ref())
+            && same_opt(self.transform.as_ref(), other.transform.as_ref())
             && self.written_type == other.written_type
     }
 }
@@ -373,6 +376,7 @@ fn read_resource(logical_id: &str, body: &Node) -> Result<Resource> {
         depends_on: read_depends_on(body, &path)?,
         metadata: present(body, "Metadata").cloned(),
         span: body.span,
+        transform: present(body, "Fn::Transform").cloned(),
         written_type: None,
     })
 }

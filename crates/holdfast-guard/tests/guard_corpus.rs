@@ -51,6 +51,7 @@ const REQUIRED: &[&str] = &[
     "sam-table-name-removed",
     "include-properties",
     "include-resources",
+    "include-resource-body",
     "check-conditional",
     "condition-decidable",
     "condition-undecidable",
