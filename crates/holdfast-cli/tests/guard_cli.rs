@@ -584,13 +584,23 @@ fn parameters_decide_create_only_values() {
         ],
     )
     .expect(0);
-    // A parameter without any value: reported as unknown, blocking.
-    let run = guard(
+    // A parameter without any value, written the same on both sides: the same unknown value.
+    guard(
         &dir,
         &[
             "diff",
             &fx("param-no-value/old.yaml"),
             &fx("param-no-value/new.yaml"),
+        ],
+    )
+    .expect(0);
+    // Written differently: reported as unknown, blocking.
+    let run = guard(
+        &dir,
+        &[
+            "diff",
+            &fx("param-no-value-differs/old.yaml"),
+            &fx("param-no-value-differs/new.yaml"),
             "--json",
         ],
     );
@@ -600,6 +610,50 @@ fn parameters_decide_create_only_values() {
     assert!(report["changes"][0]["reasons"]
         .to_string()
         .contains("LedgerTableName has no value"));
+}
+
+#[test]
+fn sam_templates_are_judged_and_an_unchanged_template_never_blocks() {
+    let dir = workdir("sam");
+    let run = guard(
+        &dir,
+        &[
+            "diff",
+            &fx("transform-sam/old.yaml"),
+            &fx("transform-sam/new.yaml"),
+            "--json",
+        ],
+    );
+    run.expect(3);
+    let report = run.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "block")
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["stateful-replace"], "{report}");
+    guard(
+        &dir,
+        &[
+            "diff",
+            &fx("sam-stateless-globals/old.yaml"),
+            &fx("sam-stateless-globals/new.yaml"),
+        ],
+    )
+    .expect(0);
+    // The same template on both sides: a SAM one, one with a macro, an include, a parameter
+    // without a value.
+    for same in [
+        "transform-sam/new.yaml",
+        "sam-other-transform/new.yaml",
+        "include-resources/new.yaml",
+        "include-properties/new.yaml",
+        "param-no-value/new.yaml",
+    ] {
+        guard(&dir, &["diff", &fx(same), &fx(same)]).expect(0);
+    }
 }
 
 #[test]

@@ -59,17 +59,25 @@ fn walk(
                 path.pop();
             }
         }
-        _ if unknown.is_some() => out.push(Delta {
+        // Written the same over the same inputs: equal, even when unresolved.
+        _ if unknown.is_some() && old != new => out.push(Delta {
             path: path.clone(),
             unknown: unknown.map(str::to_string),
         }),
         _ if old != new => out.push(Delta {
             path: path.clone(),
-            // An `Fn::If` on a condition only the deploy decides: either branch may be taken.
-            unknown: [old, new]
-                .iter()
-                .any(|c| matches!(c, Canon::Expr(kind, _) if kind == "Fn::If"))
-                .then(|| "it depends on a condition decided at deploy time".to_string()),
+            // An `Fn::If` on a condition only the deploy decides: either branch may be taken; an
+            // `Fn::FindInMap` by the region (or another pseudo parameter): the entry it reads
+            // may be one that did not change.
+            unknown: [old, new].iter().find_map(|c| match c {
+                Canon::Expr(kind, _) if kind == "Fn::If" => {
+                    Some("it depends on a condition decided at deploy time".to_string())
+                }
+                Canon::Expr(kind, _) if kind == "Fn::FindInMap" => {
+                    Some("it is looked up in a mapping at deploy time".to_string())
+                }
+                _ => None,
+            }),
         }),
         _ => {
             let mut refs = BTreeSet::new();
@@ -84,12 +92,14 @@ fn walk(
     }
 }
 
-/// The values at a schema path (`*` expands over every list item); `None` where absent.
+/// The values at a schema path (`*` expands over every list item); `None` where absent. An
+/// unknown value on the way stands for whatever is below it.
 pub fn values_at<'c>(value: &'c Canon, path: &[PathSegment]) -> Vec<Option<&'c Canon>> {
     let Some((first, rest)) = path.split_first() else {
         return vec![Some(value)];
     };
     match (first, value) {
+        (_, Canon::Unknown(_)) => vec![Some(value)],
         (PathSegment::Key(k), Canon::Map(m)) => match m.get(k) {
             Some(v) => values_at(v, rest),
             None => vec![None],
@@ -188,29 +198,39 @@ pub fn classify(
     if deltas.is_empty() {
         return (Action::None, Vec::new());
     }
+    let paths = deltas
+        .iter()
+        .map(|d| path_text(&d.path))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if crate::sam::is_stateless(new_type) {
+        return (
+            Action::Update,
+            vec![format!(
+                "{paths} change(s); SAM generates only stateless resources from {new_type}, so no change of it loses data"
+            )],
+        );
+    }
     let Some(schema) = schema::type_schema(new_type) else {
-        let paths: Vec<String> = deltas.iter().map(|d| path_text(&d.path)).collect();
         return (
             Action::Unknown,
             vec![format!(
-                "{new_type} is not a known resource type: whether changing {} replaces it cannot be told",
-                paths.join(", ")
+                "{new_type} is not a known resource type: whether changing {paths} replaces it cannot be told"
             )],
         );
     };
     if schema.no_update_handler {
         // The provider cannot update this type at all: any change is a replacement.
-        let paths: Vec<String> = deltas.iter().map(|d| path_text(&d.path)).collect();
         let unknown = deltas.iter().all(|d| d.unknown.is_some());
+        let action = if unknown {
+            Action::Unknown
+        } else {
+            Action::Replace
+        };
         return (
-            if unknown {
-                Action::Unknown
-            } else {
-                Action::Replace
-            },
+            action,
             vec![format!(
-                "{} change(s); {new_type} has no update handler, so any change replaces it",
-                paths.join(", ")
+                "{paths} change(s); {new_type} has no update handler, so any change replaces it"
             )],
         );
     }
@@ -243,7 +263,7 @@ pub fn classify(
                         .flatten()
                         .find_map(|c| c.has_unknown())
                         .map(str::to_string);
-                    (a != b || unknown.is_some()).then(|| (unknown, schema_path_text(create_only)))
+                    (a != b).then(|| (unknown, schema_path_text(create_only)))
                 } else {
                     None
                 };

@@ -13,11 +13,13 @@ use crate::policy::{self, present, properties, RawFinding};
 use crate::rules::{self, Policy, Rule};
 use crate::schema;
 use crate::template::Resource;
+use crate::{opaque, sam};
 use holdfast_core::exit::Outcome;
 use holdfast_core::report::guard::{
     Action, Finding, GuardReport, Location, ResourceChange, Severity, Summary,
 };
 use holdfast_core::report::FORMAT_VERSION;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the caller asks of the guard, validated.
@@ -45,10 +47,12 @@ struct Side<'a> {
 
 impl<'a> Side<'a> {
     fn new(stack: &'a StackTemplate, parameters: &HashMap<String, String>) -> Side<'a> {
-        Side {
-            stack,
-            scope: Scope::new(&stack.template, parameters),
-        }
+        let scope = if stack.deployed {
+            Scope::deployed(&stack.template, parameters)
+        } else {
+            Scope::new(&stack.template, parameters)
+        };
+        Side { stack, scope }
     }
 }
 
@@ -71,6 +75,7 @@ fn location(stack: &StackTemplate, resource: &Resource) -> Location {
 pub(crate) fn may_hold_data(resource_type: &str) -> bool {
     schema::is_stateful(resource_type)
         || (schema::type_schema(resource_type).is_none()
+            && !sam::is_stateless(resource_type)
             && !resource_type.starts_with("Custom::")
             && resource_type != "AWS::CloudFormation::CustomResource")
 }
@@ -117,32 +122,6 @@ impl<'r> Collector<'r> {
             reasons,
             location: Some(location(stack, resource)),
         });
-    }
-
-    /// A finding about the template as a whole, named by `id` (`Transform`, the
-    /// `Fn::ForEach::…` key) so that `--allow ID=REASON` can accept it.
-    fn template_finding(
-        &mut self,
-        rule: &'static Rule,
-        stack: &StackTemplate,
-        id: &str,
-        span: crate::value::Span,
-        message: String,
-        fix: String,
-    ) {
-        self.raw.push((
-            RawFinding {
-                rule,
-                logical_id: id.to_string(),
-                resource_type: String::new(),
-                message,
-                fix,
-                span: Some(span),
-                in_old: false,
-            },
-            stack.name.clone(),
-            stack.file.clone(),
-        ));
     }
 
     fn finding(
@@ -232,57 +211,44 @@ impl<'r> Collector<'r> {
     }
 }
 
-/// Findings about a template as a whole, and the settings of its resources.
-fn template_findings(c: &mut Collector<'_>, side: &Side<'_>, min_retention: u32) {
+/// Findings about a template as a whole (see [`crate::opaque`]), and the settings of its
+/// resources; `old` is the side `side` is compared with in `guard diff`.
+fn template_findings(
+    c: &mut Collector<'_>,
+    side: &Side<'_>,
+    old: Option<&Side<'_>>,
+    min_retention: u32,
+) {
     let t = &side.stack.template;
-    if let Some(transform) = &t.transform {
-        let names = match side.scope.eval(transform) {
-            Canon::Scalar(s) => s,
-            Canon::List(items) => items
-                .iter()
-                .filter_map(Canon::as_scalar)
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => "a transform".into(),
+    let old_pair = old.map(|o| (&o.stack.template, &o.scope));
+    for raw in opaque::findings((t, &side.scope), old_pair) {
+        let stack = if raw.in_old {
+            old.map_or(side.stack, |o| o.stack)
+        } else {
+            side.stack
         };
-        let span = transform.span;
-        c.template_finding(
-            &rules::TRANSFORM,
-            side.stack,
-            "Transform",
-            span,
-            format!("the template uses Transform {names}: the resources it generates cannot be compared here"),
-            "compare the processed templates (aws cloudformation get-template --template-stage Processed), and check the change set; accept with --allow Transform=REASON".into(),
-        );
+        c.raw.push((raw, stack.name.clone(), stack.file.clone()));
     }
-    for (name, span) in &t.for_each {
-        c.template_finding(
-            &rules::FOR_EACH,
-            side.stack,
-            name,
-            *span,
-            format!("{name} expands to resources that cannot be compared here"),
-            format!("check the change set before executing it; accept with --allow {name}=REASON"),
-        );
-    }
-    for resource in t
-        .resources
-        .iter()
-        .filter(|r| r.type_ == "AWS::CloudFormation::Stack")
-    {
-        c.finding(
-            &rules::NESTED_STACK,
-            side.stack,
-            Some(resource),
-            "a nested stack: changes inside its own template are not visible here".into(),
-            "run the guard on the nested stack's templates too, and check the change set".into(),
-        );
-    }
-    for mut raw in policy::check_settings(t, &side.scope, min_retention) {
+    let given = (!side.stack.deployed).then_some(&c.request.parameters);
+    for mut raw in policy::check_settings(t, &side.scope, given, min_retention) {
         raw.in_old = false;
         let (stack, file) = (side.stack.name.clone(), side.stack.file.clone());
         c.raw.push((raw, stack, file));
     }
+}
+
+/// The stacks as the guard judges them: a SAM template as what the transform generates.
+fn prepare(stacks: &[StackTemplate]) -> Vec<Cow<'_, StackTemplate>> {
+    stacks
+        .iter()
+        .map(|s| match sam::expand(&s.template) {
+            Some(template) => Cow::Owned(StackTemplate {
+                template,
+                ..s.clone()
+            }),
+            None => Cow::Borrowed(s),
+        })
+        .collect()
 }
 
 /// `guard check`: settings of the given stacks.
@@ -292,9 +258,14 @@ pub fn check(stacks: &[StackTemplate], request: &Request) -> GuardReport {
         changes: Vec::new(),
         raw: Vec::new(),
     };
-    for stack in stacks {
+    for stack in &prepare(stacks) {
         let side = Side::new(stack, &request.parameters);
-        template_findings(&mut c, &side, request.policy.min_backup_retention_days());
+        template_findings(
+            &mut c,
+            &side,
+            None,
+            request.policy.min_backup_retention_days(),
+        );
     }
     c.finish("check", schema::schema_source().to_string())
 }
@@ -388,26 +359,10 @@ fn same_data(old_type: &str, old: &Canon, new_type: &str, new: &Canon) -> Option
         (Some(_), Some(_)) => return None,
         _ => {}
     }
-    // Unnamed: the same key properties (everything create-only) and nothing else different.
-    let schema = schema::type_schema(old_type)?;
-    let keys: Vec<_> = schema
-        .create_only
-        .iter()
-        .chain(&schema.conditional_create_only)
-        .collect();
-    let key_values = |c: &Canon| -> Vec<Vec<Option<Canon>>> {
-        keys.iter()
-            .map(|p| {
-                crate::diff::values_at(c, &p.0)
-                    .into_iter()
-                    .map(|v| v.cloned())
-                    .collect()
-            })
-            .collect()
-    };
-    let has_keys = key_values(old).iter().flatten().any(Option::is_some);
-    (has_keys && old.has_unknown().is_none() && old == new)
-        .then(|| "same type and identical properties".to_string())
+    // Unnamed: the same properties. Nothing else tells two unnamed resources of a type apart,
+    // and for a retained one the deploy moves the application to a new, empty resource whether
+    // or not it has key properties (a bucket, a key, a queue, a log group…).
+    (old == new).then(|| "same type and identical properties".to_string())
 }
 
 /// `guard diff`: what deploying `new` over `old` does, and the findings.
@@ -419,7 +374,8 @@ pub fn diff(
     let pairs = pair_stacks(old, new, &request.stack_pairs)?;
     // A deployed stack keeps its deployed parameter values; files take `--parameters`.
     let deployed_values = HashMap::new();
-    let old_sides: Vec<Side<'_>> = old
+    let (old_prepared, new_prepared) = (prepare(old), prepare(new));
+    let old_sides: Vec<Side<'_>> = old_prepared
         .iter()
         .map(|s| {
             Side::new(
@@ -432,7 +388,7 @@ pub fn diff(
             )
         })
         .collect();
-    let new_sides: Vec<Side<'_>> = new
+    let new_sides: Vec<Side<'_>> = new_prepared
         .iter()
         .map(|s| Side::new(s, &request.parameters))
         .collect();
@@ -444,7 +400,7 @@ pub fn diff(
     let mut removed: Vec<Slot<'_>> = Vec::new();
     let mut added: Vec<Slot<'_>> = Vec::new();
 
-    for (o, n) in pairs {
+    for &(o, n) in &pairs {
         let (old_side, new_side) = (o.map(|i| &old_sides[i]), n.map(|i| &new_sides[i]));
         let old_res: Vec<&Resource> = old_side
             .map(|s| s.stack.template.resources.iter().collect())
@@ -503,13 +459,12 @@ pub fn diff(
                             .unwrap_or_default()
                     )),
                     // The same condition, undecidable the same way on both sides (by the
-                    // stack's region or account): it exists on both or on neither.
+                    // stack's region or account, or the same unknown values): it exists on
+                    // both or on neither.
                     (None, None)
                         if or.condition == nr.condition
                             && or.condition.as_deref().is_some_and(|name| {
-                                let form = os.scope.condition_form(name);
-                                form.has_unknown().is_none()
-                                    && form == ns.scope.condition_form(name)
+                                os.scope.condition_form(name) == ns.scope.condition_form(name)
                             }) =>
                     {
                         None
@@ -736,8 +691,17 @@ pub fn diff(
             c.change(ns.stack, a.resource, Action::Create, Vec::new());
         }
     }
-    for side in &new_sides {
-        template_findings(&mut c, side, request.policy.min_backup_retention_days());
+    for (i, side) in new_sides.iter().enumerate() {
+        let old = pairs
+            .iter()
+            .find(|(_, n)| *n == Some(i))
+            .and_then(|(o, _)| o.map(|o| &old_sides[o]));
+        template_findings(
+            &mut c,
+            side,
+            old,
+            request.policy.min_backup_retention_days(),
+        );
     }
     Ok(c.finish("diff", schema::schema_source().to_string()))
 }

@@ -7,6 +7,14 @@
 //! decided only at deploy time (`Fn::GetAtt`, a `Ref` to a resource, `Fn::ImportValue`, pseudo
 //! parameters) stays an expression, compared as written. A parameter without a value makes the
 //! value [`Canon::Unknown`], which the diff reports as such rather than guessing.
+//!
+//! An unknown value keeps its form: what it is made of, evaluated as far as it goes (the
+//! expression, with the values of the parameters, conditions and mappings it reads). Two
+//! unknowns are equal when their forms are, so a value written the same way over the same
+//! inputs is unchanged even though it cannot be resolved. A parameter without a value is the
+//! symbol of "the value given at deploy time", the same on both sides of a comparison of files
+//! (which take the same `--parameters`); on a deployed stack ([`Scope::deployed`]) it is the
+//! symbol of the value that stack was deployed with (masked), which a deploy need not repeat.
 
 use crate::template::Template;
 use crate::value::{Node, Value};
@@ -25,11 +33,36 @@ pub enum Canon {
     Expr(String, Box<Canon>),
     /// `Ref: AWS::NoValue`: the property is absent.
     NoValue,
-    /// Cannot be resolved from the templates and parameters; the text says why.
-    Unknown(String),
+    /// Cannot be resolved from the templates and parameters.
+    Unknown(Unresolved),
 }
 
+/// A value the templates and parameters do not decide.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    /// Why, for messages.
+    pub why: String,
+    /// What it is made of, evaluated as far as it goes: equal forms are equal values.
+    pub form: Box<Canon>,
+}
+
+impl PartialEq for Unresolved {
+    fn eq(&self, other: &Unresolved) -> bool {
+        self.form == other.form
+    }
+}
+
+impl Eq for Unresolved {}
+
 impl Canon {
+    /// An unknown value: `why` for messages, `form` for comparisons (see the module docs).
+    pub fn unknown(why: impl Into<String>, form: Canon) -> Canon {
+        Canon::Unknown(Unresolved {
+            why: why.into(),
+            form: Box::new(form),
+        })
+    }
+
     /// The scalar text, if this is a scalar.
     pub fn as_scalar(&self) -> Option<&str> {
         match self {
@@ -38,10 +71,11 @@ impl Canon {
         }
     }
 
-    /// A map entry.
+    /// A map entry; any entry of an unknown value is that unknown value.
     pub fn get(&self, key: &str) -> Option<&Canon> {
         match self {
             Canon::Map(m) => m.get(key),
+            Canon::Unknown(_) => Some(self),
             _ => None,
         }
     }
@@ -49,7 +83,7 @@ impl Canon {
     /// Whether any part is unknown.
     pub fn has_unknown(&self) -> Option<&str> {
         match self {
-            Canon::Unknown(why) => Some(why),
+            Canon::Unknown(u) => Some(&u.why),
             Canon::List(items) => items.iter().find_map(Canon::has_unknown),
             Canon::Map(m) => m.values().find_map(Canon::has_unknown),
             Canon::Expr(_, inner) => inner.has_unknown(),
@@ -84,6 +118,7 @@ impl Canon {
             }
             Canon::List(items) => items.iter().for_each(|i| i.resource_refs(out)),
             Canon::Map(m) => m.values().for_each(|v| v.resource_refs(out)),
+            Canon::Unknown(u) => u.form.resource_refs(out),
             _ => {}
         }
     }
@@ -115,8 +150,23 @@ pub struct Scope<'t> {
 }
 
 impl<'t> Scope<'t> {
-    /// A scope for `template`; `values` override parameter defaults.
+    /// A scope for `template`; `values` override parameter defaults. A parameter without a
+    /// value stands for the value given at deploy time.
     pub fn new(template: &'t Template, values: &HashMap<String, String>) -> Scope<'t> {
+        Scope::with_origin(template, values, "given at deploy time")
+    }
+
+    /// A scope for a deployed stack's template, whose defaults are the deployed values: a
+    /// parameter without a value stands for the masked value the stack was deployed with.
+    pub fn deployed(template: &'t Template, values: &HashMap<String, String>) -> Scope<'t> {
+        Scope::with_origin(template, values, "deployed, masked")
+    }
+
+    fn with_origin(
+        template: &'t Template,
+        values: &HashMap<String, String>,
+        origin: &str,
+    ) -> Scope<'t> {
         let mut params = HashMap::new();
         for p in &template.parameters {
             let is_list = p.type_.starts_with("List<") || p.type_ == "CommaDelimitedList";
@@ -135,10 +185,20 @@ impl<'t> Scope<'t> {
                     // A list default written as a YAML list.
                     Scope::plain(d)
                 }
-                (None, _) => Canon::Unknown(format!(
-                    "parameter {} has no value: pass it with --parameters",
-                    p.name
-                )),
+                (None, _) => Canon::unknown(
+                    format!(
+                        "parameter {} has no value: pass it with --parameters",
+                        p.name
+                    ),
+                    Canon::Expr(
+                        "Parameter".into(),
+                        Box::new(Canon::List(vec![
+                            Canon::Scalar(p.name.clone()),
+                            Canon::Scalar(p.type_.clone()),
+                            Canon::Scalar(origin.to_string()),
+                        ])),
+                    ),
+                ),
             };
             params.insert(p.name.clone(), value);
         }
@@ -147,6 +207,11 @@ impl<'t> Scope<'t> {
             params,
             conditions: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Whether `other` evaluates with the same parameter values (or the same unknown ones).
+    pub fn same_inputs(&self, other: &Scope<'_>) -> bool {
+        self.params == other.params
     }
 
     /// A node without intrinsics, as plain data.
@@ -176,8 +241,8 @@ impl<'t> Scope<'t> {
 
     /// What the named condition depends on, when it cannot be decided: its expression with
     /// referenced conditions inlined and values evaluated (decided ones as `true`/`false`). Two
-    /// sides with equal, Unknown-free forms decide it the same way at deploy time (they differ
-    /// only in pseudo parameters such as `AWS::Region`, which one stack keeps).
+    /// sides with equal forms decide it the same way at deploy time: they read the same pseudo
+    /// parameters (`AWS::Region`…, which one stack keeps) and the same unknown values.
     pub fn condition_form(&self, name: &str) -> Canon {
         self.condition_form_at(name, 0)
     }
@@ -187,8 +252,11 @@ impl<'t> Scope<'t> {
             return Canon::Scalar(known.to_string());
         }
         match self.template.conditions.iter().find(|(n, _)| n == name) {
-            None => Canon::Unknown(format!("condition {name} is not defined")),
-            Some(_) if depth > MAX_DEPTH => Canon::Unknown("nested too deeply".into()),
+            None => Canon::unknown(
+                format!("condition {name} is not defined"),
+                Canon::Expr("Condition".into(), Box::new(Canon::Scalar(name.into()))),
+            ),
+            Some((_, node)) if depth > MAX_DEPTH => self.opaque("nested too deeply", node),
             Some((_, node)) => self.condition_expr_form(node, depth + 1),
         }
     }
@@ -197,7 +265,7 @@ impl<'t> Scope<'t> {
         match node.intrinsic() {
             Some(("Condition", arg)) => match arg.value.scalar_text() {
                 Some(name) => self.condition_form_at(&name, depth + 1),
-                None => Canon::Unknown("Condition needs a name".into()),
+                None => self.opaque("Condition needs a name", node),
             },
             Some((name @ ("Fn::And" | "Fn::Or" | "Fn::Not"), arg)) if depth <= MAX_DEPTH => {
                 let items = match &arg.value {
@@ -286,9 +354,46 @@ impl<'t> Scope<'t> {
         }
     }
 
+    /// An unknown value for what cannot be evaluated at all (a malformed or too deeply
+    /// nested expression): its form is the node as written with every input of the template
+    /// (parameter values, conditions, mappings), so that it equals only the same expression over
+    /// the same inputs.
+    fn opaque(&self, why: &str, node: &Node) -> Canon {
+        self.opaque_form(why, Scope::plain(node))
+    }
+
+    fn opaque_form(&self, why: &str, written: Canon) -> Canon {
+        let mut params: Vec<(&String, &Canon)> = self.params.iter().collect();
+        params.sort_by(|a, b| a.0.cmp(b.0));
+        let params = params
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let conditions = self
+            .template
+            .conditions
+            .iter()
+            .map(|(k, v)| (k.clone(), Scope::plain(v)))
+            .collect();
+        let mappings = self
+            .template
+            .mappings
+            .as_ref()
+            .map_or(Canon::Null, Scope::plain);
+        Canon::unknown(
+            why,
+            Canon::List(vec![
+                written,
+                Canon::Map(params),
+                Canon::Map(conditions),
+                mappings,
+            ]),
+        )
+    }
+
     fn eval_at(&self, node: &Node, depth: usize) -> Canon {
         if depth > MAX_DEPTH {
-            return Canon::Unknown("nested too deeply".into());
+            return self.opaque("nested too deeply", node);
         }
         if let Some((name, arg)) = node.intrinsic() {
             return self.intrinsic(name, arg, depth + 1);
@@ -319,10 +424,25 @@ impl<'t> Scope<'t> {
             _ => vec![arg],
         };
         let expr = |c: Canon| Canon::Expr(name.to_string(), Box::new(c));
+        // Malformed: unknown, equal only to the same expression over the same inputs.
+        let malformed = |why: &str| {
+            self.opaque_form(
+                why,
+                Canon::Map(BTreeMap::from([(name.to_string(), Scope::plain(arg))])),
+            )
+        };
+        // Unresolved inputs: unknown, its form the expression over the evaluated inputs.
+        let unresolved = |inputs: &[&Canon]| -> Option<Canon> {
+            let why = inputs.iter().find_map(|c| c.has_unknown())?;
+            Some(Canon::unknown(
+                why,
+                expr(Canon::List(inputs.iter().map(|c| (*c).clone()).collect())),
+            ))
+        };
         match name {
             "Ref" => {
                 let Some(target) = arg.value.scalar_text() else {
-                    return Canon::Unknown("Ref to a non-name".into());
+                    return malformed("Ref to a non-name");
                 };
                 if target == "AWS::NoValue" {
                     return Canon::NoValue;
@@ -335,38 +455,41 @@ impl<'t> Scope<'t> {
             }
             "Fn::If" => {
                 if items.len() != 3 {
-                    return Canon::Unknown("Fn::If needs [condition, then, else]".into());
+                    return malformed("Fn::If needs [condition, then, else]");
                 }
                 let Some(cond) = items[0].value.scalar_text() else {
-                    return Canon::Unknown("Fn::If condition is not a name".into());
+                    return malformed("Fn::If condition is not a name");
                 };
                 match self.condition_at(&cond, depth) {
                     Some(true) => self.eval_at(items[1], depth),
                     Some(false) => self.eval_at(items[2], depth),
                     None => {
                         let (a, b) = (self.eval_at(items[1], depth), self.eval_at(items[2], depth));
-                        let form = self.condition_form_at(&cond, depth);
                         if a == b {
-                            a
-                        } else if form.has_unknown().is_some() {
-                            Canon::Unknown(format!("condition {cond} cannot be decided"))
+                            return a;
+                        }
+                        let form = self.condition_form_at(&cond, depth);
+                        let undecided = form.has_unknown().is_some();
+                        let value = expr(Canon::List(vec![form, a, b]));
+                        if undecided {
+                            Canon::unknown(format!("condition {cond} cannot be decided"), value)
                         } else {
                             // Decided at deploy time by what one stack keeps (its region…):
                             // compared as written, and a difference is unknown (see diff).
-                            expr(Canon::List(vec![form, a, b]))
+                            value
                         }
                     }
                 }
             }
-            "Fn::Sub" => self.sub(&items, depth),
+            "Fn::Sub" => self.sub(&items, depth, &malformed),
             "Fn::Join" => {
                 if items.len() != 2 {
-                    return Canon::Unknown("Fn::Join needs [delimiter, list]".into());
+                    return malformed("Fn::Join needs [delimiter, list]");
                 }
                 let delimiter = self.eval_at(items[0], depth);
                 let list = self.eval_at(items[1], depth);
-                if let Some(why) = list.has_unknown().or(delimiter.has_unknown()) {
-                    return Canon::Unknown(why.to_string());
+                if let Some(unknown) = unresolved(&[&delimiter, &list]) {
+                    return unknown;
                 }
                 match (&delimiter, &list) {
                     (Canon::Scalar(d), Canon::List(parts))
@@ -380,7 +503,7 @@ impl<'t> Scope<'t> {
             }
             "Fn::Select" => {
                 if items.len() != 2 {
-                    return Canon::Unknown("Fn::Select needs [index, list]".into());
+                    return malformed("Fn::Select needs [index, list]");
                 }
                 let index = self.eval_at(items[0], depth);
                 let list = self.eval_at(items[1], depth);
@@ -389,16 +512,14 @@ impl<'t> Scope<'t> {
                         .parse::<usize>()
                         .ok()
                         .and_then(|i| parts.get(i).cloned())
-                        .unwrap_or_else(|| Canon::Unknown("Fn::Select index out of range".into())),
-                    _ if index.has_unknown().is_some() || list.has_unknown().is_some() => {
-                        Canon::Unknown("Fn::Select of an unresolved value".into())
-                    }
-                    _ => expr(Canon::List(vec![index, list])),
+                        .unwrap_or_else(|| malformed("Fn::Select index out of range")),
+                    _ => unresolved(&[&index, &list])
+                        .unwrap_or_else(|| expr(Canon::List(vec![index, list]))),
                 }
             }
             "Fn::Split" => {
                 if items.len() != 2 {
-                    return Canon::Unknown("Fn::Split needs [delimiter, text]".into());
+                    return malformed("Fn::Split needs [delimiter, text]");
                 }
                 let delimiter = self.eval_at(items[0], depth);
                 let text = self.eval_at(items[1], depth);
@@ -408,36 +529,67 @@ impl<'t> Scope<'t> {
                             .map(|s| Canon::Scalar(s.into()))
                             .collect(),
                     ),
-                    _ if text.has_unknown().is_some() => {
-                        Canon::Unknown("Fn::Split of an unresolved value".into())
-                    }
-                    _ => expr(Canon::List(vec![delimiter, text])),
+                    _ => unresolved(&[&delimiter, &text])
+                        .unwrap_or_else(|| expr(Canon::List(vec![delimiter, text]))),
                 }
             }
             "Fn::FindInMap" => {
                 let keys: Vec<Canon> = items.iter().map(|i| self.eval_at(i, depth)).collect();
-                if let Some(why) = keys.iter().find_map(Canon::has_unknown) {
-                    return Canon::Unknown(why.to_string());
-                }
                 let names: Option<Vec<&str>> = keys.iter().map(Canon::as_scalar).collect();
-                match (names, &self.template.mappings) {
-                    (Some(names), Some(mappings)) if names.len() == 3 => mappings
-                        .get(names[0])
-                        .and_then(|m| m.get(names[1]))
-                        .and_then(|m| m.get(names[2]))
-                        .map(|v| self.eval_at(v, depth))
-                        .unwrap_or_else(|| Canon::Unknown("Fn::FindInMap: no such entry".into())),
-                    _ => expr(Canon::List(keys)),
+                if let (Some(names), Some(mappings)) = (&names, &self.template.mappings) {
+                    if names.len() == 3 {
+                        return mappings
+                            .get(names[0])
+                            .and_then(|m| m.get(names[1]))
+                            .and_then(|m| m.get(names[2]))
+                            .map(|v| self.eval_at(v, depth))
+                            .unwrap_or_else(|| malformed("Fn::FindInMap: no such entry"));
+                    }
                 }
+                // Looked up at deploy time (or never): the form holds the map it reads, so a
+                // changed map is a changed value.
+                let table = match (
+                    keys.first().and_then(Canon::as_scalar),
+                    &self.template.mappings,
+                ) {
+                    (Some(map), Some(mappings)) => {
+                        mappings.get(map).map_or(Canon::Null, Scope::plain)
+                    }
+                    (None, Some(mappings)) => Scope::plain(mappings),
+                    (_, None) => Canon::Null,
+                };
+                let mut inputs: Vec<&Canon> = keys.iter().collect();
+                inputs.push(&table);
+                unresolved(&inputs).unwrap_or_else(|| {
+                    expr(Canon::List(inputs.iter().map(|c| (*c).clone()).collect()))
+                })
+            }
+            "Fn::Transform" => {
+                // A macro (AWS::Include and others): what it returns is not in the template.
+                let args = self.eval_at(arg, depth);
+                let macro_name = args
+                    .get("Name")
+                    .and_then(Canon::as_scalar)
+                    .unwrap_or("a macro")
+                    .to_string();
+                let why = if macro_name == "AWS::Include" {
+                    "Fn::Transform AWS::Include: the included file is not in the template"
+                        .to_string()
+                } else {
+                    format!(
+                        "Fn::Transform {macro_name}: what the macro returns is not in the template"
+                    )
+                };
+                Canon::unknown(why, expr(args))
             }
             // Decided at deploy time: compared as written.
             _ => expr(self.eval_at(arg, depth)),
         }
     }
 
-    fn sub(&self, items: &[&Node], depth: usize) -> Canon {
+    fn sub(&self, items: &[&Node], depth: usize, malformed: &dyn Fn(&str) -> Canon) -> Canon {
         let Some(text) = items.first().and_then(|t| t.value.scalar_text()) else {
-            return Canon::Unknown("Fn::Sub needs a string".into());
+            return malformed("Fn::Sub needs a string");
         };
         let mut locals: HashMap<String, Canon> = HashMap::new();
         if let Some(Value::Map(entries)) = items.get(1).map(|n| &n.value) {
@@ -447,6 +599,8 @@ impl<'t> Scope<'t> {
         }
         let mut out = String::with_capacity(text.len());
         let mut symbolic = false;
+        // The unresolved variables: the value is unknown, its form the text over them.
+        let mut unknown: BTreeMap<String, Canon> = BTreeMap::new();
         let mut rest = text.as_str();
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
@@ -461,7 +615,10 @@ impl<'t> Scope<'t> {
             match value {
                 _ if name.starts_with('!') => out.push_str(&format!("${{{name}}}")),
                 Some(Canon::Scalar(v)) => out.push_str(v),
-                Some(Canon::Unknown(why)) => return Canon::Unknown(why.clone()),
+                Some(u @ Canon::Unknown(_)) => {
+                    unknown.insert(name.to_string(), u.clone());
+                    out.push_str(&format!("${{{name}}}"));
+                }
                 Some(_) | None => {
                     symbolic = true;
                     out.push_str(&format!("${{{name}}}"));
@@ -470,6 +627,16 @@ impl<'t> Scope<'t> {
             rest = &after[end + 1..];
         }
         out.push_str(rest);
+        if let Some(why) = unknown.values().find_map(Canon::has_unknown) {
+            let why = why.to_string();
+            return Canon::unknown(
+                why,
+                Canon::Expr(
+                    "Fn::Sub".into(),
+                    Box::new(Canon::List(vec![Canon::Scalar(out), Canon::Map(unknown)])),
+                ),
+            );
+        }
         if symbolic {
             Canon::Expr("Fn::Sub".into(), Box::new(Canon::Scalar(out)))
         } else {

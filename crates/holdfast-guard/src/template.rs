@@ -1,7 +1,7 @@
 //! The CloudFormation template model on top of the [`Node`] tree.
 //!
 //! [`load`] parses a JSON or YAML template and reads the sections the guard needs:
-//! `Transform`, `Parameters`, `Conditions`, `Mappings` and `Resources`. Other top-level keys
+//! `Transform`, `Globals` (SAM), `Parameters`, `Conditions`, `Mappings` and `Resources`. Other top-level keys
 //! (`AWSTemplateFormatVersion`, `Description`, `Outputs`, `Rules`, `Metadata`…) are ignored.
 //!
 //! Checked, with the line and key of the fault in the [`TemplateError`]: the root is a
@@ -12,7 +12,9 @@
 //! YAML value) counts as absent.
 //!
 //! `Fn::ForEach::<Name>` loops inside `Resources` are not resources: their keys are listed in
-//! [`Template::for_each`], as the guard cannot see what they generate.
+//! [`Template::for_each`], as the guard cannot see what they generate. Nor is a `Fn::Transform`
+//! key in `Resources` (an `AWS::Include` of resources kept elsewhere): it is kept as
+//! [`Template::resources_transform`].
 
 use crate::parse::{parse, ParseError};
 use crate::value::{Node, Span, Value};
@@ -22,14 +24,18 @@ use crate::value::{Node, Span, Value};
 pub struct Template {
     /// `Transform`: a string or a list (e.g. `AWS::Serverless-2016-10-31`).
     pub transform: Option<Node>,
+    /// `Globals` (SAM): properties merged into the SAM resources of each type.
+    pub globals: Option<Node>,
     pub parameters: Vec<Parameter>,
     /// `Conditions`, name → condition expression, in source order.
     pub conditions: Vec<(String, Node)>,
     pub mappings: Option<Node>,
     /// Resources in source order (`Fn::ForEach` loops excluded).
     pub resources: Vec<Resource>,
-    /// `Fn::ForEach::<Name>` keys found in `Resources`, with where their body starts.
-    pub for_each: Vec<(String, Span)>,
+    /// `Fn::ForEach::<Name>` keys found in `Resources`, with where their body starts, and the body.
+    pub for_each: Vec<(String, Span, Node)>,
+    /// A `Fn::Transform` key in `Resources` (its value: the macro's name and parameters).
+    pub resources_transform: Option<Node>,
     /// Logical IDs of the `AWS::CloudFormation::Stack` resources (nested stacks).
     pub nested_stacks: Vec<String>,
 }
@@ -61,6 +67,11 @@ pub struct Resource {
     pub metadata: Option<Node>,
     /// Where the resource's body starts (its first key, usually `Type`, or its `{`).
     pub span: Span,
+    /// A `Fn::Transform` in the resource's body (beside `Type`): a macro that adds to it.
+    pub transform: Option<Node>,
+    /// The SAM type this resource was written as, when [`crate::sam`] replaced it by what the
+    /// transform generates (`AWS::Serverless::SimpleTable` for an `AWS::DynamoDB::Table`).
+    pub written_type: Option<String>,
 }
 
 /// Why a template is not a usable CloudFormation template.
@@ -169,11 +180,13 @@ impl Template {
         }
         let mut template = Template {
             transform: present(root, "Transform").cloned(),
+            globals: present(root, "Globals").cloned(),
             parameters: Vec::new(),
             conditions: section(root, "Conditions")?.to_vec(),
             mappings: present(root, "Mappings").cloned(),
             resources: Vec::new(),
             for_each: Vec::new(),
+            resources_transform: None,
             nested_stacks: Vec::new(),
         };
         for (name, body) in section(root, "Parameters")? {
@@ -191,7 +204,13 @@ impl Template {
             .ok_or_else(|| not_mapping(resources, "Resources", "`Resources`"))?;
         for (logical_id, body) in entries {
             if logical_id.starts_with("Fn::ForEach::") {
-                template.for_each.push((logical_id.clone(), body.span));
+                template
+                    .for_each
+                    .push((logical_id.clone(), body.span, body.clone()));
+                continue;
+            }
+            if logical_id == "Fn::Transform" {
+                template.resources_transform = Some(body.clone());
                 continue;
             }
             let resource = read_resource(logical_id, body)?;
@@ -219,6 +238,7 @@ impl Template {
     #[must_use]
     pub fn same_as(&self, other: &Template) -> bool {
         same_opt(self.transform.as_ref(), other.transform.as_ref())
+            && same_opt(self.globals.as_ref(), other.globals.as_ref())
             && same_opt(self.mappings.as_ref(), other.mappings.as_ref())
             && self.parameters.len() == other.parameters.len()
             && self
@@ -243,7 +263,11 @@ impl Template {
                 .for_each
                 .iter()
                 .zip(&other.for_each)
-                .all(|(a, b)| a.0 == b.0)
+                .all(|(a, b)| a.0 == b.0 && a.2.same_as(&b.2))
+            && same_opt(
+                self.resources_transform.as_ref(),
+                other.resources_transform.as_ref(),
+            )
             && self.nested_stacks == other.nested_stacks
     }
 }
@@ -278,6 +302,8 @@ impl Resource {
             && self.condition == other.condition
             && self.depends_on == other.depends_on
             && same_opt(self.metadata.as_ref(), other.metadata.as_ref())
+            && same_opt(self.transform.as_ref(), other.transform.as_ref())
+            && self.written_type == other.written_type
     }
 }
 
@@ -350,6 +376,8 @@ fn read_resource(logical_id: &str, body: &Node) -> Result<Resource> {
         depends_on: read_depends_on(body, &path)?,
         metadata: present(body, "Metadata").cloned(),
         span: body.span,
+        transform: present(body, "Fn::Transform").cloned(),
+        written_type: None,
     })
 }
 

@@ -627,3 +627,17 @@ fn single_pair_mappings_inside_flow_sequences() {
     assert_eq!(f[3].get("o").unwrap().value, string("p"));
     assert_eq!(f[3].span, at(text, "o: p"));
 }
+#[test]
+fn a_fn_transform_in_resources_is_kept_not_rejected() {
+    let t = load(
+        "Resources:\n  Fn::Transform:\n    Name: AWS::Include\n    Parameters:\n      Location: s3://b/r.yaml\n  Queue:\n    Type: AWS::SQS::Queue\n",
+    )
+    .unwrap();
+    assert_eq!(t.resources.len(), 1);
+    assert_eq!(t.resources[0].logical_id, "Queue");
+    let include = t.resources_transform.expect("the include is kept");
+    assert_eq!(
+        include.get("Name").and_then(|n| n.as_str()),
+        Some("AWS::Include")
+    );
+}
