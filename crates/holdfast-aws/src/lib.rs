@@ -45,7 +45,7 @@ pub struct AwsOptions {
 /// Why no usable AWS configuration could be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
-    #[error("no AWS region: pass --region, or set AWS_REGION or a region in the profile")]
+    #[error("no AWS region")]
     NoRegion,
     #[error("no AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in (aws sso login)")]
     NoCredentials { detail: String },
@@ -55,6 +55,14 @@ impl holdfast_core::exit::Classify for AwsError {
     /// Configuration: nothing was called.
     fn outcome(&self) -> holdfast_core::exit::Outcome {
         holdfast_core::exit::Outcome::Usage
+    }
+
+    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
+        use holdfast_core::remedy::{Remedy, Setting};
+        match self {
+            AwsError::NoRegion => Some(Remedy::using(Setting::Region)),
+            AwsError::NoCredentials { .. } => None,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod output;
 mod progress;
+mod remedies;
 mod settings;
 
 use clap::Parser;

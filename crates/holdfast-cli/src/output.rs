@@ -3,6 +3,7 @@
 
 use holdfast_core::exit;
 use holdfast_core::redact::Redactor;
+use holdfast_core::remedy::{Remedy, Setting};
 use holdfast_core::report::{
     Entry, EntryState, PlanReport, Problem, RepairReport, StatusReport, UpReport,
 };
@@ -92,7 +93,11 @@ fn problems_and_warnings(problems: &[Problem], errors: &[String], warnings: &[St
     if !problems.is_empty() {
         out.push_str("\nProblems:\n");
         for p in problems {
-            out.push_str(&format!("  {}: {}\n", p.migration, p.message));
+            out.push_str(&format!(
+                "  {}: {}\n",
+                p.migration,
+                crate::remedies::with_remedy(&p.message, p.remedy.as_ref())
+            ));
         }
     }
     if !warnings.is_empty() {
@@ -159,7 +164,12 @@ pub fn up_text(r: &UpReport) -> String {
     if let Some(f) = &r.failed {
         out.push_str(&format!(
             "\nFailed: {} statement {} of {} (line {}): {}\n  {}\n",
-            f.script, f.statement, f.statements_total, f.line, f.error, f.recovery
+            f.script,
+            f.statement,
+            f.statements_total,
+            f.line,
+            f.error,
+            crate::remedies::render(&f.remedy)
         ));
     }
     out.push_str(&problems_and_warnings(&r.problems, &r.errors, &r.warnings));
@@ -260,8 +270,17 @@ pub fn guard_text(r: &holdfast_core::report::guard::GuardReport) -> String {
                 "  [{}] {who}{at}\n    {}\n    fix: {}\n",
                 f.rule, f.message, f.fix
             ));
-            if let Some(reason) = &f.allowed {
-                out.push_str(&format!("    accepted: {reason}\n"));
+            match &f.allowed {
+                Some(reason) => out.push_str(&format!("    accepted: {reason}\n")),
+                None if f.severity == Severity::Block && !f.logical_id.is_empty() => {
+                    out.push_str(&format!(
+                        "    or, if it is intended: {}\n",
+                        crate::remedies::render(&Remedy::using(Setting::AcceptFinding(
+                            f.logical_id.clone()
+                        )))
+                    ));
+                }
+                None => {}
             }
         }
     }
@@ -402,7 +421,7 @@ pub fn dynamo_copy_text(r: &holdfast_core::report::dynamo::CopyReport) -> String
         out.push_str(&format!("STOPPED ({reason}).\n"));
     }
     if let Some(resume) = &r.resume {
-        out.push_str(&format!("{resume}\n"));
+        out.push_str(&format!("{}\n", resume.render(&crate::remedies::Flags)));
     }
     if let Some(v) = &r.verification {
         out.push_str(&dynamo_compare_text(v));
@@ -459,7 +478,7 @@ pub fn dynamo_migrate_text(r: &holdfast_core::report::dynamo::DataMigrateReport)
         ));
     }
     if let Some(resume) = &r.resume {
-        out.push_str(&format!("{resume}\n"));
+        out.push_str(&format!("{}\n", resume.render(&crate::remedies::Flags)));
     }
     out
 }

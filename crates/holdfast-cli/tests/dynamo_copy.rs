@@ -173,7 +173,7 @@ fn kill_9_then_resume_continues_every_segment_from_its_checkpoint() {
     );
     refused.expect(2);
     assert!(
-        refused.stderr.contains("pass --resume"),
+        refused.stderr.contains("run the same command with `--resume` to continue, or remove checkpoint file ckpt.json to start over"),
         "{}",
         refused.stderr
     );
@@ -320,13 +320,16 @@ fn a_prepared_copy_is_finished_by_workers_pinned_to_segment_ranges() {
     let report = prepared.json();
     assert_eq!(report["items_read"], 0);
     assert_eq!(report["segments_done"], 0);
+    // The remedy is typed in JSON.
+    assert_eq!(report["resume"]["remedy"]["action"], "resume", "{report}");
     assert!(
-        report["resume"]
+        report["resume"]["state"]
             .as_str()
             .unwrap()
-            .contains("start the workers with --resume"),
+            .contains("prepared"),
         "{report}"
     );
+
     // Preparing twice is refused: the copy exists.
     let again = copy(
         dir.path(),
@@ -334,7 +337,11 @@ fn a_prepared_copy_is_finished_by_workers_pinned_to_segment_ranges() {
         &[&shared[..], &["--prepare"]].concat(),
     );
     again.expect(2);
-    assert!(again.stderr.contains("pass --resume"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("with `--resume` to continue"),
+        "{}",
+        again.stderr
+    );
     // Two workers, each pinned to half of the segments, at once.
     let worker = |range: &str| {
         holdfast_aws(dir.path())
@@ -544,7 +551,7 @@ fn a_deadline_stops_with_exit_4_and_resume_finishes() {
     stopped.expect(4);
     let r = stopped.json();
     assert_eq!(r["stopped"], "deadline");
-    assert!(r["resume"].as_str().unwrap().contains("--resume"), "{r}");
+    assert_eq!(r["resume"]["remedy"]["action"], "resume", "{r}");
     assert!(r["verification"].is_null());
     let resumed = copy(
         dir.path(),
@@ -629,7 +636,7 @@ fn bad_inputs_are_refused_before_anything_is_written() {
         (vec!["src", "full"], "target table full is not empty"),
         (
             vec!["src", "dst", "--resume"],
-            "--resume: there is no checkpoint file",
+            "there is no checkpoint file .holdfast/copy-src-dst.checkpoint.json to resume from; run the same command without `--resume` to start",
         ),
         (
             vec!["src", "dst", "--segment-range", "3..9"],
@@ -810,7 +817,7 @@ fn assert_failed_mid_copy(run: &Run, checkpoint: &str) -> String {
         .unwrap_or_else(|| panic!("not an error line: {}", lines[0]));
     assert!(
         message.contains(&format!("; {checkpoint} records "))
-            && message.ends_with("run the same command with --resume to continue"),
+            && message.ends_with("run the same command with `--resume` to continue"),
         "no resume line: {message}"
     );
     let report = run.json();

@@ -123,10 +123,11 @@ fn keys_from_a_comparison_copies_just_the_differences() {
     assert_eq!(report["verification"]["only_in_target"], 2);
     assert_eq!(report["verification"]["different"], 0);
     assert_eq!(report["verification"]["only_in_source"], 0);
-    assert!(report["resume"]
-        .as_str()
-        .unwrap()
-        .contains("--delete-only-in-target"));
+    assert_eq!(report["resume"]["remedy"]["action"], "use");
+    assert_eq!(
+        report["resume"]["remedy"]["setting"],
+        "delete-only-in-target"
+    );
 
     // With it: equal.
     let done = holdfast(

@@ -179,7 +179,7 @@ fn verify_against_dynamodb_local() {
     );
     run.expect(0);
     let json = run.json();
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     assert_eq!(json["table"], "orders");
     assert_eq!(json["outcome"], "success");
     assert_eq!(json["exit_code"], 0);
@@ -220,7 +220,7 @@ fn a_bad_require_key_is_a_usage_error() {
             &["users", "--require-key", bad],
         );
         run.expect(2);
-        assert!(run.stderr.contains("--require-key"), "{}", run.stderr);
+        assert!(run.stderr.contains("required key"), "{}", run.stderr);
     }
     let run = verify(
         dir.path(),

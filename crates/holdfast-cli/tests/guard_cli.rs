@@ -224,7 +224,7 @@ const BAD: &[Bad] = &[
         name: "--stack names a stack that is not there",
         files: &[],
         args: &["diff", "@cdk-move-deleted/old", "@cdk-move-deleted/new", "--stack", "DataStack=Missing"],
-        message: &["--stack", "Missing", "AppStack"],
+        message: &["stack pair DataStack=Missing", "AppStack"],
     },
     Bad {
         name: "--stack without =",
@@ -733,7 +733,7 @@ fn json_report_has_the_documented_shape() {
     );
     run.expect(3);
     let r = run.json();
-    assert_eq!(r["format_version"], 1);
+    assert_eq!(r["format_version"], 2);
     assert_eq!(r["command"], "diff");
     assert_eq!(r["stage"], "prod");
     assert_eq!(r["policy"], "strict");

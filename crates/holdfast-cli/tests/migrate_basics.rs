@@ -242,10 +242,9 @@ fn failed_statement_is_recorded_and_resumed() {
         assert_eq!(report["failed"]["statement"], 3, "{engine:?}");
         assert_eq!(report["failed"]["statements_total"], 4);
         assert_eq!(report["failed"]["rolled_back"], false);
-        assert!(report["failed"]["recovery"]
-            .as_str()
-            .unwrap()
-            .contains("--resume"));
+        assert_eq!(report["failed"]["remedy"]["action"], "fix-and-resume");
+        assert_eq!(report["failed"]["remedy"]["statement"], 3);
+        assert_eq!(report["failed"]["remedy"]["applied"], 2);
         assert_eq!(history(&db)[1], "2|versioned|failed|2|4", "{engine:?}");
         assert_eq!(user_tables(&db), ["a", "s1", "s2"], "{engine:?}");
 

@@ -98,12 +98,15 @@ fn a_failure_inside_the_migrations_own_transaction_rolls_it_back_and_says_so() {
         run.expect(1);
         let failed = &run.json()["failed"];
         assert_eq!(failed["statement"], 4, "{engine:?}: {failed}");
-        let recovery = failed["recovery"].as_str().unwrap();
+        let error = failed["error"].as_str().unwrap();
         assert!(
-            recovery.contains("statements 2..3 ran in a transaction")
-                && recovery.contains("statements 1..1 of V2__txn.sql are applied"),
-            "{engine:?}: {recovery}"
+            error.contains("statements 2..3 ran in a transaction")
+                && error.contains("statements 1..1 are applied and recorded"),
+            "{engine:?}: {error}"
         );
+        assert_eq!(failed["remedy"]["action"], "fix-and-resume", "{failed}");
+        assert_eq!(failed["remedy"]["applied"], 1, "{failed}");
+
         assert_eq!(
             db.query_i64("SELECT id FROM t ORDER BY id"),
             [1],

@@ -50,10 +50,15 @@ impl Outcome {
     }
 }
 
-/// Errors that know which exit code they deserve.
+/// Errors that know which exit code they deserve, and what the user can do about them.
 pub trait Classify {
     /// The outcome class of this error.
     fn outcome(&self) -> Outcome;
+    /// What to do next, for the front end to render in its own words (never part of the
+    /// error's message, which names no front end's setting).
+    fn remedy(&self) -> Option<crate::remedy::Remedy> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod history;
 pub mod migration;
 pub mod plan;
 pub mod redact;
+pub mod remedy;
 pub mod report;
 pub mod resume;
 pub mod split;

@@ -6,6 +6,7 @@
 
 use crate::history::{HistoryRow, RowState};
 use crate::migration::{prefix_checksum, Kind, Migration, MigrationSet, Version};
+use crate::remedy::{Remedy, Setting};
 use crate::report::{Entry, EntryState, Problem, ProblemKind};
 use crate::split::Dialect;
 use crate::txn::transaction_blocker;
@@ -215,14 +216,17 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
                         planner.step(m, 0, None);
                     }
                 } else {
-                    planner.problem(
+                    let newest = newest_applied
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    planner.problem_with(
                         ProblemKind::OutOfOrder,
                         m.label(),
                         format!(
-                            "version {v} is pending but {} is already applied; apply it with --allow-out-of-order, or give it a version above {}",
-                            newest_applied.as_ref().map(ToString::to_string).unwrap_or_default(),
-                            newest_applied.as_ref().map(ToString::to_string).unwrap_or_default(),
+                            "version {v} is pending but {newest} is already applied; give it a version above {newest}, or apply it out of order"
                         ),
+                        Some(Remedy::using(Setting::AllowOutOfOrder)),
                     );
                 }
             }
@@ -277,7 +281,7 @@ pub fn plan<'a>(source: &'a MigrationSet, history: &[HistoryRow], opts: &PlanOpt
     };
     if skip_repeatables && !source.repeatable.is_empty() {
         planner.warnings.push(
-            "repeatable migrations are not applied when --target stops before the newest version"
+            "repeatable migrations are not applied when the target stops before the newest version"
                 .into(),
         );
     }
@@ -379,10 +383,21 @@ impl<'a> Planner<'a, '_> {
     }
 
     fn problem(&mut self, kind: ProblemKind, migration: &str, message: String) {
+        self.problem_with(kind, migration, message, None);
+    }
+
+    fn problem_with(
+        &mut self,
+        kind: ProblemKind,
+        migration: &str,
+        message: String,
+        remedy: Option<Remedy>,
+    ) {
         self.problems.push(Problem {
             kind,
             migration: migration.to_string(),
             message,
+            remedy,
         });
     }
 
@@ -434,10 +449,11 @@ impl<'a> Planner<'a, '_> {
             }
             RowState::Applied => {
                 self.entry(Some(m), Some(row), EntryState::Drift);
-                self.problem(
+                self.problem_with(
                     ProblemKind::Drift,
                     m.label(),
-                    "applied, but the file changed since (checksum differs); restore the file, or accept the change with `repair --yes`".into(),
+                    "applied, but the file changed since (checksum differs)".into(),
+                    Some(Remedy::RestoreOrRepair),
                 );
             }
             RowState::Failed | RowState::Running => {
@@ -470,10 +486,11 @@ impl<'a> Planner<'a, '_> {
                             self.step(m, applied, Some(row.id));
                         }
                     } else {
-                        self.problem(
+                        self.problem_with(
                             ProblemKind::ResumeMismatch,
                             m.label(),
-                            format!("cannot resume at statement {at}: statements 1..{} changed since they were applied; restore them, or clean up by hand and run `repair --yes`", at - 1),
+                            format!("cannot resume at statement {at}: statements 1..{} changed since they were applied; restore them", at - 1),
+                            Some(Remedy::CleanUpAndRepair),
                         );
                     }
                 } else {
@@ -482,10 +499,15 @@ impl<'a> Planner<'a, '_> {
                         .as_deref()
                         .map(|e| format!(": {e}"))
                         .unwrap_or_default();
-                    self.problem(
+                    self.problem_with(
                         kind,
                         m.label(),
-                        format!("{what} at statement {at} of {total}{error}; fix the file and run `up --resume` to continue at statement {at}, or clean up by hand and run `repair --yes`"),
+                        format!("{what} at statement {at} of {total}{error}"),
+                        Some(Remedy::FixAndResume {
+                            file: m.script.clone(),
+                            statement: usize::try_from(at).unwrap_or(1),
+                            applied: usize::try_from(at - 1).unwrap_or(0),
+                        }),
                     );
                 }
             }

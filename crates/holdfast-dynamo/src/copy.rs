@@ -23,6 +23,7 @@
 //! after a crash skips the items of that page that were already written: no item is
 //! transformed twice. There is nothing to compare afterwards.
 
+use holdfast_core::remedy::{NextStep, Remedy, Setting};
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -168,7 +169,7 @@ pub enum CopyError {
     NotActive { table: String, status: String },
     #[error("table {table}: {detail}")]
     Describe { table: String, detail: String },
-    #[error("key schemas differ: {source_table} has {source_key}, {target_table} has {target_key}; a copy without a transform keeps keys as they are (use --transform to derive the target's key)")]
+    #[error("key schemas differ: {source_table} has {source_key}, {target_table} has {target_key}; a copy without a transform keeps keys as they are (a transform can derive the target's key)")]
     KeySchemas {
         source_table: String,
         source_key: String,
@@ -177,7 +178,7 @@ pub enum CopyError {
     },
     #[error("source and target are the same table, {table}: copying a table onto itself needs a transform (an in-place migration)")]
     SameTable { table: String },
-    #[error("target table {table} is not empty: pass --allow-nonempty-target to copy into it anyway (items with the same key are overwritten)")]
+    #[error("target table {table} is not empty")]
     TargetNotEmpty { table: String },
     #[error(
         "transform {name} on source item {key}: output {output} {problem}; nothing was written"
@@ -198,8 +199,8 @@ pub enum CopyError {
     },
     #[error("{location}: {reason}; nothing was written")]
     KeysFile { location: String, reason: String },
-    #[error("{error}; {resume}")]
-    Failed { error: String, resume: String },
+    #[error("{error}; {}", .resume.state)]
+    Failed { error: String, resume: NextStep },
     #[error(transparent)]
     Compare(#[from] CompareError),
 }
@@ -217,6 +218,16 @@ impl Classify for CopyError {
                 | CheckpointError::LeaseLost { .. },
             ) => Outcome::Failed,
             _ => Outcome::Usage,
+        }
+    }
+
+    fn remedy(&self) -> Option<Remedy> {
+        match self {
+            CopyError::Checkpoint(e) => e.remedy(),
+            CopyError::TargetNotEmpty { .. } => Some(Remedy::AllowNonemptyTarget),
+            CopyError::KeySchemas { .. } => Some(Remedy::using(Setting::Transform)),
+            CopyError::Failed { resume, .. } => Some(resume.remedy.clone()),
+            _ => None,
         }
     }
 }
@@ -350,7 +361,12 @@ pub async fn copy(
     let transform = match &request.transform {
         Some(spec) => Some(spec.compile(&source_key).map_err(|e| CopyError::Failed {
             error: e.to_string(),
-            resume: "nothing was written".into(),
+            resume: NextStep::new(
+                "nothing was written",
+                Remedy::FixAndRunAgain {
+                    file: "the transform".into(),
+                },
+            ),
         })?),
         None => None,
     };
@@ -445,10 +461,13 @@ pub async fn copy(
         ctx.store.release(&[]).await?;
         let states = ctx.store.states().await?;
         return Ok(CopyReport {
-            resume: Some(format!(
-                "{} prepared ({}): start the workers with --resume",
-                ctx.store.location(),
-                progress_line(&states)
+            resume: Some(NextStep::new(
+                format!(
+                    "{} prepared ({}); start the workers",
+                    ctx.store.location(),
+                    progress_line(&states)
+                ),
+                Remedy::Resume,
             )),
             ..empty_report(&ctx.request, ctx.store.location().to_string(), &states)
         });
@@ -491,9 +510,9 @@ pub async fn copy(
         (Ok(states), Some(error)) => {
             return Err(CopyError::Failed {
                 error: error.trim_end_matches('.').to_owned(),
-                resume: format!(
-                    "{location} records {}: run the same command with --resume to continue",
-                    progress_line(&states)
+                resume: NextStep::new(
+                    format!("{location} records {}", progress_line(&states)),
+                    Remedy::Resume,
                 ),
             })
         }
@@ -501,14 +520,17 @@ pub async fn copy(
         (Err(checkpoint), Some(error)) => {
             return Err(CopyError::Failed {
                 error: error.trim_end_matches('.').to_owned(),
-                resume: format!("{location} could not be read back ({checkpoint}); it is never ahead of the target: run the same command with --resume to continue"),
+                resume: NextStep::new(
+                    format!("{location} could not be read back ({checkpoint}); it is never ahead of the target"),
+                    Remedy::Resume,
+                ),
             })
         }
         (Err(checkpoint), None) => return Err(checkpoint.into()),
     };
-    let resume_hint = format!(
-        "{location} records {}: run the same command with --resume to continue",
-        progress_line(&states)
+    let resume_hint = NextStep::new(
+        format!("{location} records {}", progress_line(&states)),
+        Remedy::Resume,
     );
     let all_done = states.iter().all(|s| s.done);
     let mine_done = states
@@ -582,7 +604,10 @@ pub async fn copy(
         resume: (!all_done).then_some(if stopped.is_some() || !mine_done {
             resume_hint
         } else {
-            format!("{location}: this run's segments are done; other workers hold the rest")
+            NextStep::new(
+                format!("{location}: this run's segments are done"),
+                Remedy::OtherWorkersFinish,
+            )
         }),
         verification,
     })
@@ -639,7 +664,12 @@ async fn sample_check(
     for item in &page.items {
         let outputs = apply(transform, source_key, item).map_err(|e| CopyError::Failed {
             error: format!("{e}; nothing was written"),
-            resume: "fix the transform and run again".into(),
+            resume: NextStep::new(
+                "",
+                Remedy::FixAndRunAgain {
+                    file: "the transform".into(),
+                },
+            ),
         })?;
         if in_place {
             if let Err(problem) = in_place_output(source_key, item, &outputs) {

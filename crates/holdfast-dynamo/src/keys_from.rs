@@ -9,6 +9,7 @@
 //! only with `--delete-only-in-target`, else counted as kept. Puts and deletes are idempotent,
 //! so a stopped run is simply run again. Ends with a full comparison unless `--no-verify`.
 
+use holdfast_core::remedy::{NextStep, Remedy, Setting};
 use std::collections::HashMap;
 use std::io::BufRead as _;
 use std::path::PathBuf;
@@ -220,13 +221,18 @@ pub async fn copy_keys(
                 Some(t) => {
                     let model = item_from_sdk(item).map_err(|e| CopyError::Failed {
                         error: format!("source item {}: {e}", source_key.render(item)),
-                        resume: "run the same command again".into(),
+                        resume: NextStep::new("", Remedy::RunAgain),
                     })?;
                     let out: Vec<SdkItem> = t
                         .apply(&model)
                         .map_err(|e| CopyError::Failed {
                             error: e.to_string(),
-                            resume: "fix the transform and run the same command again".into(),
+                            resume: NextStep::new(
+                                "",
+                                Remedy::FixAndRunAgain {
+                                    file: "the transform".into(),
+                                },
+                            ),
                         })?
                         .iter()
                         .map(item_to_sdk)
@@ -246,7 +252,12 @@ pub async fn copy_keys(
                             "transform output for source item {} {problem}",
                             source_key.render(item)
                         ),
-                        resume: "fix the transform and run the same command again".into(),
+                        resume: NextStep::new(
+                            "",
+                            Remedy::FixAndRunAgain {
+                                file: "the transform".into(),
+                            },
+                        ),
                     })?;
                 writes.push(Write::Put(out));
             }
@@ -256,7 +267,7 @@ pub async fn copy_keys(
             .await
             .map_err(|e| CopyError::Failed {
                 error: e.to_string(),
-                resume: "puts and deletes are idempotent: run the same command again".into(),
+                resume: NextStep::new("puts and deletes are idempotent", Remedy::RunAgain),
             })?;
     }
 
@@ -290,11 +301,14 @@ pub async fn copy_keys(
     let elapsed = started.elapsed();
     let mut resume = None;
     if stopped {
-        resume =
-            Some("stopped: run the same command again (puts and deletes are idempotent)".into());
+        resume = Some(NextStep::new(
+            "stopped (puts and deletes are idempotent)",
+            Remedy::RunAgain,
+        ));
     } else if kept > 0 {
-        resume = Some(format!(
-            "{kept} keys of {lines_total} are in the target only (or their source item is gone) and were kept: pass --delete-only-in-target to delete them"
+        resume = Some(NextStep::new(
+            format!("{kept} keys of {lines_total} are in the target only (or their source item is gone) and were kept"),
+            Remedy::using(Setting::DeleteOnlyInTarget),
         ));
     }
     Ok(CopyReport {
@@ -389,7 +403,7 @@ async fn get_all(
                 if !e.retryable {
                     return Err(CopyError::Failed {
                         error: format!("table {table}: BatchGetItem refused: {e}"),
-                        resume: "run the same command again".into(),
+                        resume: NextStep::new("", Remedy::RunAgain),
                     });
                 }
                 e.to_string()
@@ -405,13 +419,13 @@ async fn get_all(
                 error: format!(
                     "table {table}: BatchGetItem gave up after {without_progress} rounds without progress; last: {last}"
                 ),
-                resume: "run the same command again".into(),
+                resume: NextStep::new("", Remedy::RunAgain),
             });
         }
         if !stop.sleep(backoff.delay(without_progress)).await {
             return Err(CopyError::Failed {
                 error: "stopped".into(),
-                resume: "run the same command again".into(),
+                resume: NextStep::new("", Remedy::RunAgain),
             });
         }
     }

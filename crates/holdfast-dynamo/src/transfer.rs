@@ -56,9 +56,7 @@ pub enum TransferError {
         target: String,
         target_key: String,
     },
-    #[error(
-        "target table {0} is not empty: pass --allow-nonempty-target to import into it anyway"
-    )]
+    #[error("target table {0} is not empty")]
     TargetNotEmpty(String),
     #[error("{file} item {line}: {reason}")]
     Item {
@@ -80,6 +78,16 @@ impl Classify for TransferError {
             TransferError::Failed(_) | TransferError::Item { .. } => Outcome::Failed,
             TransferError::Transform(_) => Outcome::Usage,
             _ => Outcome::Usage,
+        }
+    }
+
+    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
+        match self {
+            TransferError::TargetNotEmpty(_) => {
+                Some(holdfast_core::remedy::Remedy::AllowNonemptyTarget)
+            }
+            TransferError::Table(e) => e.remedy(),
+            _ => None,
         }
     }
 }
@@ -421,7 +429,7 @@ pub async fn import(
     let written = items.load(Ordering::Relaxed);
     if let Some(e) = failure {
         return Err(TransferError::Failed(format!(
-            "{e}; {written} items were written before it (an import is puts: fix the cause and import again with --allow-nonempty-target)"
+            "{e}; {written} items were written before it (an import is puts: fix the cause and import again into the table that now holds them)"
         )));
     }
     let mut done = report(

@@ -128,7 +128,7 @@ pub struct VerifyRequest {
 /// Why verify could not judge the table.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("--require-key `{spec}`: {why} (expected NAME:S|N|B[,NAME:S|N|B], e.g. pk:S,sk:N)")]
+    #[error("required key `{spec}`: {why} (expected NAME:S|N|B[,NAME:S|N|B], e.g. pk:S,sk:N)")]
     BadKeySpec { spec: String, why: String },
     #[error("cannot call DynamoDB: {0}")]
     Aws(#[from] holdfast_aws::AwsError),
@@ -157,6 +157,13 @@ impl Classify for VerifyError {
         match self {
             VerifyError::BadKeySpec { .. } | VerifyError::Aws(_) => Outcome::Usage,
             _ => Outcome::Failed,
+        }
+    }
+
+    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
+        match self {
+            VerifyError::Aws(e) => e.remedy(),
+            _ => None,
         }
     }
 }
@@ -251,7 +258,7 @@ impl Dynamo {
                 required: true,
                 detail: match deadline {
                     Some((wait, _)) => format!("not ACTIVE after waiting {wait:?}: {what}"),
-                    None => format!("not ACTIVE: {what} (use --wait to wait for it)"),
+                    None => format!("not ACTIVE: {what} (not waited for)"),
                 },
             },
         });
@@ -599,7 +606,7 @@ mod tests {
         for bad in ["pk:X", "pk", ":S", "a:S,b:S,c:S", "pk:S,pk:N", ""] {
             let err = bad.parse::<KeySpec>().unwrap_err();
             assert_eq!(err.outcome(), Outcome::Usage, "{bad}");
-            assert!(err.to_string().contains("--require-key"), "{err}");
+            assert!(err.to_string().contains("required key"), "{err}");
         }
     }
 }

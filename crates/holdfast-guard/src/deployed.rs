@@ -96,6 +96,13 @@ impl holdfast_core::exit::Classify for DeployedError {
             | DeployedError::Other { .. } => Outcome::Failed,
         }
     }
+
+    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
+        match self {
+            DeployedError::Aws(e) => holdfast_core::exit::Classify::remedy(e),
+            _ => None,
+        }
+    }
 }
 
 /// A CloudFormation client with its configuration resolved: build one per command and read

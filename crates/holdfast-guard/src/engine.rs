@@ -284,13 +284,13 @@ fn pair_stacks(
     for (o, n) in explicit {
         let oi = old.iter().position(|s| &s.name == o).ok_or_else(|| {
             RequestError(format!(
-                "--stack {o}={n}: no stack `{o}` on the old side (found: {})",
+                "stack pair {o}={n}: no stack `{o}` on the old side (found: {})",
                 names(old)
             ))
         })?;
         let ni = new.iter().position(|s| &s.name == n).ok_or_else(|| {
             RequestError(format!(
-                "--stack {o}={n}: no stack `{n}` on the new side (found: {})",
+                "stack pair {o}={n}: no stack `{n}` on the new side (found: {})",
                 names(new)
             ))
         })?;
@@ -665,7 +665,7 @@ pub fn diff(
         if may_hold_data(&r.type_) {
             let (rule, verb, fix) = match action {
                 Action::Orphan => (&rules::STATEFUL_ORPHAN, "leaves the stack but is kept", "nothing is deleted; it is no longer managed: import it elsewhere or delete it by hand when done"),
-                Action::Delete => (if schema::type_schema(&r.type_).is_none() { &rules::UNKNOWN_TYPE } else { &rules::STATEFUL_DELETE }, "would be DELETED", "put it back in the template; to remove it on purpose, set DeletionPolicy: Retain first and deploy, or accept with --allow ID=REASON"),
+                Action::Delete => (if schema::type_schema(&r.type_).is_none() { &rules::UNKNOWN_TYPE } else { &rules::STATEFUL_DELETE }, "would be DELETED", "put it back in the template; to remove it on purpose, set DeletionPolicy: Retain first and deploy"),
                 _ => (&rules::STATEFUL_UNPROVABLE, "may be deleted", "write a plain DeletionPolicy"),
             };
             let mut raw = RawFinding {

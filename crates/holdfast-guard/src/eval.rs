@@ -187,7 +187,7 @@ impl<'t> Scope<'t> {
                 }
                 (None, _) => Canon::unknown(
                     format!(
-                        "parameter {} has no value: pass it with --parameters",
+                        "parameter {} has no value (none is given and it has no default)",
                         p.name
                     ),
                     Canon::Expr(

@@ -2,8 +2,11 @@
 //! `Fn::ForEach` loops, a `Fn::Transform` key in `Resources` (an `AWS::Include` of resources kept
 //! elsewhere) and nested stacks. Each is a finding in `guard check`. In `guard diff` a transform,
 //! a loop or an include is one only when it changes: the same template over the same inputs
-//! generates the same resources, so an unchanged one changes nothing. A nested stack is always
-//! one: its own template is not in the parent, and the same `TemplateURL` may hold a new one.
+//! generates the same resources, so an unchanged one changes nothing. A nested stack likewise:
+//! its own template is not in the parent, so it is a finding when its properties (`TemplateURL`,
+//! `Parameters`, …) change over the two sides' inputs, and quiet when they are the same — an
+//! unchanged `TemplateURL` is taken as the same template, as `aws cloudformation package` and
+//! the CDK make it (their URLs carry a hash of the content).
 
 use crate::eval::{Canon, Scope};
 use crate::policy::RawFinding;
@@ -41,7 +44,7 @@ pub fn findings(new: Side<'_>, old: Option<Side<'_>>) -> Vec<RawFinding> {
             "Transform",
             node.span,
             format!("the template uses Transform {names}: the resources it generates cannot be compared here"),
-            "compare the processed templates (aws cloudformation get-template --template-stage Processed), and check the change set; accept with --allow Transform=REASON".into(),
+            "compare the processed templates (the stack's Processed template stage), and check the change set".into(),
         ));
     }
     for (name, span, _) in t.for_each.iter().filter(|_| !unchanged) {
@@ -50,7 +53,7 @@ pub fn findings(new: Side<'_>, old: Option<Side<'_>>) -> Vec<RawFinding> {
             name,
             *span,
             format!("{name} expands to resources that cannot be compared here"),
-            format!("check the change set before executing it; accept with --allow {name}=REASON"),
+            "check the change set before executing it".to_string(),
         ));
     }
     out.extend(include(new, old));
@@ -58,6 +61,7 @@ pub fn findings(new: Side<'_>, old: Option<Side<'_>>) -> Vec<RawFinding> {
         .resources
         .iter()
         .filter(|r| r.type_ == "AWS::CloudFormation::Stack")
+        .filter(|r| !nested_stack_unchanged(r, scope, old))
     {
         let what = match &resource.written_type {
             Some(written) => format!("a nested stack ({written})"),
@@ -76,6 +80,30 @@ pub fn findings(new: Side<'_>, old: Option<Side<'_>>) -> Vec<RawFinding> {
         })
     }
     out
+}
+
+/// Whether the old side has the nested stack `resource` with the same properties, evaluated
+/// over each side's inputs.
+fn nested_stack_unchanged(
+    resource: &crate::template::Resource,
+    scope: &Scope<'_>,
+    old: Option<Side<'_>>,
+) -> bool {
+    let Some((old_template, old_scope)) = old else {
+        return false;
+    };
+    let Some(before) = old_template
+        .resources
+        .iter()
+        .find(|r| r.logical_id == resource.logical_id && r.type_ == resource.type_)
+    else {
+        return false;
+    };
+    let form = |r: &crate::template::Resource, scope: &Scope<'_>| {
+        r.properties.as_ref().map(|p| scope.eval(p))
+    };
+    let (a, b) = (form(before, old_scope), form(resource, scope));
+    a == b
 }
 
 /// A `Fn::Transform` key in `Resources`: a finding unless both sides include the same.
@@ -119,7 +147,7 @@ fn include(new: Side<'_>, old: Option<Side<'_>>) -> Option<RawFinding> {
             "Fn::Transform",
             span,
             format!("the Fn::Transform in Resources {what}: the resources it adds (or removes) cannot be compared or checked here"),
-            "compare the processed templates (aws cloudformation get-template --template-stage Processed), and check the change set; accept with --allow Fn::Transform=REASON".into(),
+            "compare the processed templates (the stack's Processed template stage), and check the change set".into(),
         )
     })
 }

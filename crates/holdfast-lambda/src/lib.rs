@@ -13,6 +13,7 @@ pub mod deliver;
 pub mod event;
 pub mod handler;
 pub mod properties;
+pub mod remedies;
 pub mod response;
 pub mod run;
 pub mod secret;

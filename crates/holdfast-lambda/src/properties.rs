@@ -102,7 +102,7 @@ pub struct DynamoMigrate {
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
-    SqlMigrate(SqlMigrate),
+    SqlMigrate(Box<SqlMigrate>),
     DynamoVerify(DynamoVerify),
     DynamoCopy(Box<DynamoCopy>),
     DynamoMigrate(DynamoMigrate),
@@ -211,7 +211,7 @@ impl Operation {
         p.map.remove("ServiceToken");
         let operation = p.text("Operation")?;
         let op = match operation.as_str() {
-            "SqlMigrate" => Operation::SqlMigrate(sql_migrate(&mut p)?),
+            "SqlMigrate" => Operation::SqlMigrate(Box::new(sql_migrate(&mut p)?)),
             "DynamoVerify" => Operation::DynamoVerify(DynamoVerify {
                 table: p.text("TableName")?,
                 require_key: p.take_text("RequireKey")?,
@@ -425,7 +425,7 @@ mod tests {
         let op = parse(json!({"Operation": "SqlMigrate", "DatabaseSecretArn": "arn:s", "Host": "db", "Port": "5432", "Fingerprint": "f"})).unwrap();
         assert_eq!(
             op,
-            Operation::SqlMigrate(SqlMigrate {
+            Operation::SqlMigrate(Box::new(SqlMigrate {
                 database: Database::Secret {
                     arn: "arn:s".into(),
                     host: Some("db".into()),
@@ -440,15 +440,12 @@ mod tests {
                 target: None,
                 fingerprint: Some("f".into()),
                 resume: Resume::Never,
-            })
+            }))
         );
         let api = parse(json!({"Operation": "SqlMigrate", "DataApi": {"ResourceArn": "c", "SecretArn": "s", "Database": "app"}})).unwrap();
         assert!(matches!(
             api,
-            Operation::SqlMigrate(SqlMigrate {
-                database: Database::DataApi { .. },
-                ..
-            })
+            Operation::SqlMigrate(ref op) if matches!(op.database, Database::DataApi { .. })
         ));
     }
 

@@ -211,6 +211,11 @@ fn a_direct_copy_resource_continues_on_the_next_deploy_and_never_copies_twice() 
         "{reason}\n{}",
         function.log()
     );
+    // A CloudFormation user is told the property, never the CLI's flag.
+    assert!(
+        reason.contains("deploy again with `Resume: true` to continue") && !reason.contains("--"),
+        "{reason}"
+    );
     assert_eq!(data(&stopped, "Complete"), "false");
     assert!(data(&stopped, "Checkpoint").contains("holdfast_copy_checkpoints"));
     let partial = target_count(&dynamodb);

@@ -12,6 +12,7 @@ use holdfast_core::exit::Outcome;
 use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
 use holdfast_core::migration::{Kind, MigrationSet, PrefixChecksum, Version};
 use holdfast_core::plan::{applied_digest, plan, Plan, PlanOptions, Step};
+use holdfast_core::remedy::Remedy;
 use holdfast_core::report::{
     AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport, UpReport,
     FORMAT_VERSION,
@@ -298,25 +299,24 @@ async fn apply(
     // (fewer than `index` when the migration's own transaction was rolled back).
     let fail_at = |index: usize, applied: usize, error: String, rolled_back: bool| {
         let statement = (index + 1).min(total.max(1));
-        let recovery = if rolled_back {
+        let error = if !rolled_back && applied < index {
             format!(
-                "the migration was rolled back: nothing of it was applied; fix {} and run `holdfast migrate up` again",
-                m.script
+                "{error} (statements {}..{index} ran in a transaction of the migration's own that was rolled back; statements 1..{applied} are applied and recorded)",
+                applied + 1
             )
         } else {
-            let undone = if applied < index {
-                format!(
-                    "statements {}..{} ran in a transaction of the migration's own that was rolled back; ",
-                    applied + 1,
-                    index
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "{undone}statements 1..{applied} of {} are applied and recorded; fix statement {statement} (keep 1..{applied} unchanged) and run `holdfast migrate up --resume`, or undo them by hand and run `holdfast migrate repair --yes`",
-                m.script,
-            )
+            error
+        };
+        let remedy = if rolled_back {
+            Remedy::FixAndRunAgain {
+                file: m.script.clone(),
+            }
+        } else {
+            Remedy::FixAndResume {
+                file: m.script.clone(),
+                statement,
+                applied,
+            }
         };
         FailedStep {
             script: m.script.clone(),
@@ -325,7 +325,7 @@ async fn apply(
             line: m.statements.get(index).map_or(0, |s| s.line),
             error,
             rolled_back,
-            recovery,
+            remedy,
         }
     };
     let fail =

@@ -29,7 +29,7 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(error) => {
             let outcome = error.outcome();
-            let message = error.to_string();
+            let message = crate::remedies::with_remedy(&error.to_string(), error.remedy().as_ref());
             output::error_line(&message);
             if json {
                 output::print_json(&ErrorReport {

@@ -154,7 +154,7 @@ pub struct CopyReport {
     /// `deadline` or `interrupted` when the run stopped early.
     pub stopped: Option<String>,
     /// How to continue, when there is something left to do.
-    pub resume: Option<String>,
+    pub resume: Option<crate::remedy::NextStep>,
     /// The comparison run after the copy (`None` with `--no-verify`, or while segments are
     /// left to other workers).
     pub verification: Option<CompareReport>,
@@ -209,7 +209,7 @@ pub struct DataMigrateReport {
     /// Why the run refused to start (drift), one line each.
     pub problems: Vec<String>,
     /// How to continue, when there is something left to do.
-    pub resume: Option<String>,
+    pub resume: Option<crate::remedy::NextStep>,
 }
 
 /// One data migration in a [`DataMigrateReport`].

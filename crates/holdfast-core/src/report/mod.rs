@@ -8,7 +8,7 @@ use crate::migration::Kind;
 use serde::Serialize;
 
 /// The version of the JSON output format.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The state of one migration, as `status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +80,9 @@ pub struct Problem {
     /// The script, or the version/description when the file is missing.
     pub migration: String,
     pub message: String,
+    /// What to do about it, when there is something to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<crate::remedy::Remedy>,
 }
 
 /// `migrate status` and `migrate validate`.
@@ -125,7 +128,8 @@ pub struct FailedStep {
     /// Whether the migration was rolled back whole (a transactional migration).
     pub rolled_back: bool,
     /// What to do next.
-    pub recovery: String,
+    /// How to recover.
+    pub remedy: crate::remedy::Remedy,
 }
 
 /// `migrate up`.

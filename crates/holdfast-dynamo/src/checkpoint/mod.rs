@@ -15,6 +15,7 @@
 pub mod file;
 pub mod table;
 
+use holdfast_core::remedy::{Remedy, Setting};
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -148,13 +149,13 @@ impl std::fmt::Display for Location {
 /// Why a checkpoint could not be used.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("{location} exists ({progress}): pass --resume to continue that copy, or remove it to start over")]
+    #[error("{location} exists ({progress})")]
     Exists { location: String, progress: String },
-    #[error("--resume: there is no {location} to resume from")]
+    #[error("there is no {location} to resume from")]
     NothingToResume { location: String },
     #[error("{location} does not belong to this copy: {why}")]
     Foreign { location: String, why: String },
-    #[error("{location} is in use by another holdfast process ({holder}); wait for it, or use --checkpoint-table to share a copy")]
+    #[error("{location} is in use by another holdfast process ({holder}); wait for it")]
     Busy { location: String, holder: String },
     #[error("checkpoint is unreadable: {0}")]
     Corrupt(String),
@@ -164,6 +165,20 @@ pub enum CheckpointError {
     Aws(String),
     #[error("segment {segment}: lease lost to another worker (its fencing token moved on); this worker stops working on it")]
     LeaseLost { segment: u32 },
+}
+
+impl CheckpointError {
+    /// What to do about it.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            CheckpointError::Exists { location, .. } => {
+                Some(Remedy::resume_or_start_over(location.clone()))
+            }
+            CheckpointError::NothingToResume { .. } => Some(Remedy::StartWithoutResume),
+            CheckpointError::Busy { .. } => Some(Remedy::using(Setting::CheckpointTable)),
+            _ => None,
+        }
+    }
 }
 
 /// The segments a run works on: all, or `--segment-range a..b`.

@@ -361,10 +361,13 @@ async fn run_locked(
                 }
                 outcome = copy_outcome;
                 if state == RunState::Stopped {
-                    resume = Some(format!(
-                        "{} stopped with its checkpoint in {}: run the same command again to continue it",
-                        m.label(),
-                        history.table()
+                    resume = Some(holdfast_core::remedy::NextStep::new(
+                        format!(
+                            "{} stopped with its checkpoint in {}",
+                            m.label(),
+                            history.table()
+                        ),
+                        holdfast_core::remedy::Remedy::RunAgain,
                     ));
                 }
                 break;

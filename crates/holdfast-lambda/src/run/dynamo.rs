@@ -8,6 +8,8 @@
 
 use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
 use crate::properties::{DynamoCopy, DynamoMigrate, DynamoVerify};
+use crate::remedies;
+use holdfast_core::exit::Classify as _;
 use holdfast_core::exit::Outcome;
 use holdfast_dynamo::checkpoint::{CheckpointError, Location};
 use holdfast_dynamo::copy::{
@@ -38,7 +40,9 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
     };
     let report = match dynamo.verify(&request).await {
         Ok(r) => r,
-        Err(e) => return OpResult::failed(e.to_string()),
+        Err(e) => {
+            return OpResult::failed(remedies::with_remedy(&e.to_string(), e.remedy().as_ref()))
+        }
     };
     let mut data = Map::new();
     if let Some(info) = &report.table_info {
@@ -133,7 +137,9 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
     }
     let report = match result {
         Ok(r) => r,
-        Err(e) => return OpResult::failed(e.to_string()),
+        Err(e) => {
+            return OpResult::failed(remedies::with_remedy(&e.to_string(), e.remedy().as_ref()))
+        }
     };
     let mut data = Map::new();
     put(&mut data, "ItemsRead", report.items_read);
@@ -150,7 +156,7 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
                 "the copy stopped at the invocation's deadline with {} of {} segments done; {}",
                 report.segments_done,
                 report.total_segments,
-                report.resume.clone().unwrap_or_default()
+                next_step(report.resume.as_ref())
             ),
         ),
         _ => (
@@ -159,7 +165,7 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
                 "the copy's verification found differences between {} and {}; {}",
                 report.source,
                 report.target,
-                report.resume.clone().unwrap_or_default()
+                next_step(report.resume.as_ref())
             ),
         ),
     };
@@ -202,7 +208,9 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
     let stop = Arc::new(Stop::new(Some(ctx.budget())));
     let report = match migrate_mod::migrate(&client, &request, stop).await {
         Ok(r) => r,
-        Err(e) => return OpResult::failed(e.to_string()),
+        Err(e) => {
+            return OpResult::failed(remedies::with_remedy(&e.to_string(), e.remedy().as_ref()))
+        }
     };
     let mut data = Map::new();
     put(&mut data, "AppliedCount", report.applied_now);
@@ -221,7 +229,7 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
             OpStatus::Stopped,
             format!(
                 "stopped at the invocation's deadline; {}",
-                report.resume.clone().unwrap_or_default()
+                next_step(report.resume.as_ref())
             ),
         ),
         _ => (
@@ -229,7 +237,7 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
             if report.problems.is_empty() {
                 format!(
                     "a data migration's verification found differences; {}",
-                    report.resume.clone().unwrap_or_default()
+                    next_step(report.resume.as_ref())
                 )
             } else {
                 format!(
@@ -246,4 +254,10 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
         data,
         report: to_json(&report),
     }
+}
+
+/// A report's next step in the function's words (empty when there is none).
+fn next_step(step: Option<&holdfast_core::remedy::NextStep>) -> String {
+    step.map(|s| s.render(&remedies::Properties))
+        .unwrap_or_default()
 }

@@ -8,6 +8,7 @@
 
 use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
 use crate::properties::{Database, SqlMigrate, DEFAULT_MIGRATIONS_PATH};
+use crate::remedies;
 use crate::secret::{self, Overrides};
 use holdfast_core::config::{Config, MigrateSettings};
 use holdfast_core::exit::Outcome;
@@ -233,7 +234,13 @@ fn result(
             let problems: Vec<String> = report
                 .problems
                 .iter()
-                .map(|p| format!("{}: {}", p.migration, p.message))
+                .map(|p| {
+                    format!(
+                        "{}: {}",
+                        p.migration,
+                        remedies::with_remedy(&p.message, p.remedy.as_ref())
+                    )
+                })
                 .collect();
             (
                 OpStatus::Failed,
@@ -265,13 +272,12 @@ fn failure_reason(report: &UpReport) -> String {
         format!(" ({} applied before it)", report.applied.len())
     };
     let state = if f.rolled_back {
-        "rolled back: nothing of it was applied; fix the file and deploy again".to_owned()
-    } else {
         format!(
-            "statements 1..{} are applied and recorded; fix statement {} and deploy again with Resume: true",
-            f.statement - 1,
-            f.statement
+            "rolled back: nothing of it was applied; {}",
+            remedies::render(&f.remedy)
         )
+    } else {
+        remedies::render(&f.remedy)
     };
     format!(
         "{}: statement {} of {} (line {}) failed: {}; {state}{before}",
