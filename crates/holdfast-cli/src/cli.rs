@@ -141,7 +141,7 @@ pub struct DynamoCopyArgs {
     #[arg(long, value_name = "FILE.jq")]
     pub transform: Option<PathBuf>,
     /// Scan segments (one worker each); also the total with --segment-range.
-    #[arg(long, alias = "total-segments", value_name = "N", default_value_t = 8,
+    #[arg(long, visible_alias = "total-segments", value_name = "N", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub segments: u32,
     /// Work only on segments a..b (a included, b not) of --total-segments N, e.g. 0..4.

@@ -303,3 +303,14 @@ fn a_broken_aws_profile_gives_one_line_not_the_sdks_dump() {
     );
     assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
 }
+
+/// `--total-segments`, as README writes it beside `--segment-range`, is shown by `--help`.
+#[test]
+fn copy_help_shows_total_segments() {
+    let output = std::process::Command::new(bin())
+        .args(["dynamo", "copy", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("total-segments"), "{help}");
+}
