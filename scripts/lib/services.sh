@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 #
-# The real services Holdfast's tests talk to (see DESIGN.md, "Real services for tests").
+# The real services Holdfast's tests talk to (the table of services in README's test section).
 # Sourced by scripts/test; not meant to be run on its own.
 #
 # Each `ensure_<service>` function makes one service answer on 127.0.0.1 and exports the variable

@@ -4,7 +4,7 @@
 //! policy; the `instance` variant uses `DatabaseSecretArn`. Both pass `holdfast guard check
 //! --stage prod`. And the example's migrations apply on the test PostgreSQL.
 //!
-//! Needs Node.js and npm (DESIGN.md: on every machine that runs the suite; a missing `node` or
+//! Needs Node.js and npm (on every machine that runs the suite, see README; a missing `node` or
 //! `npm` fails the test with what to install). The first run installs the example's
 //! `node_modules` with `npm ci` from its committed `package-lock.json` (kept between runs, ignored
 //! by git; the lock file names no registry, so the configured one serves it, and

@@ -3,7 +3,7 @@
 //! its tables' construct ids (`Users` → `UsersV2`), and the guard must block with
 //! `stateful-rename`; compared with itself, the synth must change nothing.
 //!
-//! Needs Node.js and npm (DESIGN.md: on every machine that runs the suite). The first run installs
+//! Needs Node.js and npm (on every machine that runs the suite, see README). The first run installs
 //! the app's `node_modules` with `npm ci` (a few seconds; the folder is kept between runs and
 //! ignored by git); a missing `node` or `npm` fails the test with what to install. No `cdk` CLI and
 //! no AWS account: `node app.js` synthesizes into `CDK_OUTDIR`, and the stack has no `env`.
