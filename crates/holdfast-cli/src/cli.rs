@@ -29,6 +29,14 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
+/// How a command prints its report; flattened into every command that has one.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct OutputArgs {
+    /// Print machine-readable JSON on stdout (the report's schema: schemas/ in the repository).
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// SQL schema migrations.
@@ -85,9 +93,8 @@ pub struct DynamoMigrateArgs {
     pub deadline: Option<std::time::Duration>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print a machine-readable JSON summary on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -102,9 +109,8 @@ pub struct DynamoExportArgs {
     pub segments: u32,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print a machine-readable JSON summary on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -126,9 +132,8 @@ pub struct DynamoImportArgs {
     pub transform: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print a machine-readable JSON summary on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -199,9 +204,8 @@ pub struct DynamoCopyArgs {
     pub delete_only_in_target: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print a machine-readable JSON summary on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -222,9 +226,8 @@ pub struct DynamoCompareArgs {
     pub keys_file: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -242,9 +245,8 @@ pub struct DynamoVerifyArgs {
     pub wait: Option<std::time::Duration>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,9 +264,8 @@ pub struct GuardOutputArgs {
     /// Accept blocking findings on a resource, with the reason (repeatable).
     #[arg(long, value_name = "LOGICAL_ID=REASON")]
     pub allow: Vec<String>,
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: OutputArgs,
     /// Also write the findings as SARIF 2.1.0 to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
@@ -363,9 +364,8 @@ pub struct FingerprintArgs {
         hide_env_values = true
     )]
     pub database: Option<String>,
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -404,9 +404,8 @@ pub struct MigrateArgs {
     /// Accept pending versions lower than the newest applied one.
     #[arg(long, env = "HOLDFAST_ALLOW_OUT_OF_ORDER")]
     pub allow_out_of_order: bool,
-    /// Print machine-readable JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

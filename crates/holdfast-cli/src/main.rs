@@ -11,11 +11,14 @@ mod progress;
 mod remedies;
 mod settings;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use holdfast_core::exit;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let explicit = explicit_globals(&matches);
     init_logging(cli.global.verbose, cli.global.quiet);
     // DynamoDB copy and compare spread transforms, hashing and encoding over every core; the
     // other commands are I/O-bound and start faster on one thread.
@@ -32,10 +35,27 @@ fn main() {
             std::process::exit(exit::FAILED);
         }
     };
-    let code = runtime.block_on(commands::run(cli));
+    let code = runtime.block_on(commands::run(cli, explicit));
     // Leave open connections to close with the process: their sessions (and locks) end with it.
     drop(runtime);
     std::process::exit(code);
+}
+
+/// `--config` and `--stage` when given on the command line (at any level), rather than by
+/// `HOLDFAST_CONFIG` / `HOLDFAST_STAGE`, which a CI job may set for every command.
+fn explicit_globals(matches: &ArgMatches) -> commands::ExplicitGlobals {
+    let mut given = Vec::new();
+    for (id, flag) in [("config", "--config"), ("stage", "--stage")] {
+        let mut level = Some(matches);
+        while let Some(m) = level {
+            if m.value_source(id) == Some(ValueSource::CommandLine) {
+                given.push(flag);
+                break;
+            }
+            level = m.subcommand().map(|(_, sub)| sub);
+        }
+    }
+    given
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

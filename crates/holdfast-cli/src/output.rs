@@ -1,13 +1,14 @@
 //! Printing: human text or JSON on stdout, errors on stderr, everything through the redactor.
 //! A closed stdout (`holdfast … | head`) ends the process with exit code 0.
 
+use crate::cli::OutputArgs;
 use holdfast_core::exit;
 use holdfast_core::redact::Redactor;
 use holdfast_core::remedy::{Remedy, Setting};
-use holdfast_core::report::{
+use holdfast_report::migrate::{
     Entry, EntryState, PlanReport, Problem, RepairReport, StatusReport, UpReport,
 };
-use serde::Serialize;
+use holdfast_report::Report;
 use std::io::Write;
 
 /// Writes redacted text to stdout.
@@ -21,8 +22,17 @@ pub fn print(text: &str) {
     }
 }
 
+/// A report: as pretty JSON with `--json`, else as `text` renders it.
+pub fn report<R: Report>(output: OutputArgs, report: &R, text: fn(&R) -> String) {
+    if output.json {
+        print_json(report);
+    } else {
+        print(&text(report));
+    }
+}
+
 /// Writes a report as pretty JSON on stdout.
-pub fn print_json<T: Serialize>(value: &T) {
+pub fn print_json<R: Report>(value: &R) {
     match serde_json::to_string_pretty(value) {
         Ok(json) => print(&format!("{json}\n")),
         Err(e) => error_line(&format!("cannot encode the report as JSON: {e}")),
@@ -230,11 +240,11 @@ pub fn repair_text(r: &RepairReport) -> String {
 
 /// A guard report as text: findings grouped by severity, each with its reason and fix, then
 /// the resource changes.
-pub fn guard_text(r: &holdfast_core::report::guard::GuardReport) -> String {
-    use holdfast_core::report::guard::{Action, Severity};
+pub fn guard_text(r: &holdfast_report::guard::GuardReport) -> String {
+    use holdfast_report::guard::{Action, Severity};
     let mut out = format!(
         "Guard {} — policy: {}{}\n",
-        r.command,
+        r.envelope.command().as_str().trim_start_matches("guard "),
         r.policy,
         r.stage
             .as_deref()
@@ -327,7 +337,7 @@ pub fn guard_text(r: &holdfast_core::report::guard::GuardReport) -> String {
 
 /// `dynamo verify`: one line per check (`ok`, `FAIL`, or `info` for a check that is not
 /// required), then the verdict.
-pub fn dynamo_verify_text(r: &holdfast_core::report::dynamo::VerifyReport) -> String {
+pub fn dynamo_verify_text(r: &holdfast_report::dynamo::VerifyReport) -> String {
     let mut out = format!("Table {} (at {}, {}):\n", r.table, r.endpoint, r.region);
     let rows: Vec<Vec<String>> = r
         .checks
@@ -352,7 +362,7 @@ pub fn dynamo_verify_text(r: &holdfast_core::report::dynamo::VerifyReport) -> St
 }
 
 /// `dynamo compare`: counts, the verdict, a sample of differing keys and where the rest are.
-pub fn dynamo_compare_text(r: &holdfast_core::report::dynamo::CompareReport) -> String {
+pub fn dynamo_compare_text(r: &holdfast_report::dynamo::CompareReport) -> String {
     let side = if r.transformed { " (transformed)" } else { "" };
     let mut out = format!(
         "Compared {}{side} ({} items) with {} ({} items) in {:.1} s.\n",
@@ -380,7 +390,7 @@ pub fn dynamo_compare_text(r: &holdfast_core::report::dynamo::CompareReport) -> 
 }
 
 /// `dynamo copy`: what was copied, how often DynamoDB pushed back, and the verification.
-pub fn dynamo_copy_text(r: &holdfast_core::report::dynamo::CopyReport) -> String {
+pub fn dynamo_copy_text(r: &holdfast_report::dynamo::CopyReport) -> String {
     let mut out = format!(
         "Copied {} → {}: {} items read, {} written in {:.1} s ({} items/s); segments {}/{} done.\n",
         r.source,
@@ -430,7 +440,7 @@ pub fn dynamo_copy_text(r: &holdfast_core::report::dynamo::CopyReport) -> String
 }
 
 /// `dynamo migrate`: each data migration's state, what ran, and any drift.
-pub fn dynamo_migrate_text(r: &holdfast_core::report::dynamo::DataMigrateReport) -> String {
+pub fn dynamo_migrate_text(r: &holdfast_report::dynamo::DataMigrateReport) -> String {
     let mut out = format!(
         "Data migrations in {} (history table {}):\n",
         r.dir, r.history_table

@@ -7,9 +7,9 @@
 use crate::history::{HistoryRow, RowState};
 use crate::migration::{prefix_checksum, Kind, Migration, MigrationSet, Version};
 use crate::remedy::{Remedy, Setting};
-use crate::report::{Entry, EntryState, Problem, ProblemKind};
 use crate::split::Dialect;
 use crate::txn::transaction_blocker;
+use holdfast_report::migrate::{Entry, EntryState, Problem, ProblemKind};
 use std::collections::HashMap;
 
 /// What the caller wants of the run.

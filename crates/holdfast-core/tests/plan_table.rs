@@ -6,9 +6,9 @@ use holdfast_core::migration::{
     checksum, prefix_checksum, Directives, Kind, Migration, MigrationSet, Version,
 };
 use holdfast_core::plan::{plan, PlanOptions};
-use holdfast_core::report::{EntryState, ProblemKind};
 use holdfast_core::split::split;
 use holdfast_core::Dialect;
+use holdfast_report::migrate::{EntryState, ProblemKind};
 
 fn migration(name: &str, text: &str) -> Migration {
     let parsed = holdfast_core::migration::parse_file_name(name)

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use holdfast_core::exit::Outcome;
-use holdfast_core::report::dynamo::{CompareReport, KeyDifference};
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::dynamo::{CompareReport, KeyDifference};
+use holdfast_report::{Command, Envelope};
 use serde_json::json;
 use tokio::task::JoinSet;
 
@@ -317,13 +317,10 @@ pub async fn compare(
         Outcome::CheckFailed
     };
     Ok(CompareReport {
-        format_version: FORMAT_VERSION,
-        command: "dynamo compare".into(),
+        envelope: Envelope::new(Command::DynamoCompare, outcome),
         source: request.source.clone(),
         target: request.target.clone(),
         transformed: request.transform.is_some(),
-        outcome,
-        exit_code: outcome.code(),
         equal,
         source_items: sd.count(),
         target_items: td.count(),

@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
 use holdfast_core::exit::{Classify, Outcome};
-use holdfast_core::report::dynamo::CopyReport;
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::dynamo::CopyReport;
+use holdfast_report::{Command, Envelope};
 use tokio::task::JoinSet;
 
 use crate::checkpoint::file::FileStore;
@@ -575,12 +575,9 @@ pub async fn copy(
     let items_written = written.written.load(Ordering::Relaxed);
     let elapsed = started.elapsed();
     Ok(CopyReport {
-        format_version: FORMAT_VERSION,
-        command: "dynamo copy".into(),
+        envelope: Envelope::new(Command::DynamoCopy, outcome),
         source: ctx.request.source.clone(),
         target: ctx.request.target.clone(),
-        outcome,
-        exit_code: outcome.code(),
         checkpoint: location.clone(),
         total_segments: ctx.request.segments,
         segments_done: states.iter().filter(|s| s.done).count() as u32,
@@ -616,12 +613,9 @@ pub async fn copy(
 /// A report of a run that copied nothing (a prepared copy).
 fn empty_report(request: &CopyRequest, checkpoint: String, states: &[SegmentState]) -> CopyReport {
     CopyReport {
-        format_version: FORMAT_VERSION,
-        command: "dynamo copy".into(),
+        envelope: Envelope::new(Command::DynamoCopy, Outcome::Success),
         source: request.source.clone(),
         target: request.target.clone(),
-        outcome: Outcome::Success,
-        exit_code: Outcome::Success.code(),
         checkpoint,
         total_segments: request.segments,
         segments_done: states.iter().filter(|s| s.done).count() as u32,

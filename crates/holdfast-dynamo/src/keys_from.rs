@@ -20,8 +20,8 @@ use std::time::Instant;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 use holdfast_core::exit::Outcome;
-use holdfast_core::report::dynamo::CopyReport;
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::dynamo::CopyReport;
+use holdfast_report::{Command, Envelope};
 
 use crate::compare::{compare, CompareRequest};
 use crate::copy::{describe_both, CopyError, TransformSpec};
@@ -312,12 +312,9 @@ pub async fn copy_keys(
         ));
     }
     Ok(CopyReport {
-        format_version: FORMAT_VERSION,
-        command: "dynamo copy --keys-from".into(),
+        envelope: Envelope::new(Command::DynamoCopy, outcome),
         source: request.source.clone(),
         target: request.target.clone(),
-        outcome,
-        exit_code: outcome.code(),
         checkpoint: format!(
             "none: the keys of {} are copied again on every run",
             request.keys_from.display()

@@ -16,8 +16,8 @@ use std::time::{Instant, SystemTime};
 
 use aws_sdk_dynamodb::Client;
 use holdfast_core::exit::{Classify, Outcome};
-use holdfast_core::report::dynamo::TransferReport;
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::dynamo::TransferReport;
+use holdfast_report::{Command, Envelope};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -220,7 +220,7 @@ pub async fn export(
     );
     export_files::write_manifests(dir, &summary, &files)?;
     Ok(report(
-        "dynamo export",
+        Command::DynamoExport,
         table,
         dir,
         files.len(),
@@ -231,7 +231,7 @@ pub async fn export(
 }
 
 fn report(
-    command: &str,
+    command: Command,
     table: &str,
     dir: &Path,
     files: usize,
@@ -240,12 +240,9 @@ fn report(
     started: Instant,
 ) -> TransferReport {
     TransferReport {
-        format_version: FORMAT_VERSION,
-        command: command.to_owned(),
+        envelope: Envelope::new(command, Outcome::Success),
         table: table.to_owned(),
         dir: dir.display().to_string(),
-        outcome: Outcome::Success,
-        exit_code: 0,
         files,
         items,
         items_dropped: 0,
@@ -433,7 +430,7 @@ pub async fn import(
         )));
     }
     let mut done = report(
-        "dynamo import",
+        Command::DynamoImport,
         table,
         dir,
         set.files.len(),

@@ -25,8 +25,8 @@ use aws_sdk_dynamodb::types::{KeyType, TableDescription};
 use aws_sdk_dynamodb::Client;
 use holdfast_aws::{error_chain, one_line, AwsOptions};
 use holdfast_core::exit::{Classify, Outcome};
-use holdfast_core::report::dynamo::{Check, IndexInfo, KeyAttribute, TableInfo, VerifyReport};
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::dynamo::{Check, IndexInfo, KeyAttribute, TableInfo, VerifyReport};
+use holdfast_report::{Command, Envelope};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -396,13 +396,10 @@ impl Dynamo {
             Outcome::CheckFailed
         };
         VerifyReport {
-            format_version: FORMAT_VERSION,
-            command: "dynamo verify".into(),
+            envelope: Envelope::new(Command::DynamoVerify, outcome),
             table: request.table.clone(),
             endpoint: self.endpoint.clone(),
             region: self.region.clone(),
-            outcome,
-            exit_code: outcome.code(),
             checks,
             table_info,
         }

@@ -4,7 +4,7 @@
 use crate::engine::{may_hold_data, Collector, Request};
 use crate::policy::RawFinding;
 use crate::rules;
-use holdfast_core::report::guard::{Action, GuardReport, ResourceChange};
+use holdfast_report::guard::{Action, GuardReport, ResourceChange};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -154,5 +154,8 @@ pub fn judge(file: &str, text: &str, request: &Request) -> Result<GuardReport, C
             file.to_string(),
         );
     }
-    Ok(c.finish("changeset", crate::schema::schema_source().to_string()))
+    Ok(c.finish(
+        holdfast_report::Command::GuardChangeset,
+        crate::schema::schema_source().to_string(),
+    ))
 }

@@ -10,7 +10,7 @@
 
 use crate::eval::Canon;
 use crate::schema::{self, ConcreteSegment, PathSegment, PropertyPath};
-use holdfast_core::report::guard::Action;
+use holdfast_report::guard::Action;
 use std::collections::BTreeSet;
 
 /// One difference between the old and new properties.

@@ -15,10 +15,10 @@ use crate::schema;
 use crate::template::Resource;
 use crate::{opaque, sam};
 use holdfast_core::exit::Outcome;
-use holdfast_core::report::guard::{
+use holdfast_report::guard::{
     Action, Finding, GuardReport, Location, ResourceChange, Severity, Summary,
 };
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::{Command, Envelope};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -147,7 +147,7 @@ impl<'r> Collector<'r> {
         ));
     }
 
-    pub(crate) fn finish(self, command: &str, schema_source: String) -> GuardReport {
+    pub(crate) fn finish(self, command: Command, schema_source: String) -> GuardReport {
         let mut summary = Summary::default();
         let mut findings = Vec::new();
         for (raw, stack, file) in self.raw {
@@ -194,15 +194,16 @@ impl<'r> Collector<'r> {
                 .then_with(|| a.logical_id.cmp(&b.logical_id))
         });
         GuardReport {
-            format_version: FORMAT_VERSION,
-            command: command.to_string(),
+            envelope: Envelope::new(
+                command,
+                if summary.blocking > 0 {
+                    Outcome::CheckFailed
+                } else {
+                    Outcome::Success
+                },
+            ),
             stage: self.request.stage.clone(),
             policy: self.request.policy.name.clone(),
-            outcome: if summary.blocking > 0 {
-                Outcome::CheckFailed
-            } else {
-                Outcome::Success
-            },
             summary,
             changes,
             findings,
@@ -267,7 +268,7 @@ pub fn check(stacks: &[StackTemplate], request: &Request) -> GuardReport {
             request.policy.min_backup_retention_days(),
         );
     }
-    c.finish("check", schema::schema_source().to_string())
+    c.finish(Command::GuardCheck, schema::schema_source().to_string())
 }
 
 /// Indexes of an old and a new stack compared with each other; one side may be missing.
@@ -703,5 +704,5 @@ pub fn diff(
             request.policy.min_backup_retention_days(),
         );
     }
-    Ok(c.finish("diff", schema::schema_source().to_string()))
+    Ok(c.finish(Command::GuardDiff, schema::schema_source().to_string()))
 }

@@ -2,7 +2,7 @@
 //! overrides them.
 
 use holdfast_core::config::{GuardSettings, PolicyBase, RuleLevel};
-use holdfast_core::report::guard::Severity;
+use holdfast_report::guard::Severity;
 
 /// A rule: its id, and whether it is about data loss in a change (blocks under every policy)
 /// or about a setting (blocks under the strict policy, warns under the lenient one).

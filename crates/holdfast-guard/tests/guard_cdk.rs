@@ -10,10 +10,10 @@
 
 use holdfast_core::config::GuardSettings;
 use holdfast_core::exit::Outcome;
-use holdfast_core::report::guard::{Action, Severity};
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::load_side;
 use holdfast_guard::rules::Policy;
+use holdfast_report::guard::{Action, Severity};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -129,11 +129,11 @@ fn a_renamed_construct_id_in_a_real_cdk_synth_blocks() {
     // Unchanged: no change, nothing blocks (the unprotected sessions table only warns in dev).
     let quiet = engine::diff(&old, &old, &request("dev")).expect("diff");
     assert!(quiet.changes.is_empty(), "{:?}", quiet.changes);
-    assert_eq!(quiet.outcome, Outcome::Success, "{:?}", quiet.findings);
+    assert_eq!(quiet.outcome(), Outcome::Success, "{:?}", quiet.findings);
 
     let report = engine::diff(&old, &new, &request("prod")).expect("diff");
-    assert_eq!(report.outcome, Outcome::CheckFailed);
-    assert_eq!(report.outcome.code(), 3);
+    assert_eq!(report.outcome(), Outcome::CheckFailed);
+    assert_eq!(report.outcome().code(), 3);
     let renames: Vec<_> = report
         .findings
         .iter()
@@ -183,7 +183,7 @@ fn a_renamed_construct_id_in_a_real_cdk_synth_blocks() {
     }
     let accepted = engine::diff(&old, &new, &allowed).expect("diff");
     assert_eq!(
-        accepted.outcome,
+        accepted.outcome(),
         Outcome::Success,
         "{:#?}",
         accepted.findings

@@ -7,11 +7,11 @@
 //! messages only by the fragments a user relies on (the resource names, the property).
 
 use holdfast_core::config::{Config, GuardSettings};
-use holdfast_core::report::guard::GuardReport;
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::eval::{Canon, Scope};
 use holdfast_guard::inputs::{self, StackTemplate};
 use holdfast_guard::rules::Policy;
+use holdfast_report::guard::GuardReport;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -218,8 +218,11 @@ fn check_run(report: &GuardReport, run: &Value) -> Vec<String> {
     };
 
     let want_exit = run["exit"].as_i64().expect("exit") as i32;
-    if report.outcome.code() != want_exit {
-        errors.push(format!("exit {} (want {want_exit})", report.outcome.code()));
+    if report.outcome().code() != want_exit {
+        errors.push(format!(
+            "exit {} (want {want_exit})",
+            report.outcome().code()
+        ));
     }
 
     let changes: BTreeMap<String, String> = report

@@ -2,11 +2,11 @@
 //! equal; a deployed stack's masked parameter is not the value a deploy will give.
 
 use holdfast_core::config::GuardSettings;
-use holdfast_core::report::guard::{Action, GuardReport};
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::StackTemplate;
 use holdfast_guard::rules::Policy;
 use holdfast_guard::template;
+use holdfast_report::guard::{Action, GuardReport};
 use std::collections::{BTreeMap, HashMap};
 
 const TABLE: &str = r#"

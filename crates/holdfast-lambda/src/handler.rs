@@ -24,7 +24,9 @@ use crate::event::{Answer, CustomResource, Invocation, RequestType};
 use crate::properties::Operation;
 use crate::response::{CfnResponse, Status};
 use crate::run::{self, OpResult, OpStatus, RunContext};
+use holdfast_core::exit::Outcome;
 use holdfast_core::redact::Redactor;
+use holdfast_report::{Command, Envelope, ErrorReport};
 use serde_json::{json, Map, Value};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
@@ -65,10 +67,60 @@ impl Role {
     }
 }
 
-/// Why an invocation fails (the provider framework and Step Functions read its message).
+/// Why an invocation fails: Lambda's `errorType` says the class (`Holdfast.Usage`,
+/// `Holdfast.Busy` …, for a Step Functions `Retry`/`Catch`), `errorMessage` the rest. For a job
+/// the message is the error report (the JSON every report shares: `format_version`, `command`,
+/// `outcome`, `exit_code`, `error`); behind the provider framework, which shows it as the
+/// stack event's reason, it is the one-line reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Failure(pub String);
+#[error("{message}")]
+pub struct Failure {
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with a one-line reason.
+    pub fn plain(outcome: Outcome, reason: impl Into<String>) -> Failure {
+        Failure {
+            outcome,
+            message: reason.into(),
+        }
+    }
+
+    /// A job's failure: the message is `command`'s error report.
+    pub fn job(command: Command, outcome: Outcome, reason: &str) -> Failure {
+        let report = ErrorReport {
+            envelope: Envelope::new(command, outcome),
+            error: reason.to_owned(),
+            remedy: None,
+        };
+        Failure {
+            outcome,
+            message: serde_json::to_string(&report).unwrap_or_else(|_| reason.to_owned()),
+        }
+    }
+
+    /// Lambda's `errorType`: `Holdfast.` and the outcome in upper camel case (`Holdfast.CheckFailed`).
+    pub fn error_type(&self) -> String {
+        let name: String = self
+            .outcome
+            .as_str()
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        format!("Holdfast.{name}")
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> Failure {
+    Failure::plain(Outcome::Usage, e.to_string())
+}
 
 /// Handles one event. `deadline`: when Lambda stops the invocation.
 ///
@@ -84,11 +136,11 @@ pub async fn handle(event: Value, deadline: SystemTime, role: Role) -> Result<Va
         .checked_sub(WRAP_UP_MARGIN)
         .unwrap_or_else(Instant::now);
     let earlier_data = event.get("Data").and_then(Value::as_object).cloned();
-    let invocation = Invocation::parse(event).map_err(|e| Failure(e.to_string()))?;
+    let invocation = Invocation::parse(event).map_err(usage)?;
     match invocation {
         Invocation::Job(properties) => {
-            let operation =
-                Operation::from_properties(&properties).map_err(|e| Failure(e.to_string()))?;
+            let operation = Operation::from_properties(&properties).map_err(usage)?;
+            let command = operation.command();
             let ctx = RunContext {
                 finish_by,
                 is_update: false,
@@ -96,7 +148,11 @@ pub async fn handle(event: Value, deadline: SystemTime, role: Role) -> Result<Va
             };
             let result = guarded(run::run(operation, ctx), answer_by).await;
             match result.status {
-                OpStatus::Failed => Err(Failure(redact(&result.reason))),
+                OpStatus::Failed => Err(Failure::job(
+                    command,
+                    result.outcome,
+                    &redact(&result.reason),
+                )),
                 _ => Ok(result.report),
             }
         }
@@ -120,6 +176,7 @@ async fn custom_resource(
     let result = match request.request_type {
         RequestType::Delete => OpResult {
             status: OpStatus::Done,
+            outcome: Outcome::Success,
             reason: "Delete changes no data: Holdfast never deletes what it migrated or copied"
                 .into(),
             data: Map::new(),
@@ -134,6 +191,7 @@ async fn custom_resource(
         {
             OpResult {
                 status: OpStatus::Done,
+                outcome: Outcome::Success,
                 reason: String::new(),
                 data: earlier_data.clone().unwrap_or_default(),
                 report: Value::Null,
@@ -141,14 +199,17 @@ async fn custom_resource(
         }
         RequestType::Create | RequestType::Update => {
             match Operation::from_properties(&request.properties) {
-                Err(e) => OpResult::failed(e.to_string()),
+                Err(e) => OpResult::failed_as(Outcome::Usage, e.to_string()),
                 Ok(operation) => {
+                    let command = operation.command();
                     let ctx = RunContext {
                         finish_by,
                         is_update: request.request_type == RequestType::Update,
                         custom_resource: true,
                     };
-                    guarded(run::run(operation, ctx), answer_by).await
+                    let mut result = guarded(run::run(operation, ctx), answer_by).await;
+                    result.stamp(command);
+                    result
                 }
             }
         }
@@ -163,7 +224,7 @@ async fn custom_resource(
 
     if role == Role::IsComplete {
         return match result.status {
-            OpStatus::Failed => Err(Failure(redact(&result.reason))),
+            OpStatus::Failed => Err(Failure::plain(result.outcome, redact(&result.reason))),
             OpStatus::Stopped => Ok(json!({ "IsComplete": false })),
             OpStatus::Done => Ok(json!({ "IsComplete": true, "Data": result.data })),
         };
@@ -187,10 +248,12 @@ async fn custom_resource(
             let body = response.to_body();
             put_response(url, body.clone())
                 .await
-                .map_err(|e| Failure(e.to_string()))?;
+                .map_err(|e| Failure::plain(Outcome::Failed, e.to_string()))?;
             Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
         }
-        Answer::Return if status == Status::Failed => Err(Failure(response.reason)),
+        Answer::Return if status == Status::Failed => {
+            Err(Failure::plain(result.outcome, response.reason))
+        }
         Answer::Return => Ok(json!({
             "PhysicalResourceId": response.physical_resource_id,
             "Data": response.data,

@@ -14,8 +14,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         handle(event.payload, deadline, role)
             .await
             .map_err(|failure| Diagnostic {
-                error_type: "HoldfastError".into(),
-                error_message: failure.0,
+                error_type: failure.error_type(),
+                error_message: failure.message,
             })
     }))
     .await

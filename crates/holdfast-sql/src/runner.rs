@@ -13,12 +13,13 @@ use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
 use holdfast_core::migration::{Kind, MigrationSet, PrefixChecksum, Version};
 use holdfast_core::plan::{applied_digest, plan, Plan, PlanOptions, Step};
 use holdfast_core::remedy::Remedy;
-use holdfast_core::report::{
-    AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport, UpReport,
-    FORMAT_VERSION,
-};
 use holdfast_core::txn::changes_session;
 use holdfast_core::{Dialect, Resume};
+use holdfast_report::migrate::{
+    check_outcome, AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport,
+    UpReport,
+};
+use holdfast_report::{Command, Envelope};
 use std::time::{Duration, Instant};
 
 /// Who applies migrations, as recorded in the history: `user@host`. The user is the OS
@@ -114,7 +115,7 @@ pub async fn status(
     let dead_runner = unfinished_rows_are_orphaned(b, &rows).await?;
     let plan = plan(source, &rows, &plan_options(b, opts, dead_runner));
     Ok(StatusReport {
-        format_version: FORMAT_VERSION,
+        envelope: Envelope::new(Command::MigrateStatus, Outcome::Success),
         database: b.display_url(),
         history_table: b.history_table(),
         history_exists: exists,
@@ -152,8 +153,9 @@ pub async fn plan_run(
 ) -> Result<PlanReport, SqlError> {
     let (exists, rows) = history_if_any(b).await?;
     let plan = plan(source, &rows, &plan_options(b, opts, false));
+    let errors = blocker_texts(&plan);
     Ok(PlanReport {
-        format_version: FORMAT_VERSION,
+        envelope: Envelope::new(Command::MigratePlan, check_outcome(&errors, &plan.problems)),
         database: b.display_url(),
         creates_history_table: !exists,
         steps: plan
@@ -172,7 +174,7 @@ pub async fn plan_run(
                     .collect(),
             })
             .collect(),
-        errors: blocker_texts(&plan),
+        errors,
         problems: plan.problems,
         warnings: plan.warnings,
     })
@@ -223,12 +225,12 @@ pub async fn up(
             plan.warnings.clone(),
         );
         if !plan.blockers.is_empty() {
-            report.outcome = Outcome::Usage;
+            report.envelope.set_outcome(Outcome::Usage);
             report.errors = blocker_texts(&plan);
             return Ok(report);
         }
         if !plan.problems.is_empty() {
-            report.outcome = Outcome::CheckFailed;
+            report.envelope.set_outcome(Outcome::CheckFailed);
             report.problems = plan.problems;
             return Ok(report);
         }
@@ -259,7 +261,7 @@ pub async fn up(
                     report.applied.push(applied);
                 }
                 Err(failed) => {
-                    report.outcome = Outcome::Failed;
+                    report.envelope.set_outcome(Outcome::Failed);
                     report.failed = Some(failed);
                     break;
                 }
@@ -574,7 +576,7 @@ pub async fn repair(
     b.lock(opts.lock_wait).await?;
     let result: Result<RepairReport, SqlError> = async {
         let mut report = RepairReport {
-            format_version: FORMAT_VERSION,
+            envelope: Envelope::new(Command::MigrateRepair, Outcome::Success),
             database: b.display_url(),
             removed: Vec::new(),
             realigned: Vec::new(),

@@ -20,15 +20,18 @@ use holdfast_dynamo::transfer;
 use holdfast_dynamo::verify::{Dynamo, KeySpec, VerifyRequest};
 
 impl DynamoCommand {
-    pub(super) fn wants_json(&self) -> bool {
-        match self {
-            DynamoCommand::Verify(a) => a.json,
-            DynamoCommand::Copy(a) => a.json,
-            DynamoCommand::Compare(a) => a.json,
-            DynamoCommand::Export(a) => a.json,
-            DynamoCommand::Import(a) => a.json,
-            DynamoCommand::Migrate(a) => a.json,
-        }
+    /// Which report it prints, and how.
+    pub(super) fn info(&self) -> super::Info {
+        use holdfast_report::Command as R;
+        let (command, output) = match self {
+            DynamoCommand::Verify(a) => (R::DynamoVerify, a.output),
+            DynamoCommand::Copy(a) => (R::DynamoCopy, a.output),
+            DynamoCommand::Compare(a) => (R::DynamoCompare, a.output),
+            DynamoCommand::Export(a) => (R::DynamoExport, a.output),
+            DynamoCommand::Import(a) => (R::DynamoImport, a.output),
+            DynamoCommand::Migrate(a) => (R::DynamoMigrate, a.output),
+        };
+        super::Info::new(command, output).without_config()
     }
 
     /// Copy and compare use every core (transforms, hashing, encoding).
@@ -68,12 +71,12 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
                 .await
                 .map_err(fail)?;
             let report = dynamo.verify(&request).await.map_err(fail)?;
-            if args.json {
+            if args.output.json {
                 output::print_json(&report);
             } else {
                 output::print(&output::dynamo_verify_text(&report));
             }
-            Ok(code(report.outcome))
+            Ok(code(report.outcome()))
         }
         DynamoCommand::Copy(args) => run_copy(args).await,
         DynamoCommand::Compare(args) => run_compare(args).await,
@@ -85,8 +88,8 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
             let report = transfer::export(&client, &args.table, &args.dir, args.segments, stop)
                 .await
                 .map_err(fail)?;
-            print_transfer(&report, args.json);
-            Ok(code(report.outcome))
+            print_transfer(&report, args.output.json);
+            Ok(code(report.outcome()))
         }
         DynamoCommand::Import(args) => {
             let transform = load_transform(args.transform.as_deref()).map_err(fail)?;
@@ -104,8 +107,8 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
             )
             .await
             .map_err(fail)?;
-            print_transfer(&report, args.json);
-            Ok(code(report.outcome))
+            print_transfer(&report, args.output.json);
+            Ok(code(report.outcome()))
         }
     }
 }
@@ -115,11 +118,11 @@ async fn data_client(aws: &AwsArgs) -> Result<aws_sdk_dynamodb::Client, Box<dyn 
     Ok(holdfast_dynamo::client::data_client(dynamo.client()))
 }
 
-fn print_transfer(report: &holdfast_core::report::dynamo::TransferReport, json: bool) {
+fn print_transfer(report: &holdfast_report::dynamo::TransferReport, json: bool) {
     if json {
         output::print_json(report);
     } else {
-        let verb = if report.command.ends_with("export") {
+        let verb = if report.envelope.command() == holdfast_report::Command::DynamoExport {
             "Exported"
         } else {
             "Imported"
@@ -241,19 +244,19 @@ async fn run_copy(args: &DynamoCopyArgs) -> CommandResult {
             max_wcu: request.max_wcu,
         };
         let report = copy_keys(&client, keys_request, stop).await.map_err(fail)?;
-        print_copy(&report, args.json);
-        return Ok(code(report.outcome));
+        print_copy(&report, args.output.json);
+        return Ok(code(report.outcome()));
     }
     let progress = Arc::new(CopyProgress::default());
     let bar = crate::progress::CopyBar::start(Arc::clone(&progress));
     let result = copy(&client, request, stop, progress).await;
     bar.finish();
     let report = result.map_err(fail)?;
-    print_copy(&report, args.json);
-    Ok(code(report.outcome))
+    print_copy(&report, args.output.json);
+    Ok(code(report.outcome()))
 }
 
-fn print_copy(report: &holdfast_core::report::dynamo::CopyReport, json: bool) {
+fn print_copy(report: &holdfast_report::dynamo::CopyReport, json: bool) {
     if json {
         output::print_json(report);
     } else {
@@ -292,12 +295,12 @@ async fn run_compare(args: &DynamoCompareArgs) -> CommandResult {
     let stop = Arc::new(Stop::new(None));
     stop_on_ctrl_c(&stop);
     let report = compare(&client, &request, stop).await.map_err(fail)?;
-    if args.json {
+    if args.output.json {
         output::print_json(&report);
     } else {
         output::print(&output::dynamo_compare_text(&report));
     }
-    Ok(code(report.outcome))
+    Ok(code(report.outcome()))
 }
 
 async fn run_migrate(args: &DynamoMigrateArgs) -> CommandResult {
@@ -311,10 +314,10 @@ async fn run_migrate(args: &DynamoMigrateArgs) -> CommandResult {
     let stop = Arc::new(Stop::new(args.deadline));
     stop_on_ctrl_c(&stop);
     let report = migrate(&client, &request, stop).await.map_err(fail)?;
-    if args.json {
+    if args.output.json {
         output::print_json(&report);
     } else {
         output::print(&output::dynamo_migrate_text(&report));
     }
-    Ok(code(report.outcome))
+    Ok(code(report.outcome()))
 }

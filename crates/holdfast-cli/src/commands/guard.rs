@@ -1,24 +1,35 @@
 //! `holdfast guard …`.
 
-use super::{code, fail, CommandResult};
+use super::{code, fail, CommandResult, Info};
 use crate::cli::{AwsArgs, GlobalArgs, GuardCommand, GuardOutputArgs};
 use crate::output;
 use crate::settings::{self, UsageError};
-use holdfast_core::report::guard::GuardReport;
-use holdfast_core::report::sarif::{guard_to_sarif, RuleInfo};
 use holdfast_guard::deployed::{self, AwsOptions, CloudFormation};
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::{load_side, parameters_file, StackTemplate};
 use holdfast_guard::rules::{self, Policy};
+use holdfast_report::guard::GuardReport;
+use holdfast_report::sarif::{guard_to_sarif, RuleInfo};
+use holdfast_report::Command as ReportCommand;
 use std::collections::{BTreeMap, HashMap};
 
 impl GuardCommand {
-    pub(super) fn output(&self) -> &GuardOutputArgs {
+    fn output(&self) -> &GuardOutputArgs {
         match self {
             GuardCommand::Diff(a) => &a.output,
             GuardCommand::Check(a) => &a.output,
             GuardCommand::Changeset(a) => &a.output,
         }
+    }
+
+    /// Which report it prints, and how.
+    pub(super) fn info(&self) -> Info {
+        let command = match self {
+            GuardCommand::Diff(_) => ReportCommand::GuardDiff,
+            GuardCommand::Check(_) => ReportCommand::GuardCheck,
+            GuardCommand::Changeset(_) => ReportCommand::GuardChangeset,
+        };
+        Info::new(command, self.output().format)
     }
 }
 
@@ -132,12 +143,8 @@ pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
     if let Some(path) = &out.sarif {
         write_sarif(&report, path)?;
     }
-    if out.json {
-        output::print_json(&report);
-    } else {
-        output::print(&output::guard_text(&report));
-    }
-    Ok(code(report.outcome))
+    output::report(out.format, &report, output::guard_text);
+    Ok(code(report.outcome()))
 }
 
 fn write_sarif(

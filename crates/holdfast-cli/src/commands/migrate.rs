@@ -1,27 +1,31 @@
 //! `holdfast migrate …`.
 
-use super::{code, fail, CommandResult};
+use super::{code, fail, CommandResult, Info};
 use crate::cli::{GlobalArgs, MigrateArgs, MigrateCommand};
 use crate::output;
 use crate::settings::{self, UsageError};
 use holdfast_core::exit::Outcome;
 use holdfast_core::migration::{self, load_dir, MigrationSet, SourceError, Version};
-use holdfast_core::report::Problem;
+use holdfast_report::migrate::check_outcome;
+use holdfast_report::Command as ReportCommand;
+use holdfast_report::{Command, Envelope};
 use holdfast_sql::runner::{self, Event, RunOptions};
 use holdfast_sql::MigrateRequest;
 use holdfast_sql::{connect, Access, Backend};
 
 impl MigrateCommand {
-    pub(super) fn wants_json(&self) -> bool {
+    /// Which report it prints, and how (`new` prints the file's path only).
+    pub(super) fn info(&self) -> Info {
+        use ReportCommand as R;
         match self {
-            MigrateCommand::Status(a) | MigrateCommand::Plan(a) | MigrateCommand::Validate(a) => {
-                a.json
-            }
-            MigrateCommand::Up(a) => a.common.json,
-            MigrateCommand::Baseline(a) => a.common.json,
-            MigrateCommand::Repair(a) => a.common.json,
-            MigrateCommand::New(_) => false,
-            MigrateCommand::Fingerprint(a) => a.json,
+            MigrateCommand::Status(a) => Info::new(R::MigrateStatus, a.output),
+            MigrateCommand::Validate(a) => Info::new(R::MigrateValidate, a.output),
+            MigrateCommand::Plan(a) => Info::new(R::MigratePlan, a.output),
+            MigrateCommand::Up(a) => Info::new(R::MigrateUp, a.common.output),
+            MigrateCommand::Baseline(a) => Info::new(R::MigrateBaseline, a.common.output),
+            MigrateCommand::Repair(a) => Info::new(R::MigrateRepair, a.common.output),
+            MigrateCommand::New(_) => Info::text_only(),
+            MigrateCommand::Fingerprint(a) => Info::new(R::MigrateFingerprint, a.output),
         }
     }
 }
@@ -64,26 +68,6 @@ pub async fn run(global: &GlobalArgs, command: &MigrateCommand) -> CommandResult
         }
         MigrateCommand::New(args) => new(global, args),
         MigrateCommand::Fingerprint(args) => fingerprint(global, args),
-    }
-}
-
-/// Prints a report as JSON or as text.
-fn emit<T: serde::Serialize>(json: bool, report: &T, text: fn(&T) -> String) {
-    if json {
-        output::print_json(report);
-    } else {
-        output::print(&text(report));
-    }
-}
-
-/// Bad input in pending files is exit 2; problems are exit 3.
-fn check_outcome(errors: &[String], problems: &[Problem]) -> Outcome {
-    if !errors.is_empty() {
-        Outcome::Usage
-    } else if !problems.is_empty() {
-        Outcome::CheckFailed
-    } else {
-        Outcome::Success
     }
 }
 
@@ -142,16 +126,19 @@ async fn open(
 
 async fn status(global: &GlobalArgs, args: &MigrateArgs, validate: bool) -> CommandResult {
     let (req, source, mut backend) = start(global, args, Access::ReadOnly, |_| {}).await?;
-    let report = runner::status(backend.as_mut(), &source, &req.run)
+    let mut report = runner::status(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    emit(args.json, &report, output::status_text);
     let outcome = if validate {
         check_outcome(&report.errors, &report.problems)
     } else {
         Outcome::Success
     };
-    if validate && !args.json {
+    if validate {
+        report.envelope = Envelope::new(Command::MigrateValidate, outcome);
+    }
+    output::report(args.output, &report, output::status_text);
+    if validate && !args.output.json {
         match outcome {
             Outcome::Success => {
                 output::progress("Valid: no drift, missing, failed or out-of-order migrations.")
@@ -191,8 +178,8 @@ async fn plan(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     let report = runner::plan_run(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    emit(args.json, &report, output::plan_text);
-    Ok(code(check_outcome(&report.errors, &report.problems)))
+    output::report(args.output, &report, output::plan_text);
+    Ok(code(report.outcome()))
 }
 
 async fn up(
@@ -229,18 +216,18 @@ async fn up(
     let report = runner::up(backend.as_mut(), &source, &req.run, &mut on_event)
         .await
         .map_err(fail)?;
-    if args.json {
+    if args.output.json {
         output::print_json(&report);
     } else {
         output::print(&output::up_text(&report));
-        if report.outcome == Outcome::Success && !report.applied.is_empty() {
+        if report.outcome() == Outcome::Success && !report.applied.is_empty() {
             let status = runner::status(backend.as_mut(), &source, &req.run)
                 .await
                 .map_err(fail)?;
             output::print(&format!("\n{}", output::status_text(&status)));
         }
     }
-    Ok(code(report.outcome))
+    Ok(code(report.outcome()))
 }
 
 async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> CommandResult {
@@ -248,10 +235,11 @@ async fn baseline(global: &GlobalArgs, args: &MigrateArgs, version: Version) -> 
     runner::baseline(backend.as_mut(), &version, &req.run)
         .await
         .map_err(fail)?;
-    let report = runner::status(backend.as_mut(), &source, &req.run)
+    let mut report = runner::status(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    if args.json {
+    report.envelope.set_command(Command::MigrateBaseline);
+    if args.output.json {
         output::print_json(&report);
     } else {
         output::print(&format!(
@@ -267,7 +255,7 @@ async fn repair(global: &GlobalArgs, args: &MigrateArgs) -> CommandResult {
     let report = runner::repair(backend.as_mut(), &source, &req.run)
         .await
         .map_err(fail)?;
-    emit(args.json, &report, output::repair_text);
+    output::report(args.output, &report, output::repair_text);
     Ok(code(Outcome::Success))
 }
 
@@ -337,10 +325,9 @@ fn fingerprint(global: &GlobalArgs, args: &crate::cli::FingerprintArgs) -> Comma
     };
     let source = load_dir(&dir, dialect).map_err(|e| fail(UsageError(e.to_string())))?;
     let fingerprint = holdfast_core::plan::applied_digest(&source);
-    if args.json {
-        output::print_json(&holdfast_core::report::FingerprintReport {
-            format_version: holdfast_core::report::FORMAT_VERSION,
-            command: "migrate fingerprint".into(),
+    if args.output.json {
+        output::print_json(&holdfast_report::migrate::FingerprintReport {
+            envelope: Envelope::new(Command::MigrateFingerprint, Outcome::Success),
             dir: dir.display().to_string(),
             migrations: source.iter().count(),
             latest_version: source.latest_version().map(ToString::to_string),

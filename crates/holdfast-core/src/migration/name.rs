@@ -4,35 +4,7 @@ use serde::{Serialize, Serializer};
 use std::cmp::Ordering;
 use std::fmt;
 
-/// Whether a migration runs once (versioned) or whenever its text changes (repeatable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Versioned,
-    Repeatable,
-    Baseline,
-}
-
-impl Kind {
-    /// The name stored in the history table.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Versioned => "versioned",
-            Kind::Repeatable => "repeatable",
-            Kind::Baseline => "baseline",
-        }
-    }
-
-    /// Parses the name stored in the history table.
-    pub fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "versioned" => Some(Kind::Versioned),
-            "repeatable" => Some(Kind::Repeatable),
-            "baseline" => Some(Kind::Baseline),
-            _ => None,
-        }
-    }
-}
+pub use holdfast_report::migrate::Kind;
 
 /// A migration version: an integer, a dotted version like `1.2.3`, or a timestamp.
 ///

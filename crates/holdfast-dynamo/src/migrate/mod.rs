@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use holdfast_core::exit::{Classify, Outcome};
-use holdfast_core::report::dynamo::{DataMigrateReport, DataMigrationStatus};
-use holdfast_core::report::FORMAT_VERSION;
+use holdfast_report::dynamo::{DataMigrateReport, DataMigrationStatus};
+use holdfast_report::{Command, Envelope};
 
 use crate::checkpoint::{CheckpointError, Location};
 use crate::copy::{copy, CopyError, CopyProgress, CopyRequest};
@@ -205,12 +205,9 @@ fn report(request: &MigrateRequest, plan: Plan, outcome: Outcome) -> DataMigrate
         .filter(|s| s.state != "applied" && s.state != "missing")
         .count() as u32;
     DataMigrateReport {
-        format_version: FORMAT_VERSION,
-        command: "dynamo migrate".into(),
+        envelope: Envelope::new(Command::DynamoMigrate, outcome),
         dir: request.dir.display().to_string(),
         history_table: request.history_table.clone(),
-        outcome,
-        exit_code: outcome.code(),
         dry_run: request.dry_run,
         applied_now: 0,
         pending,
@@ -311,15 +308,14 @@ async fn run_locked(
         tracing::info!(migration = %m.label(), source = %m.source, target = %m.target, "data migration");
         let started = Instant::now();
         let result = run_one(client, request, m, part_done, stop).await;
-        let ran = |r: &holdfast_core::report::dynamo::CopyReport, error: Option<String>| {
-            history::Outcome {
+        let ran =
+            |r: &holdfast_report::dynamo::CopyReport, error: Option<String>| history::Outcome {
                 error,
                 items_read: r.items_read,
                 items_written: r.items_written,
                 items_unchanged: r.items_unchanged,
                 execution_ms: started.elapsed().as_millis() as u64,
-            }
-        };
+            };
         let slot = plan
             .statuses
             .iter_mut()
@@ -327,7 +323,7 @@ async fn run_locked(
             .expect("every file has a status");
         match result {
             Ok(copy_report) => {
-                let (state, error) = match copy_report.outcome {
+                let (state, error) = match copy_report.envelope.outcome() {
                     Outcome::Success => (RunState::Applied, None),
                     Outcome::StoppedResumable if lost.load(Ordering::SeqCst) => (
                         RunState::Stopped,
@@ -352,7 +348,7 @@ async fn run_locked(
                     .finish(m, state, &ran(&copy_report, error), fence)
                     .await?;
                 slot.state = state.as_str().to_owned();
-                let copy_outcome = copy_report.outcome;
+                let copy_outcome = copy_report.envelope.outcome();
                 resume.clone_from(&copy_report.resume);
                 slot.copy = Some(copy_report);
                 if state == RunState::Applied {
@@ -410,7 +406,7 @@ async fn run_one(
     m: &DataMigration,
     resume: bool,
     stop: &Arc<Stop>,
-) -> Result<holdfast_core::report::dynamo::CopyReport, CopyError> {
+) -> Result<holdfast_report::dynamo::CopyReport, CopyError> {
     let mut copy_request = CopyRequest::new(
         &m.source,
         &m.target,

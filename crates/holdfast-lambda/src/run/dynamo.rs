@@ -9,7 +9,6 @@
 use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
 use crate::properties::{DynamoCopy, DynamoMigrate, DynamoVerify};
 use crate::remedies;
-use holdfast_core::exit::Classify as _;
 use holdfast_core::exit::Outcome;
 use holdfast_dynamo::checkpoint::{CheckpointError, Location};
 use holdfast_dynamo::copy::{
@@ -26,7 +25,9 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
     let require_key = match op.require_key.as_deref().map(str::parse::<KeySpec>) {
         None => None,
         Some(Ok(spec)) => Some(spec),
-        Some(Err(e)) => return OpResult::failed(format!("property RequireKey: {e}")),
+        Some(Err(e)) => {
+            return OpResult::failed_as(Outcome::Usage, format!("property RequireKey: {e}"))
+        }
     };
     let dynamo = match clients::dynamo().await {
         Ok(d) => d,
@@ -40,9 +41,7 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
     };
     let report = match dynamo.verify(&request).await {
         Ok(r) => r,
-        Err(e) => {
-            return OpResult::failed(remedies::with_remedy(&e.to_string(), e.remedy().as_ref()))
-        }
+        Err(e) => return OpResult::error(&e),
     };
     let mut data = Map::new();
     if let Some(info) = &report.table_info {
@@ -62,7 +61,7 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
         .collect();
     put(&mut data, "FailedChecks", failed.len());
     put(&mut data, "Complete", true);
-    let (status, reason) = if report.outcome == Outcome::Success {
+    let (status, reason) = if report.outcome() == Outcome::Success {
         (OpStatus::Done, String::new())
     } else {
         (
@@ -72,6 +71,7 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
     };
     OpResult {
         status,
+        outcome: report.outcome(),
         reason,
         data,
         report: to_json(&report),
@@ -137,9 +137,7 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
     }
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
-            return OpResult::failed(remedies::with_remedy(&e.to_string(), e.remedy().as_ref()))
-        }
+        Err(e) => return OpResult::error(&e),
     };
     let mut data = Map::new();
     put(&mut data, "ItemsRead", report.items_read);
@@ -148,7 +146,7 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
     put(&mut data, "SegmentsDone", report.segments_done);
     put(&mut data, "TotalSegments", report.total_segments);
     put(&mut data, "Checkpoint", &report.checkpoint);
-    let (status, reason) = match report.outcome {
+    let (status, reason) = match report.outcome() {
         Outcome::Success => (OpStatus::Done, String::new()),
         Outcome::StoppedResumable => (
             OpStatus::Stopped,
@@ -172,6 +170,7 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
     put(&mut data, "Complete", status == OpStatus::Done);
     OpResult {
         status,
+        outcome: report.outcome(),
         reason,
         data,
         report: to_json(&report),
@@ -208,9 +207,7 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
     let stop = Arc::new(Stop::new(Some(ctx.budget())));
     let report = match migrate_mod::migrate(&client, &request, stop).await {
         Ok(r) => r,
-        Err(e) => {
-            return OpResult::failed(remedies::with_remedy(&e.to_string(), e.remedy().as_ref()))
-        }
+        Err(e) => return OpResult::error(&e),
     };
     let mut data = Map::new();
     put(&mut data, "AppliedCount", report.applied_now);
@@ -223,7 +220,7 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
         .next_back()
         .unwrap_or("");
     put(&mut data, "LatestVersion", latest);
-    let (status, reason) = match report.outcome {
+    let (status, reason) = match report.outcome() {
         Outcome::Success => (OpStatus::Done, String::new()),
         Outcome::StoppedResumable => (
             OpStatus::Stopped,
@@ -250,6 +247,7 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
     put(&mut data, "Complete", status == OpStatus::Done);
     OpResult {
         status,
+        outcome: report.outcome(),
         reason,
         data,
         report: to_json(&report),

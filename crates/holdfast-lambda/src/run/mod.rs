@@ -8,6 +8,8 @@ mod dynamo;
 mod sql;
 
 use crate::properties::Operation;
+use holdfast_core::exit::{Classify, Outcome};
+use holdfast_report::Command;
 use serde_json::{Map, Value};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -27,20 +29,52 @@ pub enum OpStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpResult {
     pub status: OpStatus,
+    /// The outcome class (the CLI's exit code): the report's, or the error's.
+    pub outcome: Outcome,
     pub reason: String,
     pub data: Map<String, Value>,
     pub report: Value,
 }
 
 impl OpResult {
+    /// A failure of class [`Outcome::Failed`] with `reason`.
     #[must_use]
     pub fn failed(reason: impl Into<String>) -> OpResult {
+        OpResult::failed_as(Outcome::Failed, reason)
+    }
+
+    /// A failure of class `outcome` (bad input: [`Outcome::Usage`]; a held lock: `Busy`).
+    #[must_use]
+    pub fn failed_as(outcome: Outcome, reason: impl Into<String>) -> OpResult {
         OpResult {
             status: OpStatus::Failed,
+            outcome,
             reason: reason.into(),
             data: Map::new(),
             report: Value::Null,
         }
+    }
+
+    /// The failure `error`, classified by itself, its remedy in the Lambda's words.
+    #[must_use]
+    pub fn error<E: std::fmt::Display + Classify + ?Sized>(error: &E) -> OpResult {
+        OpResult::failed_as(
+            error.outcome(),
+            crate::remedies::with_remedy(&error.to_string(), error.remedy().as_ref()),
+        )
+    }
+
+    /// Adds the report envelope to `Data` (`FormatVersion`, `Command`, `Outcome`, `ExitCode`:
+    /// the same four values every report starts with, as `Fn::GetAtt` strings).
+    pub fn stamp(&mut self, command: Command) {
+        put(
+            &mut self.data,
+            "FormatVersion",
+            holdfast_report::FORMAT_VERSION,
+        );
+        put(&mut self.data, "Command", command);
+        put(&mut self.data, "Outcome", self.outcome);
+        put(&mut self.data, "ExitCode", self.outcome.code());
     }
 }
 
@@ -61,6 +95,19 @@ impl RunContext {
     #[must_use]
     pub fn budget(&self) -> Duration {
         self.finish_by.saturating_duration_since(Instant::now())
+    }
+}
+
+impl Operation {
+    /// The command whose report the operation returns.
+    #[must_use]
+    pub fn command(&self) -> Command {
+        match self {
+            Operation::SqlMigrate(_) => Command::MigrateUp,
+            Operation::DynamoVerify(_) => Command::DynamoVerify,
+            Operation::DynamoCopy(_) => Command::DynamoCopy,
+            Operation::DynamoMigrate(_) => Command::DynamoMigrate,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use holdfast_core::config::{Config, MigrateSettings};
 use holdfast_core::exit::Outcome;
 use holdfast_core::migration::{load_dir, MigrationSet, Version};
 use holdfast_core::plan::applied_digest;
-use holdfast_core::report::UpReport;
+use holdfast_report::migrate::UpReport;
 use holdfast_sql::runner::{self, RunOptions};
 use holdfast_sql::{connect, Access, ConnectOptions, MigrateRequest, RunChoices};
 use serde_json::Map;
@@ -23,19 +23,19 @@ use std::path::{Path, PathBuf};
 /// Runs the migrations.
 pub(super) async fn migrate(op: &SqlMigrate, ctx: &RunContext) -> OpResult {
     match run(op, ctx).await {
-        Ok(result) => result,
-        Err(reason) => OpResult::failed(reason),
+        Ok(result) | Err(result) => result,
     }
 }
 
-async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, String> {
-    let url = database_url(&op.database).await?;
-    let request = request(op, url)?;
+async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, OpResult> {
+    let url = database_url(&op.database).await.map_err(OpResult::failed)?;
+    let usage = |reason: String| OpResult::failed_as(Outcome::Usage, reason);
+    let request = request(op, url).map_err(usage)?;
     let (dir, dialect) = (request.dir.clone(), request.url.dialect());
     let source = tokio::task::spawn_blocking(move || load_dir(&dir, dialect))
         .await
-        .map_err(|e| format!("reading MigrationsPath failed: {e}"))?
-        .map_err(|e| format!("MigrationsPath: {e}"))?;
+        .map_err(|e| OpResult::failed(format!("reading MigrationsPath failed: {e}")))?
+        .map_err(|e| usage(format!("MigrationsPath: {e}")))?;
     let fingerprint = applied_digest(&source);
 
     let connect_options = ConnectOptions {
@@ -44,7 +44,7 @@ async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, String> {
     };
     let mut backend = connect(&request.url, Access::ReadWrite, &connect_options)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| OpResult::error(&e))?;
     let budget = ctx.budget();
     let configured = request.run;
     let run = RunOptions {
@@ -57,7 +57,7 @@ async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, String> {
     };
     let report = runner::up(backend.as_mut(), &source, &run, &mut |_| {})
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| OpResult::error(&e))?;
     drop(backend);
     Ok(result(op, &source, &fingerprint, &report))
 }
@@ -207,9 +207,9 @@ fn result(
             );
         }
     }
-    put(&mut data, "Complete", report.outcome == Outcome::Success);
+    put(&mut data, "Complete", report.outcome() == Outcome::Success);
 
-    let (status, reason) = match report.outcome {
+    let (status, reason) = match report.outcome() {
         Outcome::Success => (
             OpStatus::Done,
             if ahead {
@@ -254,6 +254,7 @@ fn result(
     };
     OpResult {
         status,
+        outcome: report.outcome(),
         reason,
         data,
         report: to_json(report),

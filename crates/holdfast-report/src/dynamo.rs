@@ -1,21 +1,19 @@
 //! `holdfast dynamo …` reports.
 
-use crate::exit::Outcome;
-use serde::Serialize;
+use crate::envelope::{reports, Envelope};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// `holdfast dynamo verify TABLE`: what DescribeTable (and DescribeContinuousBackups) said,
-/// and each check's verdict. Carries [`super::FORMAT_VERSION`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// and each check's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VerifyReport {
-    pub format_version: u32,
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub table: String,
     /// The endpoint asked, redacted (or "AWS's DynamoDB endpoint for REGION").
     pub endpoint: String,
     pub region: String,
-    /// `success` when every required check passed, else `check_failed`.
-    pub outcome: Outcome,
-    pub exit_code: i32,
     /// In order: exists, active, key, pitr, … Informational checks are always `ok`.
     pub checks: Vec<Check>,
     /// What the table looks like; `None` when it does not exist.
@@ -23,7 +21,7 @@ pub struct VerifyReport {
 }
 
 /// One check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
     /// `exists`, `active`, `key_schema`, `pitr`, `deletion_protection`, `stream`, `gsis`,
     /// `item_count`.
@@ -37,7 +35,7 @@ pub struct Check {
 }
 
 /// The table as DescribeTable describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TableInfo {
     pub status: String,
     pub arn: Option<String>,
@@ -57,7 +55,7 @@ pub struct TableInfo {
 }
 
 /// One key attribute.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyAttribute {
     pub name: String,
     /// `HASH` or `RANGE`.
@@ -67,25 +65,21 @@ pub struct KeyAttribute {
 }
 
 /// One global secondary index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct IndexInfo {
     pub name: String,
     pub status: String,
 }
 
-/// `holdfast dynamo compare SOURCE TARGET`: exact, order-independent comparison. Carries
-/// [`super::FORMAT_VERSION`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `holdfast dynamo compare SOURCE TARGET`: exact, order-independent comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CompareReport {
-    pub format_version: u32,
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub source: String,
     pub target: String,
     /// The source side is the transformed source.
     pub transformed: bool,
-    /// `success` when equal, else `check_failed`.
-    pub outcome: Outcome,
-    pub exit_code: i32,
     pub equal: bool,
     /// Items on the source side (after the transform, if any).
     pub source_items: u64,
@@ -104,7 +98,7 @@ pub struct CompareReport {
 }
 
 /// One differing key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyDifference {
     /// `only_in_source`, `only_in_target` or `different`.
     pub difference: String,
@@ -112,17 +106,13 @@ pub struct KeyDifference {
     pub key: String,
 }
 
-/// `holdfast dynamo copy SOURCE TARGET`. Carries [`super::FORMAT_VERSION`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `holdfast dynamo copy SOURCE TARGET`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CopyReport {
-    pub format_version: u32,
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub source: String,
     pub target: String,
-    /// `success`, `stopped_resumable` (deadline or interruption), or `check_failed` (the
-    /// verification found differences).
-    pub outcome: Outcome,
-    pub exit_code: i32,
     /// Where progress is recorded.
     pub checkpoint: String,
     pub total_segments: u32,
@@ -160,16 +150,13 @@ pub struct CopyReport {
     pub verification: Option<CompareReport>,
 }
 
-/// `holdfast dynamo export TABLE DIR` / `import DIR TABLE`. Carries [`super::FORMAT_VERSION`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `holdfast dynamo export TABLE DIR` / `import DIR TABLE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TransferReport {
-    pub format_version: u32,
-    /// `dynamo export` or `dynamo import`.
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub table: String,
     pub dir: String,
-    pub outcome: Outcome,
-    pub exit_code: i32,
     /// Data files written (export) or read (import).
     pub files: usize,
     /// Items written (import: the transform's outputs, with `--transform`).
@@ -186,18 +173,13 @@ pub struct TransferReport {
 }
 
 /// `holdfast dynamo migrate --dir DIR`: the data migrations found, what each one's state is,
-/// and what this run did. Carries [`super::FORMAT_VERSION`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// and what this run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DataMigrateReport {
-    pub format_version: u32,
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub dir: String,
     pub history_table: String,
-    /// `success`; `check_failed` (drift: an applied file changed or is missing, a version out
-    /// of order, a part-done migration whose file changed; or a copy's verification found
-    /// differences); `stopped_resumable` (deadline or interruption).
-    pub outcome: Outcome,
-    pub exit_code: i32,
     /// Nothing was run (`--dry-run`).
     pub dry_run: bool,
     /// Every migration of the folder (and of the history), in version order.
@@ -213,7 +195,7 @@ pub struct DataMigrateReport {
 }
 
 /// One data migration in a [`DataMigrateReport`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DataMigrationStatus {
     pub version: String,
     pub description: String,
@@ -229,3 +211,11 @@ pub struct DataMigrationStatus {
     /// The copy this run made for it.
     pub copy: Option<CopyReport>,
 }
+
+reports!(
+    VerifyReport,
+    CompareReport,
+    CopyReport,
+    TransferReport,
+    DataMigrateReport
+);

@@ -5,10 +5,11 @@
 //! (`--resume`), the Lambda function as properties (`Resume: true`). The sentences are written
 //! once, here; a front end only says how its settings are spelt.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// A setting a remedy asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Setting {
     /// Continue recorded progress.
@@ -37,7 +38,7 @@ pub enum Setting {
 
 /// Where a stopped or failed operation stands, and what to do next: `state` says what is
 /// recorded ("checkpoint table t records 3 of 8 segments done"), `remedy` how to go on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NextStep {
     pub state: String,
     pub remedy: Remedy,
@@ -63,7 +64,7 @@ impl NextStep {
 }
 
 /// What to do about a stopped or failed operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Remedy {
     /// Run the operation again with [`Setting::Resume`]: it continues where it stopped.

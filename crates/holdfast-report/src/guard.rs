@@ -1,10 +1,13 @@
 //! `holdfast guard …` reports.
 
-use crate::exit::Outcome;
-use serde::Serialize;
+use crate::envelope::{reports, Envelope};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// What a deploy does to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Unchanged.
@@ -29,7 +32,9 @@ pub enum Action {
 }
 
 /// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// For information; never changes the exit code.
@@ -41,7 +46,7 @@ pub enum Severity {
 }
 
 /// Where in a template a finding points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Location {
     pub file: String,
     pub line: u32,
@@ -49,7 +54,7 @@ pub struct Location {
 }
 
 /// One resource's change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResourceChange {
     pub stack: String,
     pub logical_id: String,
@@ -62,7 +67,7 @@ pub struct ResourceChange {
 }
 
 /// A finding of the guard: a rule that a change or a setting breaks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Rule id, e.g. `stateful-replace`.
     pub rule: String,
@@ -79,7 +84,7 @@ pub struct Finding {
 }
 
 /// Counts by severity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub blocking: usize,
     pub warnings: usize,
@@ -88,15 +93,13 @@ pub struct Summary {
 }
 
 /// `guard diff`, `guard check` and `guard changeset`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GuardReport {
-    pub format_version: u32,
-    /// `diff`, `check` or `changeset`.
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub stage: Option<String>,
     /// `strict`, `lenient`, or `configured`.
     pub policy: String,
-    pub outcome: Outcome,
     pub summary: Summary,
     /// Every resource with an action other than `none` (diff, changeset).
     pub changes: Vec<ResourceChange>,
@@ -104,3 +107,5 @@ pub struct GuardReport {
     /// Source of the replacement rules (the provider schemas' origin and version).
     pub schema_source: String,
 }
+
+reports!(GuardReport);

@@ -1,17 +1,42 @@
-//! Every machine-readable output type (the `--json` contract), in one place.
-//!
-//! Each top-level report carries [`FORMAT_VERSION`]; a change that removes or renames a field
-//! raises it. Fields are only ever added within one format version.
+//! `holdfast migrate …` reports.
 
-use crate::exit::Outcome;
-use crate::migration::Kind;
-use serde::Serialize;
+use crate::envelope::{reports, Envelope};
+use crate::outcome::Outcome;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-/// The version of the JSON output format.
-pub const FORMAT_VERSION: u32 = 2;
+/// Whether a migration runs once (versioned) or whenever its text changes (repeatable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Versioned,
+    Repeatable,
+    Baseline,
+}
+
+impl Kind {
+    /// The name stored in the history table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Versioned => "versioned",
+            Kind::Repeatable => "repeatable",
+            Kind::Baseline => "baseline",
+        }
+    }
+
+    /// Parses the name stored in the history table.
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "versioned" => Some(Kind::Versioned),
+            "repeatable" => Some(Kind::Repeatable),
+            "baseline" => Some(Kind::Baseline),
+            _ => None,
+        }
+    }
+}
 
 /// The state of one migration, as `status` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryState {
     /// Applied, and the file is unchanged.
@@ -41,7 +66,7 @@ pub enum EntryState {
 }
 
 /// One migration's line in `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Entry {
     pub kind: Kind,
     pub version: Option<String>,
@@ -62,7 +87,7 @@ pub struct Entry {
 }
 
 /// What kind of problem `validate` (and `up`, before running) found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     Drift,
@@ -74,7 +99,7 @@ pub enum ProblemKind {
 }
 
 /// A problem that blocks `up` and fails `validate` with exit code 3.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Problem {
     pub kind: ProblemKind,
     /// The script, or the version/description when the file is missing.
@@ -85,10 +110,23 @@ pub struct Problem {
     pub remedy: Option<crate::remedy::Remedy>,
 }
 
+/// How a check of the migrations ends (`validate`, `plan`): bad input in pending files is
+/// [`Outcome::Usage`] (exit 2), problems are [`Outcome::CheckFailed`] (exit 3).
+pub fn check_outcome(errors: &[String], problems: &[Problem]) -> Outcome {
+    if !errors.is_empty() {
+        Outcome::Usage
+    } else if !problems.is_empty() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    }
+}
+
 /// `migrate status` and `migrate validate`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StatusReport {
-    pub format_version: u32,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub database: String,
     pub history_table: String,
     pub history_exists: bool,
@@ -102,7 +140,7 @@ pub struct StatusReport {
 }
 
 /// One migration applied by `up`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AppliedStep {
     pub kind: Kind,
     pub version: Option<String>,
@@ -116,7 +154,7 @@ pub struct AppliedStep {
 }
 
 /// Where a run stopped on an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FailedStep {
     pub script: String,
     /// 1-based statement number.
@@ -127,17 +165,16 @@ pub struct FailedStep {
     pub error: String,
     /// Whether the migration was rolled back whole (a transactional migration).
     pub rolled_back: bool,
-    /// What to do next.
     /// How to recover.
     pub remedy: crate::remedy::Remedy,
 }
 
 /// `migrate up`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UpReport {
-    pub format_version: u32,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub database: String,
-    pub outcome: Outcome,
     pub applied: Vec<AppliedStep>,
     pub failed: Option<FailedStep>,
     /// Problems that stopped the run before it began (exit code 3).
@@ -156,9 +193,8 @@ impl UpReport {
         warnings: Vec<String>,
     ) -> UpReport {
         UpReport {
-            format_version: FORMAT_VERSION,
+            envelope: Envelope::new(crate::Command::MigrateUp, Outcome::Success),
             database,
-            outcome: Outcome::Success,
             applied: Vec::new(),
             failed: None,
             problems: Vec::new(),
@@ -170,9 +206,10 @@ impl UpReport {
 }
 
 /// `migrate plan`: the exact SQL `up` would run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PlanReport {
-    pub format_version: u32,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub database: String,
     pub creates_history_table: bool,
     pub steps: Vec<PlannedStep>,
@@ -182,7 +219,7 @@ pub struct PlanReport {
 }
 
 /// One migration in a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PlannedStep {
     pub kind: Kind,
     pub version: Option<String>,
@@ -194,9 +231,10 @@ pub struct PlannedStep {
 }
 
 /// `migrate repair`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RepairReport {
-    pub format_version: u32,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub database: String,
     /// History rows removed (failed or interrupted).
     pub removed: Vec<String>,
@@ -205,28 +243,23 @@ pub struct RepairReport {
     pub warnings: Vec<String>,
 }
 
-/// Any command that ended with an error, in `--json` mode.
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorReport {
-    pub format_version: u32,
-    pub outcome: Outcome,
-    pub exit_code: i32,
-    pub error: String,
-}
-
 /// `holdfast migrate fingerprint`: the migration set's hash, for a deploy-time custom
 /// resource's `Fingerprint` property.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FingerprintReport {
-    pub format_version: u32,
-    pub command: String,
+    #[serde(flatten)]
+    pub envelope: Envelope,
     pub dir: String,
     pub migrations: usize,
     pub latest_version: Option<String>,
-    /// [`crate::plan::applied_digest`] of the folder.
+    /// The digest of the history a database has once every migration of the folder is applied.
     pub fingerprint: String,
 }
 
-pub mod dynamo;
-pub mod guard;
-pub mod sarif;
+reports!(
+    StatusReport,
+    UpReport,
+    PlanReport,
+    RepairReport,
+    FingerprintReport
+);

@@ -1,0 +1,230 @@
+//! The envelope every report carries, and the commands that print reports.
+
+use crate::outcome::Outcome;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The version of the JSON output format. 3: every report carries the whole [`Envelope`]
+/// (`command` now names the front-end command in full, e.g. `guard diff`).
+pub const FORMAT_VERSION: u32 = 3;
+
+/// A command (or Lambda operation) that produces a report, as the user types it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Command {
+    #[serde(rename = "migrate status")]
+    MigrateStatus,
+    #[serde(rename = "migrate validate")]
+    MigrateValidate,
+    #[serde(rename = "migrate plan")]
+    MigratePlan,
+    #[serde(rename = "migrate up")]
+    MigrateUp,
+    #[serde(rename = "migrate baseline")]
+    MigrateBaseline,
+    #[serde(rename = "migrate repair")]
+    MigrateRepair,
+    #[serde(rename = "migrate fingerprint")]
+    MigrateFingerprint,
+    #[serde(rename = "guard diff")]
+    GuardDiff,
+    #[serde(rename = "guard check")]
+    GuardCheck,
+    #[serde(rename = "guard changeset")]
+    GuardChangeset,
+    #[serde(rename = "dynamo verify")]
+    DynamoVerify,
+    #[serde(rename = "dynamo compare")]
+    DynamoCompare,
+    #[serde(rename = "dynamo copy")]
+    DynamoCopy,
+    #[serde(rename = "dynamo export")]
+    DynamoExport,
+    #[serde(rename = "dynamo import")]
+    DynamoImport,
+    #[serde(rename = "dynamo migrate")]
+    DynamoMigrate,
+}
+
+impl Command {
+    /// Every command, in the order of `holdfast --help`.
+    pub const ALL: [Command; 16] = [
+        Command::MigrateStatus,
+        Command::MigrateValidate,
+        Command::MigratePlan,
+        Command::MigrateUp,
+        Command::MigrateBaseline,
+        Command::MigrateRepair,
+        Command::MigrateFingerprint,
+        Command::GuardDiff,
+        Command::GuardCheck,
+        Command::GuardChangeset,
+        Command::DynamoVerify,
+        Command::DynamoCompare,
+        Command::DynamoCopy,
+        Command::DynamoExport,
+        Command::DynamoImport,
+        Command::DynamoMigrate,
+    ];
+
+    /// As typed: `migrate status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::MigrateStatus => "migrate status",
+            Command::MigrateValidate => "migrate validate",
+            Command::MigratePlan => "migrate plan",
+            Command::MigrateUp => "migrate up",
+            Command::MigrateBaseline => "migrate baseline",
+            Command::MigrateRepair => "migrate repair",
+            Command::MigrateFingerprint => "migrate fingerprint",
+            Command::GuardDiff => "guard diff",
+            Command::GuardCheck => "guard check",
+            Command::GuardChangeset => "guard changeset",
+            Command::DynamoVerify => "dynamo verify",
+            Command::DynamoCompare => "dynamo compare",
+            Command::DynamoCopy => "dynamo copy",
+            Command::DynamoExport => "dynamo export",
+            Command::DynamoImport => "dynamo import",
+            Command::DynamoMigrate => "dynamo migrate",
+        }
+    }
+
+    /// The name of its schema file, `schemas/<slug>.schema.json`: `migrate-status`.
+    pub fn slug(self) -> String {
+        self.as_str().replace(' ', "-")
+    }
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What every report starts with: which format, which command, how it ended and the exit code
+/// that ending has (always `outcome`'s code: the two are set together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Envelope {
+    /// [`FORMAT_VERSION`] of the program that wrote it.
+    format_version: u32,
+    /// The command that wrote the report.
+    command: Command,
+    /// How it ended; decides `exit_code`.
+    outcome: Outcome,
+    /// The process exit code (the Lambda function's `ExitCode`): see the exit-code table.
+    exit_code: i32,
+}
+
+impl Envelope {
+    /// The envelope of a report of `command` that ended with `outcome`.
+    pub fn new(command: Command, outcome: Outcome) -> Envelope {
+        Envelope {
+            format_version: FORMAT_VERSION,
+            command,
+            outcome,
+            exit_code: outcome.code(),
+        }
+    }
+
+    /// The format version it was written with.
+    pub fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
+    /// The command that wrote it.
+    pub fn command(&self) -> Command {
+        self.command
+    }
+
+    /// How it ended.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// The exit code of [`Envelope::outcome`].
+    pub fn exit_code(&self) -> i32 {
+        self.exit_code
+    }
+
+    /// Sets the outcome, and with it the exit code.
+    pub fn set_outcome(&mut self, outcome: Outcome) {
+        self.outcome = outcome;
+        self.exit_code = outcome.code();
+    }
+
+    /// Says the report is `command`'s (`migrate validate` prints the report `status` builds).
+    pub fn set_command(&mut self, command: Command) {
+        self.command = command;
+    }
+}
+
+/// A top-level report: it carries an [`Envelope`].
+pub trait Report: Serialize {
+    /// The report's envelope.
+    fn envelope(&self) -> &Envelope;
+    /// The report's envelope, to change its command or outcome.
+    fn envelope_mut(&mut self) -> &mut Envelope;
+}
+
+/// Implements [`Report`] for types with an `envelope` field, and gives them `outcome()`.
+macro_rules! reports {
+    ($($ty:ty),* $(,)?) => {$(
+        impl $ty {
+            /// How it ended (its envelope's outcome).
+            pub fn outcome(&self) -> $crate::outcome::Outcome {
+                self.envelope.outcome()
+            }
+        }
+
+        impl $crate::envelope::Report for $ty {
+            fn envelope(&self) -> &$crate::envelope::Envelope {
+                &self.envelope
+            }
+            fn envelope_mut(&mut self) -> &mut $crate::envelope::Envelope {
+                &mut self.envelope
+            }
+        }
+    )*};
+}
+pub(crate) use reports;
+
+/// Any command that ended with an error (the CLI with `--json`; a Lambda job's error message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorReport {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    /// One line: what went wrong and, when there is something to do, what to do (in the words
+    /// of the front end that printed it).
+    pub error: String,
+    /// What to do next, typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<crate::remedy::Remedy>,
+}
+
+reports!(ErrorReport);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_follows_the_outcome() {
+        let mut e = Envelope::new(Command::DynamoCopy, Outcome::Success);
+        assert_eq!(e.exit_code(), 0);
+        e.set_outcome(Outcome::StoppedResumable);
+        assert_eq!((e.outcome(), e.exit_code()), (Outcome::StoppedResumable, 4));
+        let json = serde_json::to_value(e).unwrap();
+        assert_eq!(json["command"], "dynamo copy");
+        assert_eq!(json["outcome"], "stopped_resumable");
+        assert_eq!(json["format_version"], FORMAT_VERSION);
+    }
+
+    #[test]
+    fn every_command_round_trips_through_its_name() {
+        for command in Command::ALL {
+            let json = serde_json::to_value(command).unwrap();
+            assert_eq!(json, command.as_str());
+            assert_eq!(serde_json::from_value::<Command>(json).unwrap(), command);
+            assert!(!command.slug().contains(' '));
+        }
+    }
+}
