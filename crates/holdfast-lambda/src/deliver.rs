@@ -22,6 +22,12 @@ pub struct DeliverError {
     pub detail: String,
 }
 
+impl holdfast_core::exit::Classify for DeliverError {
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Failed
+    }
+}
+
 /// PUTs `body` to `url`.
 ///
 /// # Errors

@@ -51,6 +51,12 @@ pub enum Invocation {
 #[error("event: {0}")]
 pub struct EventError(pub String);
 
+impl holdfast_core::exit::Classify for EventError {
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Usage
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct RawRequest {

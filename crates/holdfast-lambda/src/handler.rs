@@ -118,8 +118,15 @@ impl Failure {
     }
 }
 
-fn usage(e: impl std::fmt::Display) -> Failure {
-    Failure::plain(Outcome::Usage, e.to_string())
+impl holdfast_core::exit::Classify for Failure {
+    fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+}
+
+/// The failure `e`, of its own class.
+fn usage(e: impl std::fmt::Display + holdfast_core::exit::Classify) -> Failure {
+    Failure::plain(e.outcome(), e.to_string())
 }
 
 /// Handles one event. `deadline`: when Lambda stops the invocation.

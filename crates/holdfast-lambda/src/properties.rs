@@ -116,6 +116,12 @@ pub struct PropertyError {
     pub problem: String,
 }
 
+impl holdfast_core::exit::Classify for PropertyError {
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Usage
+    }
+}
+
 /// The properties, read once each; whatever is left unread at the end is unknown.
 struct Props {
     map: Map<String, Value>,

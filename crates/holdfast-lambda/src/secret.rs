@@ -28,6 +28,17 @@ pub enum SecretError {
     Read { arn: String, detail: String },
 }
 
+impl holdfast_core::exit::Classify for SecretError {
+    /// A secret without the fields a database URL needs is bad configuration; one that cannot
+    /// be read (no answer, access denied, missing) is a failed call.
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        match self {
+            SecretError::Unusable { .. } => holdfast_core::exit::Outcome::Usage,
+            SecretError::Read { .. } => holdfast_core::exit::Outcome::Failed,
+        }
+    }
+}
+
 /// Reads the secret's string value.
 ///
 /// # Errors
@@ -43,7 +54,7 @@ pub async fn fetch(
         .await
         .map_err(|e| SecretError::Read {
             arn: arn.to_owned(),
-            detail: holdfast_aws::error_chain(&e),
+            detail: holdfast_aws::classify(&e).to_string(),
         })?;
     output.secret_string.ok_or_else(|| SecretError::Unusable {
         arn: arn.to_owned(),

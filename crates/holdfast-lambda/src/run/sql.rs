@@ -28,7 +28,7 @@ pub(super) async fn migrate(op: &SqlMigrate, ctx: &RunContext) -> OpResult {
 }
 
 async fn run(op: &SqlMigrate, ctx: &RunContext) -> Result<OpResult, OpResult> {
-    let url = database_url(&op.database).await.map_err(OpResult::failed)?;
+    let url = database_url(&op.database).await?;
     let usage = |reason: String| OpResult::failed_as(Outcome::Usage, reason);
     let request = request(op, url).map_err(usage)?;
     let (dir, dialect) = (request.dir.clone(), request.url.dialect());
@@ -112,7 +112,7 @@ fn config_settings(op: &SqlMigrate) -> Result<MigrateSettings, String> {
 }
 
 /// The URL of the database the properties name.
-async fn database_url(database: &Database) -> Result<String, String> {
+async fn database_url(database: &Database) -> Result<String, OpResult> {
     match database {
         Database::Url(url) => Ok(url.clone()),
         Database::Secret {
@@ -130,11 +130,11 @@ async fn database_url(database: &Database) -> Result<String, String> {
                 database: database.clone(),
                 engine: engine.clone(),
             };
-            let client = clients::secrets().await?;
+            let client = clients::secrets().await.map_err(OpResult::failed)?;
             let text = secret::fetch(client, &arn)
                 .await
-                .map_err(|e| e.to_string())?;
-            secret::database_url(&arn, &text, &overrides).map_err(|e| e.to_string())
+                .map_err(|e| OpResult::error(&e))?;
+            secret::database_url(&arn, &text, &overrides).map_err(|e| OpResult::error(&e))
         }
         Database::DataApi {
             resource_arn,

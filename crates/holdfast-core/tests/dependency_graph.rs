@@ -1,0 +1,117 @@
+//! The crate boundaries of ARCHITECTURE.md, checked on the dependency graph of Cargo.lock
+//! (normal, build and dev dependencies alike: a lock file does not tell them apart, so this is
+//! stricter than needed): the pure model reaches no runtime, database or AWS crate; the output
+//! contract reaches nothing of Holdfast's; the Lambda function never links clap and the CLI never
+//! links lambda_runtime; no binary reaches a second TLS crypto provider.
+
+use std::collections::{BTreeSet, HashMap};
+
+/// Every package reachable from `root` in Cargo.lock.
+fn reachable(root: &str) -> BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock");
+    let text = std::fs::read_to_string(path).expect("Cargo.lock");
+    let lock: toml::Table = text.parse().expect("Cargo.lock is TOML");
+    let mut deps: HashMap<String, Vec<String>> = HashMap::new();
+    for package in lock["package"].as_array().expect("packages") {
+        let name = package["name"].as_str().expect("name").to_owned();
+        let edges: Vec<String> = package
+            .get("dependencies")
+            .and_then(|d| d.as_array())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|v| v.as_str())
+                    // "name" or "name version" or "name version (source)"
+                    .map(|v| v.split(' ').next().unwrap_or(v).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        deps.entry(name).or_default().extend(edges);
+    }
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            todo.extend(deps.get(&name).cloned().unwrap_or_default());
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_function_never_links_clap_and_the_cli_never_links_lambda_runtime() {
+    let function = reachable("holdfast-lambda");
+    assert!(function.contains("lambda_runtime"), "the graph was read");
+    assert!(!function.contains("clap"), "holdfast-lambda reaches clap");
+    let cli = reachable("holdfast-cli");
+    assert!(cli.contains("clap"), "the graph was read");
+    assert!(
+        !cli.contains("lambda_runtime"),
+        "holdfast-cli reaches lambda_runtime"
+    );
+    assert!(!cli.contains("holdfast-lambda"));
+}
+
+#[test]
+fn the_pure_model_reaches_no_runtime_database_or_aws_crate() {
+    let core = reachable("holdfast-core");
+    assert!(core.contains("holdfast-report"), "the graph was read");
+    let bad: Vec<&String> = core
+        .iter()
+        .filter(|name| {
+            name.as_str() == "tokio"
+                || name.starts_with("sqlx")
+                || name.starts_with("aws-")
+                || name.starts_with("hyper")
+        })
+        .collect();
+    assert!(bad.is_empty(), "holdfast-core reaches {bad:?}");
+}
+
+#[test]
+fn the_output_contract_depends_on_serde_and_schemars_alone() {
+    let report = reachable("holdfast-report");
+    assert!(report.contains("schemars"), "the graph was read");
+    let holdfast: Vec<&String> = report
+        .iter()
+        .filter(|name| name.starts_with("holdfast-") && name.as_str() != "holdfast-report")
+        .collect();
+    assert!(holdfast.is_empty(), "holdfast-report reaches {holdfast:?}");
+    assert!(!report.contains("tokio") && !report.contains("toml"));
+}
+
+#[test]
+fn no_binary_reaches_aws_lc_rs() {
+    for root in ["holdfast-cli", "holdfast-lambda"] {
+        let graph = reachable(root);
+        assert!(graph.contains("rustls"), "the graph was read");
+        assert!(
+            !graph.contains("aws-lc-rs") && !graph.contains("aws-lc-sys"),
+            "{root} reaches aws-lc-rs: two rustls crypto providers in one process can panic"
+        );
+    }
+}
+
+#[test]
+fn every_crate_inherits_the_workspace_lints() {
+    let crates = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(crates).expect("crates/") {
+        let manifest = entry.expect("entry").path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let table: toml::Table = text.parse().expect("Cargo.toml is TOML");
+        let inherits = table
+            .get("lints")
+            .and_then(|l| l.get("workspace"))
+            .and_then(toml::Value::as_bool);
+        assert_eq!(
+            inherits,
+            Some(true),
+            "{}: no `[lints] workspace = true` (unsafe_code is forbidden everywhere)",
+            manifest.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} crates found");
+}
