@@ -41,6 +41,13 @@ pub enum ConfigError {
     },
 }
 
+impl crate::exit::Classify for ConfigError {
+    /// A configuration that cannot be read or used: nothing was done.
+    fn outcome(&self) -> crate::exit::Outcome {
+        crate::exit::Outcome::Usage
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -321,6 +328,24 @@ database = "postgres://app@db/app"
             let err = Config::parse(text).unwrap_err();
             assert!(err.starts_with(line), "{text:?}: {err}");
             assert!(err.contains(key), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_that_cannot_be_used_is_bad_input() {
+        use crate::exit::Classify as _;
+        let dir = std::env::temp_dir();
+        let unreadable =
+            Config::load(Some(&dir.join("holdfast-no-such.toml")), &dir).expect_err("no such file");
+        let unknown_stage = Config::default()
+            .migrate_settings(Some("prod"))
+            .expect_err("no stage");
+        let parse = ConfigError::Parse {
+            path: FILE_NAME.into(),
+            message: "line 1: x".into(),
+        };
+        for error in [unreadable, unknown_stage, parse] {
+            assert_eq!(error.outcome().code(), 2, "{error}");
         }
     }
 }

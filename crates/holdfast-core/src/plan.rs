@@ -80,6 +80,13 @@ pub enum Blocker {
     Empty { script: String },
 }
 
+impl crate::exit::Classify for Blocker {
+    /// A step that cannot run is bad input, found before anything runs.
+    fn outcome(&self) -> crate::exit::Outcome {
+        crate::exit::Outcome::Usage
+    }
+}
+
 /// The outcome of planning.
 #[derive(Debug, Clone)]
 pub struct Plan<'a> {

@@ -40,6 +40,13 @@ pub struct Request {
 #[error("{0}")]
 pub struct RequestError(pub String);
 
+impl holdfast_core::exit::Classify for RequestError {
+    /// The request does not fit the templates: bad input, nothing was judged.
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
+}
+
 struct Side<'a> {
     stack: &'a StackTemplate,
     scope: Scope<'a>,
@@ -704,4 +711,30 @@ pub fn diff(
         );
     }
     Ok(c.finish("diff", schema::schema_source().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use holdfast_core::exit::Classify as _;
+
+    #[test]
+    fn a_stack_pair_the_templates_do_not_have_is_bad_input() {
+        let stack = StackTemplate {
+            name: "app".into(),
+            file: "app.yaml".into(),
+            template: crate::template::load("Resources: {}\n").expect("template"),
+            deployed: false,
+        };
+        let request = Request {
+            stage: None,
+            policy: Policy::for_stage(None, Default::default()),
+            parameters: HashMap::new(),
+            allow: BTreeMap::new(),
+            stack_pairs: vec![("app".into(), "other".into())],
+        };
+        let stacks = std::slice::from_ref(&stack);
+        let error = diff(stacks, stacks, &request).expect_err("no stack `other`");
+        assert_eq!(error.outcome().code(), 2, "{error}");
+    }
 }

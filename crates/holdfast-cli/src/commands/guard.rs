@@ -22,6 +22,7 @@ impl GuardCommand {
     }
 }
 
+/// A usage error the command line itself found (the libraries' errors carry their own class).
 fn usage(e: impl std::fmt::Display) -> Box<dyn super::Failure> {
     fail(UsageError(e.to_string()))
 }
@@ -67,7 +68,7 @@ fn request(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let parameters: HashMap<String, String> = match parameters {
-        Some(path) => parameters_file(path).map_err(usage)?,
+        Some(path) => parameters_file(path).map_err(fail)?,
         None => HashMap::new(),
     };
     Ok(Request {
@@ -87,10 +88,10 @@ async fn load_diff_side(
     cloudformation: &mut Option<CloudFormation>,
 ) -> Result<Vec<StackTemplate>, Box<dyn super::Failure>> {
     let Some(name) = deployed::stack_name(spec) else {
-        return load_side(spec).map_err(usage);
+        return load_side(spec).map_err(fail);
     };
     if name.is_empty() {
-        return Err(usage(deployed::DeployedError::NoName));
+        return Err(fail(deployed::DeployedError::NoName));
     }
     let client = match cloudformation {
         Some(client) => client,
@@ -114,11 +115,11 @@ pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
             let mut cloudformation = None;
             let old = load_diff_side(&args.old, &args.aws, &mut cloudformation).await?;
             let new = load_diff_side(&args.new, &args.aws, &mut cloudformation).await?;
-            engine::diff(&old, &new, &req).map_err(usage)?
+            engine::diff(&old, &new, &req).map_err(fail)?
         }
         GuardCommand::Check(args) => {
             let req = request(global, out, args.parameters.as_deref(), &[])?;
-            let stacks = load_side(&args.template).map_err(usage)?;
+            let stacks = load_side(&args.template).map_err(fail)?;
             engine::check(&stacks, &req)
         }
         GuardCommand::Changeset(args) => {
@@ -126,7 +127,7 @@ pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
             let text = std::fs::read_to_string(&args.changeset)
                 .map_err(|e| usage(format!("{}: cannot read: {e}", args.changeset.display())))?;
             holdfast_guard::changeset::judge(&args.changeset.display().to_string(), &text, &req)
-                .map_err(usage)?
+                .map_err(fail)?
         }
     };
     if let Some(path) = &out.sarif {
