@@ -14,6 +14,7 @@
 //! [`policy`] checks settings; [`changeset`] reads a change set.
 
 pub mod changeset;
+pub mod config;
 pub mod deployed;
 pub mod diff;
 pub mod engine;

@@ -6,6 +6,7 @@ use crate::output;
 use crate::settings::{self, UsageError};
 use holdfast_core::report::guard::GuardReport;
 use holdfast_core::report::sarif::{guard_to_sarif, RuleInfo};
+use holdfast_guard::config::GuardConfig;
 use holdfast_guard::deployed::{self, AwsOptions, CloudFormation};
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::{load_side, parameters_file, StackTemplate};
@@ -35,7 +36,9 @@ fn request(
     stacks: &[String],
 ) -> Result<Request, Box<dyn super::Failure>> {
     let config = settings::load_config(global).map_err(fail)?;
-    let guard = config.guard_settings(global.stage.as_deref());
+    let guard = GuardConfig::read(&config)
+        .map_err(fail)?
+        .settings(global.stage.as_deref());
     let mut allow: BTreeMap<String, String> = guard.allow.clone();
     for entry in &out.allow {
         match entry.split_once('=') {
