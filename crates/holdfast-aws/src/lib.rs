@@ -15,6 +15,8 @@
 //! Errors are one line each, with no credentials or secret values in them. [`call`] classifies
 //! a failed call of any service the same way for every capability.
 
+#![forbid(unsafe_code)]
+
 pub mod call;
 
 pub use call::{classify, CallError, FailureKind};

@@ -4,6 +4,8 @@
 //! validated requests, calls the library, and prints human output or `--json` on stdout, with
 //! logs and progress on stderr. Exit codes follow `holdfast_core::exit`.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod commands;
 mod output;

@@ -26,10 +26,14 @@ pub fn aws_options(aws: &AwsArgs) -> AwsOptions {
     }
 }
 
-/// Loads the configuration named by the global flags.
+/// Loads the configuration named by the global flags. The file is checked whole, whichever
+/// command reads it: the model's sections, and the guard's (which the guard reads itself).
 pub fn load_config(global: &GlobalArgs) -> Result<Config, UsageError> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    Config::load(global.config.as_deref(), &cwd).map_err(|e| UsageError(e.to_string()))
+    let config =
+        Config::load(global.config.as_deref(), &cwd).map_err(|e| UsageError(e.to_string()))?;
+    holdfast_guard::config::GuardConfig::read(&config).map_err(|e| UsageError(e.to_string()))?;
+    Ok(config)
 }
 
 /// The migrate settings of the file for the selected stage.

@@ -179,7 +179,7 @@ fn verify_against_dynamodb_local() {
     );
     run.expect(0);
     let json = run.json();
-    assert_eq!(json["format_version"], 2);
+    assert_eq!(json["format_version"], holdfast_report::FORMAT_VERSION);
     assert_eq!(json["table"], "orders");
     assert_eq!(json["outcome"], "success");
     assert_eq!(json["exit_code"], 0);

@@ -709,7 +709,7 @@ fn changeset_blocks_on_replacement_and_remove() {
     );
     run.expect(3);
     let report = run.json();
-    assert_eq!(report["command"], "changeset");
+    assert_eq!(report["command"], "guard changeset");
     assert_eq!(report["summary"]["blocking"], 3);
     guard(&dir, &["changeset", &fx("changeset-safe/changeset.json")]).expect(0);
 }
@@ -733,8 +733,9 @@ fn json_report_has_the_documented_shape() {
     );
     run.expect(3);
     let r = run.json();
-    assert_eq!(r["format_version"], 2);
-    assert_eq!(r["command"], "diff");
+    assert_eq!(r["format_version"], holdfast_report::FORMAT_VERSION);
+    assert_eq!(r["exit_code"], 3);
+    assert_eq!(r["command"], "guard diff");
     assert_eq!(r["stage"], "prod");
     assert_eq!(r["policy"], "strict");
     assert_eq!(r["outcome"], "check_failed");

@@ -280,6 +280,41 @@ fn an_unreachable_endpoint_fails_the_operation() {
     assert!(!run.all().contains("hunter2"), "{}", run.all());
 }
 
+/// The exit code is the error's own class, in the `--json` contract as on stderr: a call that
+/// got no answer is a failed operation (1), while the other side, a template that is not one,
+/// would be bad input (2).
+#[test]
+fn an_unreachable_endpoint_is_a_failed_operation_in_json_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let new = write(dir.path(), "new.yaml", DEPLOYED);
+    let unreachable = run(holdfast_aws(dir.path()).args([
+        "guard",
+        "diff",
+        "stack:users-prod",
+        &new,
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--json",
+    ]));
+    unreachable.expect(1);
+    let doc: serde_json::Value = serde_json::from_str(&unreachable.stdout).expect("stdout is JSON");
+    assert_eq!(doc["outcome"], "failed", "{doc}");
+    assert_eq!(doc["exit_code"], 1, "{doc}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot reach CloudFormation at http://127.0.0.1:9")),
+        "{doc}"
+    );
+
+    let old = write(dir.path(), "old.yaml", DEPLOYED);
+    let broken = write(dir.path(), "broken.yaml", "Resources: [1]\n");
+    let bad = run(holdfast_aws(dir.path()).args(["guard", "diff", &old, &broken, "--json"]));
+    bad.expect(2);
+    let doc: serde_json::Value = serde_json::from_str(&bad.stdout).expect("stdout is JSON");
+    assert_eq!(doc["outcome"], "usage", "{doc}");
+}
+
 #[test]
 fn no_credentials_is_unreadable_input_and_shows_no_secret() {
     let moto = Moto::start();

@@ -13,6 +13,10 @@
 //! [stages.prod.migrate]
 //! database = "postgres://app@prod-db/app"
 //! ```
+//!
+//! The model reads the `migrate` sections. The `guard` sections (`[guard]`,
+//! `[stages.NAME.guard]`) belong to the guard, which reads its own view of the same text with
+//! [`Config::view`] (`holdfast_guard::config`): here they are only allowed ([`ReadElsewhere`]).
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -41,19 +45,30 @@ pub enum ConfigError {
     },
 }
 
+impl crate::exit::Classify for ConfigError {
+    /// A configuration that cannot be read or used: nothing was done.
+    fn outcome(&self) -> crate::exit::Outcome {
+        crate::exit::Outcome::Usage
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub migrate: MigrateSettings,
+    /// The `guard` section, read by the guard ([`ReadElsewhere`]).
     #[serde(default)]
-    pub guard: GuardSettings,
+    pub guard: ReadElsewhere,
     #[serde(default)]
     pub stages: BTreeMap<String, StageConfig>,
     /// Where the file was read from, if anywhere.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// The file's text (empty without a file), for the sections read elsewhere.
+    #[serde(skip)]
+    pub text: String,
 }
 
 /// A stage's overrides.
@@ -62,65 +77,20 @@ pub struct Config {
 pub struct StageConfig {
     #[serde(default)]
     pub migrate: MigrateSettings,
+    /// The stage's `guard` section, read by the guard ([`ReadElsewhere`]).
     #[serde(default)]
-    pub guard: GuardSettings,
+    pub guard: ReadElsewhere,
 }
 
-/// How a guard rule's findings count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleLevel {
-    /// Fails the check (exit 3).
-    Block,
-    /// Printed, exit 0.
-    Warn,
-    /// Shown for information.
-    Info,
-    /// Not checked.
-    Off,
-}
+/// A section another crate reads from the file's text with [`Config::view`] (the `guard`
+/// sections: `holdfast_guard::config`). Here it is only allowed, whatever it holds, so that the
+/// model knows no guard setting; the reader checks it, with the same line-numbered errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadElsewhere;
 
-/// The built-in policy a stage starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PolicyBase {
-    /// Every rule blocks (the default for stages named `prod` or `production`).
-    Strict,
-    /// Setting rules warn; data-loss changes still block (the default for other stages).
-    Lenient,
-}
-
-/// Settings of `holdfast guard`. See [`GuardSettings::merge`].
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct GuardSettings {
-    /// The built-in policy to start from.
-    pub policy: Option<PolicyBase>,
-    /// Per-rule levels over the policy, e.g. `dynamodb-pitr = "warn"`.
-    #[serde(default)]
-    pub rules: BTreeMap<String, RuleLevel>,
-    /// Minimum backup retention of databases, in days (default 7).
-    pub min_backup_retention_days: Option<u32>,
-    /// Changes accepted on purpose: logical id → reason.
-    #[serde(default)]
-    pub allow: BTreeMap<String, String>,
-}
-
-impl GuardSettings {
-    /// `self` (a stage's section) over `fallback` (the top level), rule by rule.
-    pub fn merge(self, fallback: GuardSettings) -> GuardSettings {
-        let mut rules = fallback.rules;
-        rules.extend(self.rules);
-        let mut allow = fallback.allow;
-        allow.extend(self.allow);
-        GuardSettings {
-            policy: self.policy.or(fallback.policy),
-            rules,
-            min_backup_retention_days: self
-                .min_backup_retention_days
-                .or(fallback.min_backup_retention_days),
-            allow,
-        }
+impl<'de> Deserialize<'de> for ReadElsewhere {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReadElsewhere, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| ReadElsewhere)
     }
 }
 
@@ -216,15 +186,18 @@ impl Config {
 
     /// Parses the text of a configuration file; the error names the line and the key.
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let message = e.message().trim().to_string();
-            match line {
-                Some(line) => format!("line {line}: {message}"),
-                None => message,
-            }
+        let mut config: Config = parse_as(text)?;
+        config.text = text.to_string();
+        Ok(config)
+    }
+
+    /// The file read as `T`: another crate's view of its own sections (keys it does not know
+    /// are the other sections, so `T` ignores them), with the file's errors: path, line, key.
+    /// Without a file, `T` is read from the empty text.
+    pub fn view<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        parse_as(&self.text).map_err(|message| ConfigError::Parse {
+            path: self.path.clone().unwrap_or_else(|| FILE_NAME.into()),
+            message,
         })
     }
 
@@ -234,15 +207,6 @@ impl Config {
             Some(s) => s.migrate.clone().merge(self.migrate.clone()),
             None => self.migrate.clone(),
         })
-    }
-
-    /// The guard settings for `stage`. A stage the file does not define is fine here: the
-    /// guard's built-in policy depends on the stage name alone.
-    pub fn guard_settings(&self, stage: Option<&str>) -> GuardSettings {
-        match stage.and_then(|name| self.stages.get(name)) {
-            Some(s) => s.guard.clone().merge(self.guard.clone()),
-            None => self.guard.clone(),
-        }
     }
 
     /// The section of `stage`, which must be defined when a stage is named.
@@ -263,6 +227,20 @@ impl Config {
                 },
             })
     }
+}
+
+/// Parses TOML text as `T`; the error names the line and the key.
+fn parse_as<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().trim().to_string();
+        match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        }
+    })
 }
 
 mod opt_duration {
@@ -321,6 +299,24 @@ database = "postgres://app@db/app"
             let err = Config::parse(text).unwrap_err();
             assert!(err.starts_with(line), "{text:?}: {err}");
             assert!(err.contains(key), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_that_cannot_be_used_is_bad_input() {
+        use crate::exit::Classify as _;
+        let dir = std::env::temp_dir();
+        let unreadable =
+            Config::load(Some(&dir.join("holdfast-no-such.toml")), &dir).expect_err("no such file");
+        let unknown_stage = Config::default()
+            .migrate_settings(Some("prod"))
+            .expect_err("no stage");
+        let parse = ConfigError::Parse {
+            path: FILE_NAME.into(),
+            message: "line 1: x".into(),
+        };
+        for error in [unreadable, unknown_stage, parse] {
+            assert_eq!(error.outcome().code(), 2, "{error}");
         }
     }
 }

@@ -9,6 +9,8 @@
 //!
 //! This crate must never depend on `tokio`, `sqlx` or any `aws-*` crate.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod exit;
 pub mod history;

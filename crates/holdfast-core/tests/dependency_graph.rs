@@ -108,9 +108,19 @@ fn every_crate_inherits_the_workspace_lints() {
         assert_eq!(
             inherits,
             Some(true),
-            "{}: no `[lints] workspace = true` (unsafe_code is forbidden everywhere)",
+            "{}: no `[lints] workspace = true` (unsafe code is denied everywhere)",
             manifest.display()
         );
+        for root in ["src/lib.rs", "src/main.rs"] {
+            let path = manifest.with_file_name(root);
+            if let Ok(source) = std::fs::read_to_string(&path) {
+                assert!(
+                    source.contains("#![forbid(unsafe_code)]"),
+                    "{}: no #![forbid(unsafe_code)]",
+                    path.display()
+                );
+            }
+        }
         checked += 1;
     }
     assert!(checked >= 9, "only {checked} crates found");

@@ -27,6 +27,9 @@
 //! Every run's target is counted (`Select: COUNT` scan) and items missing from it are reported.
 //! The result, a markdown section, goes to stdout and, with `HOLDFAST_BENCH_OUT`, to that file.
 
+// CPU times of this process and its children come from libc (getrusage, wait4, sysconf).
+#![allow(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,8 @@
 //! SDK, configured by `holdfast-aws`): [`verify`], [`copy`] (built from [`scanner`],
 //! [`writer`], [`checkpoint`], [`rate`], [`retry`] and [`stop`]) and [`compare`].
 
+#![forbid(unsafe_code)]
+
 pub mod checkpoint;
 pub mod client;
 pub mod compare;

@@ -4,6 +4,7 @@
 use crate::engine::{may_hold_data, Collector, Request};
 use crate::policy::RawFinding;
 use crate::rules;
+use holdfast_core::exit::{Classify, Outcome};
 use holdfast_report::guard::{Action, GuardReport, ResourceChange};
 use serde::Deserialize;
 
@@ -60,6 +61,13 @@ struct Target {
 pub struct ChangeSetError {
     pub file: String,
     pub message: String,
+}
+
+impl Classify for ChangeSetError {
+    /// A file that is not a change set is bad input: nothing was judged.
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
 }
 
 /// Judges the JSON of `describe-change-set` read from `file`.
@@ -158,4 +166,22 @@ pub fn judge(file: &str, text: &str, request: &Request) -> Result<GuardReport, C
         holdfast_report::Command::GuardChangeset,
         crate::schema::schema_source().to_string(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_a_change_set_is_bad_input() {
+        let request = Request {
+            stage: None,
+            policy: crate::rules::Policy::for_stage(None, Default::default()),
+            parameters: Default::default(),
+            allow: Default::default(),
+            stack_pairs: Vec::new(),
+        };
+        let error = judge("set.json", "{\"Changes\": 3}", &request).expect_err("refused");
+        assert_eq!(error.outcome().code(), 2, "{error}");
+    }
 }

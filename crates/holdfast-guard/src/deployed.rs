@@ -276,6 +276,66 @@ fn apply_deployed_parameters(template: &mut Template, deployed: &HashMap<String,
 mod tests {
     use super::*;
 
+    /// Bad input and missing configuration exit 2; no answer, a refusal or another failed
+    /// call exit 1.
+    #[test]
+    fn each_failure_has_its_exit_code() {
+        use holdfast_core::exit::Classify as _;
+        let stack = || "app".to_string();
+        let call = holdfast_aws::CallError {
+            kind: holdfast_aws::FailureKind::AccessDenied,
+            retryable: false,
+            code: "AccessDenied".into(),
+            message: String::new(),
+        };
+        let table = [
+            (DeployedError::NoName, 2),
+            (DeployedError::Aws(holdfast_aws::AwsError::NoRegion), 2),
+            (
+                DeployedError::NotFound {
+                    stack: stack(),
+                    region: "eu-west-1".into(),
+                    endpoint: "x".into(),
+                },
+                2,
+            ),
+            (
+                DeployedError::Template {
+                    stack: stack(),
+                    detail: "x".into(),
+                },
+                2,
+            ),
+            (
+                DeployedError::Unreachable {
+                    stack: stack(),
+                    endpoint: "http://127.0.0.1:9".into(),
+                    detail: "connection refused".into(),
+                },
+                1,
+            ),
+            (
+                DeployedError::Refused {
+                    stack: stack(),
+                    operation: "GetTemplate",
+                    error: call,
+                },
+                1,
+            ),
+            (
+                DeployedError::Other {
+                    stack: stack(),
+                    operation: "GetTemplate",
+                    detail: "x".into(),
+                },
+                1,
+            ),
+        ];
+        for (error, code) in table {
+            assert_eq!(error.outcome().code(), code, "{error}");
+        }
+    }
+
     #[test]
     fn a_spec_names_a_stack_only_with_the_prefix() {
         assert_eq!(stack_name("stack:users-prod"), Some("users-prod"));

@@ -3,6 +3,7 @@
 //! folder. A deployed stack (`stack:NAME`) is read by [`crate::deployed`].
 
 use crate::template::{self, Template};
+use holdfast_core::exit::{Classify, Outcome};
 use std::path::{Path, PathBuf};
 
 /// One stack's template.
@@ -29,6 +30,15 @@ pub enum InputError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+}
+
+impl Classify for InputError {
+    /// A side that cannot be read or is not a template is bad input: nothing was judged.
+    fn outcome(&self) -> Outcome {
+        match self {
+            InputError::Read { .. } | InputError::Invalid { .. } => Outcome::Usage,
+        }
+    }
 }
 
 fn invalid(path: &Path, message: impl Into<String>) -> InputError {
@@ -229,4 +239,25 @@ pub fn parameters_file(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_or_invalid_side_is_bad_input() {
+        let dir = std::env::temp_dir().join(format!("holdfast-inputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let not_a_template = dir.join("x.yaml");
+        std::fs::write(&not_a_template, "Resources: [1]\n").expect("write");
+        let missing = dir.join("missing.yaml");
+        for spec in [&missing, &not_a_template, &dir] {
+            let error = load_side(&spec.display().to_string()).expect_err("refused");
+            assert_eq!(error.outcome().code(), 2, "{error}");
+        }
+        let error = parameters_file(&not_a_template).expect_err("not JSON");
+        assert_eq!(error.outcome().code(), 2, "{error}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -13,7 +13,10 @@
 //! stacks, matches renames and moves across them, and applies the stage's [`rules::Policy`];
 //! [`policy`] checks settings; [`changeset`] reads a change set.
 
+#![forbid(unsafe_code)]
+
 pub mod changeset;
+pub mod config;
 pub mod deployed;
 pub mod diff;
 pub mod engine;

@@ -74,6 +74,13 @@ impl ParseError {
     }
 }
 
+impl holdfast_core::exit::Classify for ParseError {
+    /// A text that does not parse is bad input.
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Usage
+    }
+}
+
 /// Parse a CloudFormation template written in JSON or YAML.
 ///
 /// # Errors
@@ -97,4 +104,16 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
 /// Whether the first non-blank character is `{`.
 fn looks_like_json(text: &str) -> bool {
     text.trim_start().starts_with('{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use holdfast_core::exit::Classify as _;
+
+    #[test]
+    fn a_text_that_does_not_parse_is_bad_input() {
+        let error = parse("{\"a\": ").expect_err("refused");
+        assert_eq!(error.outcome().code(), 2, "{error}");
+    }
 }

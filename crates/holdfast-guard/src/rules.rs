@@ -1,7 +1,7 @@
 //! The guard's rules, their default levels per built-in policy, and how configuration
 //! overrides them.
 
-use holdfast_core::config::{GuardSettings, PolicyBase, RuleLevel};
+use crate::config::{GuardSettings, PolicyBase, RuleLevel};
 use holdfast_report::guard::Severity;
 
 /// A rule: its id, and whether it is about data loss in a change (blocks under every policy)

@@ -93,6 +93,13 @@ pub struct PathParseError {
     pub why: &'static str,
 }
 
+impl holdfast_core::exit::Classify for PathParseError {
+    /// A malformed path is bad input (a data file or a caller's text), never a failed call.
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Usage
+    }
+}
+
 fn segment_matches(schema: &PathSegment, concrete: &ConcreteSegment) -> bool {
     match (schema, concrete) {
         (PathSegment::Key(a), ConcreteSegment::Key(b)) => a == b,
@@ -431,4 +438,16 @@ pub fn in_place_entries() -> Vec<(&'static str, &'static PropertyPath, &'static 
 #[must_use]
 pub fn schema_source() -> &'static str {
     &catalog().source
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use holdfast_core::exit::Classify as _;
+
+    #[test]
+    fn a_malformed_path_is_bad_input() {
+        let error = PropertyPath::parse("").expect_err("refused");
+        assert_eq!(error.outcome().code(), 2, "{error}");
+    }
 }

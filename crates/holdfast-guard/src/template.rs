@@ -18,6 +18,7 @@
 
 use crate::parse::{parse, ParseError};
 use crate::value::{Node, Span, Value};
+use holdfast_core::exit::{Classify, Outcome};
 
 /// A parsed CloudFormation template.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +106,16 @@ impl TemplateError {
             span,
             key: key.into(),
             message: message.into(),
+        }
+    }
+}
+
+impl Classify for TemplateError {
+    /// A text that is not a usable template is bad input, wherever it was read from.
+    fn outcome(&self) -> Outcome {
+        match self {
+            TemplateError::Parse(e) => e.outcome(),
+            TemplateError::Invalid { .. } => Outcome::Usage,
         }
     }
 }
@@ -406,5 +417,22 @@ fn read_depends_on(body: &Node, path: &str) -> Result<Vec<String>> {
             })
             .collect(),
         _ => Err(invalid(node)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_that_is_not_a_usable_template_is_bad_input() {
+        for text in [
+            "Resources: {a: [",
+            "Resources: [1]\n",
+            "Resources:\n  T: {}\n",
+        ] {
+            let error = load(text).expect_err("refused");
+            assert_eq!(error.outcome().code(), 2, "{text:?}: {error}");
+        }
     }
 }

@@ -8,8 +8,8 @@
 //! ignored by git); a missing `node` or `npm` fails the test with what to install. No `cdk` CLI and
 //! no AWS account: `node app.js` synthesizes into `CDK_OUTDIR`, and the stack has no `env`.
 
-use holdfast_core::config::GuardSettings;
 use holdfast_core::exit::Outcome;
+use holdfast_guard::config::GuardSettings;
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::load_side;
 use holdfast_guard::rules::Policy;

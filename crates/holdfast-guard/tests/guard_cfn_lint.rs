@@ -10,7 +10,7 @@
 //! (`target/guard-tools/cfn-lint-<version>`, about 15 s, kept between runs). A missing
 //! `python3` (with its `venv` module) or an unreachable PyPI fails the test with what to do.
 
-use holdfast_core::config::GuardSettings;
+use holdfast_guard::config::GuardSettings;
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::load_side;
 use holdfast_guard::reach::{reach, Reach};

@@ -6,7 +6,7 @@
 //! The assertions are on actions, rule ids, severities, accepted findings and the exit outcome;
 //! messages only by the fragments a user relies on (the resource names, the property).
 
-use holdfast_core::config::{Config, GuardSettings};
+use holdfast_guard::config::{GuardConfig, GuardSettings};
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::eval::{Canon, Scope};
 use holdfast_guard::inputs::{self, StackTemplate};
@@ -132,9 +132,9 @@ fn request(dir: &Path, run: &Value) -> Request {
     let settings: GuardSettings = match run.get("config").and_then(Value::as_str) {
         Some(file) => {
             let text = std::fs::read_to_string(dir.join(file)).expect("read the config");
-            Config::parse(&text)
+            GuardConfig::parse(&text)
                 .unwrap_or_else(|e| panic!("{file}: {e}"))
-                .guard_settings(stage.as_deref())
+                .settings(stage.as_deref())
         }
         None => GuardSettings::default(),
     };

@@ -1,7 +1,7 @@
 //! Unresolved values compared symbolically: written the same over the same inputs, they are
 //! equal; a deployed stack's masked parameter is not the value a deploy will give.
 
-use holdfast_core::config::GuardSettings;
+use holdfast_guard::config::GuardSettings;
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::StackTemplate;
 use holdfast_guard::rules::Policy;

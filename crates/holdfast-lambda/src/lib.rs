@@ -9,6 +9,8 @@
 //! (the operations) and [`deliver`] (the `ResponseURL` PUT); the binary (`src/main.rs`) is
 //! only the Lambda Runtime API loop around [`handler::handle`].
 
+#![forbid(unsafe_code)]
+
 pub mod deliver;
 pub mod event;
 pub mod handler;

@@ -1,6 +1,8 @@
 //! `bootstrap`: Holdfast's Lambda function for the `provided.al2023` runtime. See the
 //! `holdfast_lambda` crate for what it does; this is only the Lambda Runtime API loop.
 
+#![forbid(unsafe_code)]
+
 use holdfast_lambda::handler::{handle, Role};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;

@@ -10,6 +10,8 @@
 //! Compatibility: within one [`FORMAT_VERSION`] fields are only added; removing or renaming a
 //! field, or changing a value's meaning, raises it.
 
+#![forbid(unsafe_code)]
+
 mod any;
 pub mod dynamo;
 pub mod envelope;

@@ -32,6 +32,13 @@ pub enum SqlError {
 #[error("{0}")]
 pub struct DbErrorBox(pub crate::backend::DbError);
 
+impl Classify for DbErrorBox {
+    /// A database error raised by one of Holdfast's own queries: the operation failed.
+    fn outcome(&self) -> Outcome {
+        Outcome::Failed
+    }
+}
+
 impl SqlError {
     /// Wraps a database error raised by one of Holdfast's own queries.
     pub fn internal(context: impl Into<String>, error: crate::backend::DbError) -> SqlError {
@@ -49,5 +56,27 @@ impl Classify for SqlError {
             SqlError::Connect { .. } | SqlError::Internal { .. } => Outcome::Failed,
             SqlError::Busy { .. } => Outcome::Busy,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::DbError;
+
+    #[test]
+    fn each_error_has_its_exit_code() {
+        let db = || DbError {
+            code: Some("42P01".into()),
+            message: "relation does not exist".into(),
+        };
+        assert_eq!(DbErrorBox(db()).outcome().code(), 1);
+        assert_eq!(
+            SqlError::internal("reading the history", db())
+                .outcome()
+                .code(),
+            1
+        );
+        assert_eq!(SqlError::Usage("x".into()).outcome().code(), 2);
     }
 }

@@ -9,6 +9,8 @@
 //!
 //! The [`runner`] turns a validated request into plans (from `holdfast-core`) and runs them.
 
+#![forbid(unsafe_code)]
+
 pub mod backend;
 pub mod connect;
 pub mod data_api;

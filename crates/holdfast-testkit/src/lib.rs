@@ -21,6 +21,8 @@
 //! REST-JSON protocol that runs the statements on the test PostgreSQL (see [`data_api`] for
 //! what it does not emulate).
 
+#![forbid(unsafe_code)]
+
 pub mod data_api;
 pub mod dynamodb;
 pub mod fault_proxy;

@@ -4,6 +4,7 @@ use super::{code, fail, CommandResult, Info};
 use crate::cli::{AwsArgs, GlobalArgs, GuardCommand, GuardOutputArgs};
 use crate::output;
 use crate::settings::{self, UsageError};
+use holdfast_guard::config::GuardConfig;
 use holdfast_guard::deployed::{self, AwsOptions, CloudFormation};
 use holdfast_guard::engine::{self, Request};
 use holdfast_guard::inputs::{load_side, parameters_file, StackTemplate};
@@ -33,6 +34,7 @@ impl GuardCommand {
     }
 }
 
+/// A usage error the command line itself found (the libraries' errors carry their own class).
 fn usage(e: impl std::fmt::Display) -> Box<dyn super::Failure> {
     fail(UsageError(e.to_string()))
 }
@@ -45,7 +47,9 @@ fn request(
     stacks: &[String],
 ) -> Result<Request, Box<dyn super::Failure>> {
     let config = settings::load_config(global).map_err(fail)?;
-    let guard = config.guard_settings(global.stage.as_deref());
+    let guard = GuardConfig::read(&config)
+        .map_err(fail)?
+        .settings(global.stage.as_deref());
     let mut allow: BTreeMap<String, String> = guard.allow.clone();
     for entry in &out.allow {
         match entry.split_once('=') {
@@ -78,7 +82,7 @@ fn request(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let parameters: HashMap<String, String> = match parameters {
-        Some(path) => parameters_file(path).map_err(usage)?,
+        Some(path) => parameters_file(path).map_err(fail)?,
         None => HashMap::new(),
     };
     Ok(Request {
@@ -98,10 +102,10 @@ async fn load_diff_side(
     cloudformation: &mut Option<CloudFormation>,
 ) -> Result<Vec<StackTemplate>, Box<dyn super::Failure>> {
     let Some(name) = deployed::stack_name(spec) else {
-        return load_side(spec).map_err(usage);
+        return load_side(spec).map_err(fail);
     };
     if name.is_empty() {
-        return Err(usage(deployed::DeployedError::NoName));
+        return Err(fail(deployed::DeployedError::NoName));
     }
     let client = match cloudformation {
         Some(client) => client,
@@ -125,11 +129,11 @@ pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
             let mut cloudformation = None;
             let old = load_diff_side(&args.old, &args.aws, &mut cloudformation).await?;
             let new = load_diff_side(&args.new, &args.aws, &mut cloudformation).await?;
-            engine::diff(&old, &new, &req).map_err(usage)?
+            engine::diff(&old, &new, &req).map_err(fail)?
         }
         GuardCommand::Check(args) => {
             let req = request(global, out, args.parameters.as_deref(), &[])?;
-            let stacks = load_side(&args.template).map_err(usage)?;
+            let stacks = load_side(&args.template).map_err(fail)?;
             engine::check(&stacks, &req)
         }
         GuardCommand::Changeset(args) => {
@@ -137,7 +141,7 @@ pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
             let text = std::fs::read_to_string(&args.changeset)
                 .map_err(|e| usage(format!("{}: cannot read: {e}", args.changeset.display())))?;
             holdfast_guard::changeset::judge(&args.changeset.display().to_string(), &text, &req)
-                .map_err(usage)?
+                .map_err(fail)?
         }
     };
     if let Some(path) = &out.sarif {

@@ -86,7 +86,8 @@ async fn start(
 ) -> Result<Started, Box<dyn super::Failure>> {
     let mut req = settings::migrate_request(global, args).map_err(fail)?;
     adjust(&mut req.run);
-    let load_error = |e: SourceError| fail(UsageError(e.to_string()));
+    // A folder that cannot be loaded is bad input (SourceError says so itself).
+    let load_error = |e: SourceError| fail(e);
     if access == Access::ReadWrite && req.url.would_create() {
         let source = load_dir(&req.dir, req.url.dialect()).map_err(load_error)?;
         let mut empty = open(&req, Access::ReadOnly).await?;

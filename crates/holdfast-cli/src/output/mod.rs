@@ -73,4 +73,3 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
     }
     out
 }
-

@@ -85,6 +85,13 @@ pub enum SourceError {
     },
 }
 
+impl crate::exit::Classify for SourceError {
+    /// A folder or file that cannot be loaded is bad input: nothing was connected to yet.
+    fn outcome(&self) -> crate::exit::Outcome {
+        crate::exit::Outcome::Usage
+    }
+}
+
 /// Reads every `*.sql` file under `dir` (recursively, in name order), splitting each for
 /// `dialect`. Fails on the first malformed name, unreadable or non-UTF-8 file, bad directive,
 /// unsplittable or empty file, or duplicate version.
@@ -206,4 +213,22 @@ fn collect_files(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Classify as _;
+
+    #[test]
+    fn a_folder_that_cannot_be_loaded_is_bad_input() {
+        let dir = std::env::temp_dir().join(format!("holdfast-source-{}", std::process::id()));
+        let missing = load_dir(&dir.join("missing"), Dialect::Postgres).expect_err("no folder");
+        assert_eq!(missing.outcome().code(), 2, "{missing}");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("V1__open.sql"), "SELECT 'open").expect("write");
+        let unsplittable = load_dir(&dir, Dialect::Postgres).expect_err("unterminated");
+        assert_eq!(unsplittable.outcome().code(), 2, "{unsplittable}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -47,6 +47,13 @@ pub enum SplitError {
     Unsupported { line: usize, what: String },
 }
 
+impl crate::exit::Classify for SplitError {
+    /// A file that cannot be split is bad input, found before anything runs.
+    fn outcome(&self) -> crate::exit::Outcome {
+        crate::exit::Outcome::Usage
+    }
+}
+
 /// Splits `sql` into statements for `dialect`.
 ///
 /// Each statement's `sql` is its text as written, from its first token up to (not including)
@@ -55,4 +62,16 @@ pub enum SplitError {
 /// delimiter still counts. The work is linear in the length of `sql` and never panics.
 pub fn split(sql: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
     splitter::split(sql, dialect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Classify as _;
+
+    #[test]
+    fn a_file_that_cannot_be_split_is_bad_input() {
+        let error = split("SELECT 'open", Dialect::Postgres).expect_err("unterminated");
+        assert_eq!(error.outcome().code(), 2, "{error}");
+    }
 }

@@ -16,6 +16,14 @@ pub struct FieldError {
     pub problem: String,
 }
 
+impl holdfast_core::exit::Classify for FieldError {
+    /// The database answered with something Holdfast's own query did not expect: the operation
+    /// failed (the input may be fine).
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Failed
+    }
+}
+
 fn kind_of(field: &Field) -> &'static str {
     match field {
         Field::StringValue(_) => "stringValue",
@@ -152,5 +160,12 @@ mod tests {
         assert!(text("kind", None).is_err());
         assert_eq!(opt_long("n", Some(&Field::DoubleValue(3.0))), Ok(Some(3)));
         assert!(history_row(&[Field::LongValue(1)]).is_err());
+    }
+
+    #[test]
+    fn an_unexpected_column_fails_the_operation() {
+        use holdfast_core::exit::Classify as _;
+        let error = long("id", Some(&s("x"))).expect_err("not a number");
+        assert_eq!(error.outcome().code(), 1, "{error}");
     }
 }

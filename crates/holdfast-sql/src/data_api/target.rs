@@ -60,6 +60,13 @@ pub enum TargetError {
     Encoding(String),
 }
 
+impl holdfast_core::exit::Classify for TargetError {
+    /// A malformed `data-api://` URL is bad input: nothing was called.
+    fn outcome(&self) -> holdfast_core::exit::Outcome {
+        holdfast_core::exit::Outcome::Usage
+    }
+}
+
 impl DataApiTarget {
     /// Parses a URL that starts with `data-api://` (the scheme in any case).
     pub fn parse(raw: &str) -> Result<DataApiTarget, TargetError> {
@@ -244,5 +251,21 @@ mod tests {
             DataApiTarget::parse(&url(&format!("secret={SECRET}&database=a%G0"))),
             Err(TargetError::Encoding("database".into()))
         );
+    }
+
+    #[test]
+    fn every_refusal_is_bad_input() {
+        use holdfast_core::exit::Classify as _;
+        for query in [
+            "database=app".to_string(),
+            format!("secret={SECRET}&database=a&engine=oracle"),
+            format!("secret={SECRET}&database=a&databse=b"),
+            format!("secret={SECRET}&database=a%G0"),
+        ] {
+            let error = DataApiTarget::parse(&url(&query)).expect_err("refused");
+            assert_eq!(error.outcome().code(), 2, "{error}");
+        }
+        let error = DataApiTarget::parse("data-api://?secret=x&database=y").expect_err("refused");
+        assert_eq!(error.outcome().code(), 2, "{error}");
     }
 }

@@ -4,23 +4,24 @@
 //! done), plans, and applies each step: a transactional migration commits together with its
 //! history row; any other runs statement by statement, its row recording `running` before each
 //! statement and the count after it, so a failure or a kill leaves an exact record to resume
-//! from. The lock is released on every path before returning.
+//! from (`apply`: one step). The lock is released on every path before returning.
 
-use crate::backend::{Backend, DbError};
+mod apply;
+
+use crate::backend::Backend;
 use crate::error::SqlError;
+use apply::apply;
 use holdfast_core::exit::Outcome;
-use holdfast_core::history::{HistoryRow, NewRow, Progress, RowState};
-use holdfast_core::migration::{Kind, MigrationSet, PrefixChecksum, Version};
-use holdfast_core::plan::{applied_digest, plan, Plan, PlanOptions, Step};
-use holdfast_core::remedy::Remedy;
+use holdfast_core::history::{HistoryRow, NewRow, RowState};
+use holdfast_core::migration::{Kind, MigrationSet, Version};
+use holdfast_core::plan::{applied_digest, plan, Plan, PlanOptions};
 use holdfast_core::txn::changes_session;
 use holdfast_core::{Dialect, Resume};
 use holdfast_report::migrate::{
-    check_outcome, AppliedStep, FailedStep, PlanReport, PlannedStep, RepairReport, StatusReport,
-    UpReport,
+    check_outcome, AppliedStep, PlanReport, PlannedStep, RepairReport, StatusReport, UpReport,
 };
 use holdfast_report::{Command, Envelope};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Who applies migrations, as recorded in the history: `user@host`. The user is the OS
 /// account of the process's user id (a container or CI job often has no `$USER`), then the
@@ -237,292 +238,53 @@ pub async fn up(
         if !exists && !plan.steps.is_empty() {
             b.create_history().await?;
         }
-        for step in &plan.steps {
-            on_event(Event::Applying {
-                script: &step.migration.script,
-                resumed_from: step.start,
-            });
-            let result = apply(b, step, opts).await;
-            let dialect = b.dialect();
-            if step
-                .migration
-                .statements
-                .iter()
-                .any(|s| changes_session(&s.sql, dialect))
-            {
-                b.reset_session().await?;
-            }
-            match result {
-                Ok(applied) => {
-                    on_event(Event::Applied(&applied));
-                    if let Some(v) = &step.migration.version {
-                        report.current_version = Some(v.to_string());
-                    }
-                    report.applied.push(applied);
-                }
-                Err(failed) => {
-                    report.envelope.set_outcome(Outcome::Failed);
-                    report.failed = Some(failed);
-                    break;
-                }
-            }
-        }
+        apply_steps(b, &plan, opts, on_event, &mut report).await?;
         Ok(report)
     }
     .await;
     unlock_after(b, result).await
 }
 
-/// A statement slower than this is logged (by migration and statement number, never its text).
-const SLOW_STATEMENT: Duration = Duration::from_secs(5);
-
-fn log_if_slow(script: &str, index: usize, total: usize, started: Instant) {
-    let took = started.elapsed();
-    if took >= SLOW_STATEMENT {
-        tracing::info!(
-            "{script}: statement {} of {total} took {:.1} s",
-            index + 1,
-            took.as_secs_f64()
-        );
-    }
-}
-
-/// Applies one step; on failure says exactly where it stopped and how to recover.
-async fn apply(
+/// Applies the plan's steps in order, into `report`, until one fails; a migration that changed
+/// its session has it reset before the next one.
+async fn apply_steps(
     b: &mut dyn Backend,
-    step: &Step<'_>,
+    plan: &Plan<'_>,
     opts: &RunOptions,
-) -> Result<AppliedStep, FailedStep> {
-    let m = step.migration;
-    let total = m.statements.len();
-    let started = Instant::now();
-    let elapsed = |started: Instant| started.elapsed().as_millis() as i64;
-    // `applied`: how many statements are applied and recorded when statement `index` failed
-    // (fewer than `index` when the migration's own transaction was rolled back).
-    let fail_at = |index: usize, applied: usize, error: String, rolled_back: bool| {
-        let statement = (index + 1).min(total.max(1));
-        let error = if !rolled_back && applied < index {
-            format!(
-                "{error} (statements {}..{index} ran in a transaction of the migration's own that was rolled back; statements 1..{applied} are applied and recorded)",
-                applied + 1
-            )
-        } else {
-            error
-        };
-        let remedy = if rolled_back {
-            Remedy::FixAndRunAgain {
-                file: m.script.clone(),
-            }
-        } else {
-            Remedy::FixAndResume {
-                file: m.script.clone(),
-                statement,
-                applied,
-            }
-        };
-        FailedStep {
-            script: m.script.clone(),
-            statement,
-            statements_total: total,
-            line: m.statements.get(index).map_or(0, |s| s.line),
-            error,
-            rolled_back,
-            remedy,
-        }
-    };
-    let fail =
-        |index: usize, error: String, rolled_back: bool| fail_at(index, index, error, rolled_back);
-    let own = |e: SqlError| e.to_string();
-
-    let statement_timeout = m
-        .directives
-        .statement_timeout
-        .unwrap_or(opts.statement_timeout);
-    let lock_timeout = m.directives.lock_timeout.unwrap_or(opts.lock_timeout);
-    b.set_timeouts(statement_timeout, lock_timeout)
-        .await
-        .map_err(|e| fail(step.start, own(e), step.transactional))?;
-
-    let mut prefix = PrefixChecksum::default();
-    for st in &m.statements[..step.start] {
-        prefix.push(&st.sql);
-    }
-    let new_row = |state: RowState, applied: usize, prefix: String, ms: i64| NewRow {
-        version: m.version.as_ref().map(ToString::to_string),
-        description: m.description.clone(),
-        kind: m.kind,
-        script: m.script.clone(),
-        checksum: m.checksum.clone(),
-        applied_by: opts.applied_by.clone(),
-        execution_ms: ms,
-        state,
-        statements_applied: applied as i64,
-        statements_total: total as i64,
-        prefix_checksum: Some(prefix),
-        error: None,
-    };
-    let progress =
-        |state: RowState, applied: usize, prefix: String, ms: i64, error: Option<String>| {
-            Progress {
-                state,
-                statements_applied: applied as i64,
-                prefix_checksum: prefix,
-                execution_ms: ms,
-                checksum: m.checksum.clone(),
-                error,
-            }
-        };
-
-    if step.transactional {
-        let abort = async |b: &mut dyn Backend, index: usize, error: String| {
-            let _ = b.rollback().await;
-            fail(index, error, true)
-        };
-        let statements: Vec<&str> = m.statements[step.start..]
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    report: &mut UpReport,
+) -> Result<(), SqlError> {
+    for step in &plan.steps {
+        on_event(Event::Applying {
+            script: &step.migration.script,
+            resumed_from: step.start,
+        });
+        let result = apply(b, step, opts).await;
+        let dialect = b.dialect();
+        if step
+            .migration
+            .statements
             .iter()
-            .map(|s| s.sql.as_str())
-            .collect();
-        if let Err((index, e)) = b.begin_and_execute(&statements).await {
-            return Err(abort(b, step.start + index.unwrap_or(0), e.to_string()).await);
+            .any(|s| changes_session(&s.sql, dialect))
+        {
+            b.reset_session().await?;
         }
-        let took = started.elapsed();
-        if took >= SLOW_STATEMENT {
-            tracing::info!(
-                "{}: its {} statements took {:.1} s in one transaction",
-                m.script,
-                statements.len(),
-                took.as_secs_f64()
-            );
-        }
-        for sql in &statements {
-            prefix.push(sql);
-        }
-        let ms = elapsed(started);
-        let recorded = match step.row {
-            Some(id) => b
-                .update_row(
-                    id,
-                    &progress(RowState::Applied, total, prefix.current(), ms, None),
-                )
-                .await
-                .map(|_| id),
-            None => {
-                b.insert_row(&new_row(RowState::Applied, total, prefix.current(), ms))
-                    .await
-            }
-        };
-        if let Err(e) = recorded {
-            return Err(abort(b, total.saturating_sub(1), own(e)).await);
-        }
-        if let Err(e) = b.commit().await {
-            return Err(abort(b, total.saturating_sub(1), format!("commit failed: {e}")).await);
-        }
-    } else {
-        let id = match step.row {
-            Some(id) => b
-                .update_row(
-                    id,
-                    &progress(RowState::Running, step.start, prefix.current(), 0, None),
-                )
-                .await
-                .map(|_| id),
-            None => {
-                b.insert_row(&new_row(RowState::Running, 0, prefix.current(), 0))
-                    .await
-            }
-        }
-        .map_err(|e| fail(step.start, own(e), false))?;
-        // Progress is recorded only where everything run so far is committed: inside a
-        // transaction the migration opened itself, statements are not applied until it commits.
-        let mut recorded = step.start;
-        let mut recorded_prefix = prefix.current();
-        for (index, st) in m.statements.iter().enumerate().skip(step.start) {
-            let statement_started = Instant::now();
-            if let Err(e) = b.execute(&st.sql).await {
-                let error = DbError::to_string(&e);
-                if recorded < index {
-                    let _ = b.rollback().await;
+        match result {
+            Ok(applied) => {
+                on_event(Event::Applied(&applied));
+                if let Some(v) = &step.migration.version {
+                    report.current_version = Some(v.to_string());
                 }
-                // The history keeps the first 2,000 characters (MySQL's column is VARCHAR(2000)).
-                let kept: String = error.chars().take(2000).collect();
-                let record = progress(
-                    RowState::Failed,
-                    recorded,
-                    recorded_prefix.clone(),
-                    elapsed(started),
-                    Some(kept),
-                );
-                if let Err(re) = b.update_row(id, &record).await {
-                    return Err(fail_at(
-                        index,
-                        recorded,
-                        format!("{error}; and recording the failure failed too: {re}"),
-                        false,
-                    ));
-                }
-                return Err(fail_at(index, recorded, error, false));
+                report.applied.push(applied);
             }
-            log_if_slow(&m.script, index, total, statement_started);
-            prefix.push(&st.sql);
-            let done = index + 1;
-            let committed = b.work_committed().await.map_err(|e| {
-                fail_at(
-                    index,
-                    recorded,
-                    format!(
-                        "statement {done} succeeded but reading its transaction state failed: {e}"
-                    ),
-                    false,
-                )
-            })?;
-            if !committed {
-                continue;
+            Err(failed) => {
+                report.envelope.set_outcome(Outcome::Failed);
+                report.failed = Some(failed);
+                break;
             }
-            let state = if done == total {
-                RowState::Applied
-            } else {
-                RowState::Running
-            };
-            b.update_row(id, &progress(state, done, prefix.current(), elapsed(started), None))
-                .await
-                .map_err(|e| {
-                    fail_at(index, recorded, format!("statement {done} succeeded but recording it failed ({e}); the history says {recorded} statements"), false)
-                })?;
-            recorded = done;
-            recorded_prefix = prefix.current();
-        }
-        if recorded < total {
-            // The migration ended inside a transaction of its own (`SET autocommit = 0` or
-            // `START TRANSACTION` without `COMMIT`): its last statements are not applied.
-            let _ = b.rollback().await;
-            let error = format!(
-                "the migration ended inside a transaction it opened itself (BEGIN / START TRANSACTION / SET autocommit = 0 without COMMIT): statements {}..{total} were rolled back; end the transaction with COMMIT",
-                recorded + 1
-            );
-            let record = progress(
-                RowState::Failed,
-                recorded,
-                recorded_prefix,
-                elapsed(started),
-                Some(error.clone()),
-            );
-            let error = match b.update_row(id, &record).await {
-                Ok(()) => error,
-                Err(re) => format!("{error}; and recording the failure failed too: {re}"),
-            };
-            return Err(fail_at(total.saturating_sub(1), recorded, error, false));
         }
     }
-    Ok(AppliedStep {
-        kind: m.kind,
-        version: m.version.as_ref().map(ToString::to_string),
-        description: m.description.clone(),
-        script: m.script.clone(),
-        transactional: step.transactional,
-        resumed_from: step.start,
-        statements: total - step.start,
-        execution_ms: elapsed(started),
-    })
+    Ok(())
 }
 
 /// `baseline`: marks an existing database, which has no history yet, as being at `version`.
