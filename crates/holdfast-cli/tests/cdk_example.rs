@@ -4,13 +4,13 @@
 //! policy; the `instance` variant uses `DatabaseSecretArn`. Both pass `holdfast guard check
 //! --stage prod`. And the example's migrations apply on the test PostgreSQL.
 //!
-//! Needs Node.js and npm (on every machine that runs the suite, see README; a missing `node` or
-//! `npm` fails the test with what to install). The first run installs the example's
-//! `node_modules` with `npm ci` from its committed `package-lock.json` (kept between runs, ignored
-//! by git; the lock file names no registry, so the configured one serves it, and
-//! `--prefer-offline` takes what npm's cache already holds). No AWS account and no network: the
-//! stack has no `env`, synth runs with `--no-lookups` and `--no-notices`, and the CDK CLI's
-//! version check, telemetry and credential probing are switched off.
+//! Needs Node.js and the example's `node_modules`, installed from its committed
+//! `package-lock.json` by `scripts/test` up front (`npm ci`, scripts/lib/tools.sh). The test
+//! installs nothing: when `node` is missing or too old, or `node_modules` was not installed from
+//! the current lock file, it fails saying so ([`holdfast_testkit::tools::require_cdk_app`]). No
+//! AWS account and no network: the stack has no `env`, synth runs with `--no-lookups` and
+//! `--no-notices`, and the CDK CLI's version check, telemetry and credential probing are
+//! switched off.
 //!
 //! The app is type-checked once with `tsc --noEmit`; the synths then run it with ts-node in
 //! transpile-only mode, all at once (loading aws-cdk-lib dominates).
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 /// The property names `SqlMigrate` accepts (crates/holdfast-lambda/src/properties.rs): the
 /// function rejects any other, so a typo in the example would fail the deploy.
@@ -39,9 +39,6 @@ const SQL_MIGRATE_PROPERTIES: &[&str] = &[
     "Fingerprint",
     "Resume",
 ];
-
-const INSTALL_HINT: &str = "This test needs Node.js (20+, as aws-cdk-lib asks) and npm on PATH \
-                            (Debian: apt-get install nodejs npm)";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,47 +67,9 @@ fn describe(out: &Output) -> String {
 fn run(mut cmd: Command, what: &str) -> Output {
     let out = cmd
         .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start it ({e}). {INSTALL_HINT}"));
+        .unwrap_or_else(|e| panic!("{what}: cannot start it ({e})"));
     assert!(out.status.success(), "{what} failed {}", describe(&out));
     out
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// `npm ci` unless `node_modules` is already installed from the current lock file.
-fn install() {
-    let dir = app_dir();
-    let mut node = Command::new("node");
-    node.arg("--version");
-    run(node, "node --version");
-    let installed = dir.join("node_modules/.package-lock.json");
-    let lock = dir.join("package-lock.json");
-    let fresh = matches!(
-        (modified(&installed), modified(&lock)),
-        (Some(i), Some(l)) if i >= l
-    ) && ["aws-cdk-lib", "aws-cdk", "ts-node", "typescript"]
-        .iter()
-        .all(|p| {
-            dir.join("node_modules")
-                .join(p)
-                .join("package.json")
-                .is_file()
-        });
-    if !fresh {
-        let mut npm = Command::new("npm");
-        npm.args([
-            "ci",
-            "--prefer-offline",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::null());
-        run(npm, "npm ci in examples/cdk");
-    }
 }
 
 /// `holdfast migrate fingerprint --dir DIR`: one line.
@@ -192,7 +151,7 @@ fn synth(
     }
     let child = cmd
         .spawn()
-        .unwrap_or_else(|e| panic!("{what}: cannot start cdk ({e}). {INSTALL_HINT}"));
+        .unwrap_or_else(|e| panic!("{what}: cannot start cdk ({e})"));
     Synth { what, out, child }
 }
 
@@ -448,9 +407,8 @@ fn check_instance(out: &Path, fp: &str) {
 
 #[test]
 fn the_cdk_example_synthesizes_offline_into_the_documented_template() {
+    holdfast_testkit::tools::require_cdk_app(app_dir());
     let started = Instant::now();
-    install();
-    eprintln!("cdk_example: npm ready after {:.1?}", started.elapsed());
     let scratch = tempfile::tempdir().expect("temp dir");
     let scratch = scratch.path();
 
@@ -484,7 +442,7 @@ fn the_cdk_example_synthesizes_offline_into_the_documented_template() {
     tsc.args(["--noEmit", "--project", "tsconfig.json"]);
     let tsc = tsc
         .spawn()
-        .unwrap_or_else(|e| panic!("tsc: cannot start it ({e}). {INSTALL_HINT}"));
+        .unwrap_or_else(|e| panic!("tsc: cannot start it ({e})"));
     let synths = [
         synth(
             "synth (aurora)",

@@ -3,10 +3,11 @@
 //! its tables' construct ids (`Users` → `UsersV2`), and the guard must block with
 //! `stateful-rename`; compared with itself, the synth must change nothing.
 //!
-//! Needs Node.js and npm (on every machine that runs the suite, see README). The first run installs
-//! the app's `node_modules` with `npm ci` (a few seconds; the folder is kept between runs and
-//! ignored by git); a missing `node` or `npm` fails the test with what to install. No `cdk` CLI and
-//! no AWS account: `node app.js` synthesizes into `CDK_OUTDIR`, and the stack has no `env`.
+//! Needs Node.js and the app's `node_modules`, installed from its `package-lock.json` by
+//! `scripts/test` up front (`npm ci`, scripts/lib/tools.sh). The test installs nothing: when `node`
+//! is missing or too old, or `node_modules` was not installed from the current lock file, it fails
+//! saying so ([`holdfast_testkit::tools::require_cdk_app`]). No `cdk` CLI and no AWS account:
+//! `node app.js` synthesizes into `CDK_OUTDIR`, and the stack has no `env`.
 
 use holdfast_core::exit::Outcome;
 use holdfast_guard::config::GuardSettings;
@@ -16,52 +17,10 @@ use holdfast_guard::rules::Policy;
 use holdfast_report::guard::{Action, Severity};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::SystemTime;
+use std::process::Command;
 
 fn app_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cdk")
-}
-
-fn run(mut cmd: Command, what: &str) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "{what}: cannot start it ({e}). This test needs Node.js 18+ and npm on PATH \
-             (Debian: apt-get install nodejs npm)"
-        )
-    });
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// `npm ci` unless `node_modules` is already installed from the current lock file.
-fn install() {
-    let dir = app_dir();
-    let mut node = Command::new("node");
-    node.arg("--version");
-    run(node, "node --version");
-    let installed = dir.join("node_modules/.package-lock.json");
-    let lock = dir.join("package-lock.json");
-    let fresh = matches!(
-        (modified(&installed), modified(&lock)),
-        (Some(i), Some(l)) if i >= l
-    ) && dir.join("node_modules/aws-cdk-lib/package.json").is_file();
-    if !fresh {
-        let mut npm = Command::new("npm");
-        npm.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir);
-        run(npm, "npm ci in crates/holdfast-guard/tests/cdk");
-    }
 }
 
 /// Starts `node app.js` synthesizing into a fresh `out` with the given construct ids.
@@ -76,7 +35,7 @@ fn synth(out: &Path, users_id: &str, sessions_id: &str) -> std::process::Child {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     cmd.spawn()
-        .unwrap_or_else(|e| panic!("node app.js: cannot start it ({e}); install Node.js"))
+        .unwrap_or_else(|e| panic!("node app.js: cannot start it ({e})"))
 }
 
 fn wait(child: std::process::Child, what: &str) {
@@ -102,7 +61,7 @@ fn request(stage: &str) -> Request {
 
 #[test]
 fn a_renamed_construct_id_in_a_real_cdk_synth_blocks() {
-    install();
+    holdfast_testkit::tools::require_cdk_app(app_dir());
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guard-cdk");
     let (before, after) = (root.join("before"), root.join("after"));
     // Both synths at once: loading aws-cdk-lib dominates.

@@ -5,10 +5,10 @@
 //! covered by the guard's `transform` finding: cfn-lint expands SAM and `Fn::ForEach` itself, the
 //! guard says it cannot see the result instead of guessing.
 //!
-//! cfn-lint comes from PyPI, pinned to the version `scripts/gen-guard-schemas` generated the
-//! schema data from, installed on first use into a virtualenv under the target directory
-//! (`target/guard-tools/cfn-lint-<version>`, about 15 s, kept between runs). A missing
-//! `python3` (with its `venv` module) or an unreachable PyPI fails the test with what to do.
+//! cfn-lint is the version `scripts/gen-guard-schemas` generated the schema data from, installed
+//! by `scripts/test` up front into a virtualenv under the target directory
+//! (`target/guard-tools/cfn-lint-<version>`, scripts/lib/tools.sh). The test installs nothing:
+//! when that cfn-lint is missing it fails saying so ([`holdfast_testkit::tools::require_cfn_lint`]).
 
 use holdfast_guard::config::GuardSettings;
 use holdfast_guard::engine::{self, Request};
@@ -20,79 +20,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The version the schema data was generated from (scripts/gen-guard-schemas).
-const CFN_LINT_VERSION: &str = "1.58.0";
-
 fn guard_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/guard")
 }
 
-/// The workspace's target folder (`CARGO_TARGET_TMPDIR` is `<target>/tmp`).
-fn target_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).to_path_buf()
-}
-
 #[test]
-fn the_pinned_version_is_the_generators() {
-    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/gen-guard-schemas");
-    let text = std::fs::read_to_string(&generator).expect("read scripts/gen-guard-schemas");
+fn the_schema_data_is_from_the_pinned_version() {
+    let version = holdfast_testkit::tools::cfn_lint_version();
     assert!(
-        text.contains(&format!("CFN_LINT_VERSION = \"{CFN_LINT_VERSION}\"")),
-        "scripts/gen-guard-schemas pins another cfn-lint than this test ({CFN_LINT_VERSION})"
+        holdfast_guard::schema::schema_source().contains(&version),
+        "the schema data is not from cfn-lint {version}, which scripts/gen-guard-schemas pins: {}",
+        holdfast_guard::schema::schema_source()
     );
-    assert!(holdfast_guard::schema::schema_source().contains(CFN_LINT_VERSION));
-}
-
-/// The `cfn-lint` executable, installed if absent.
-fn cfn_lint() -> PathBuf {
-    let venv = target_dir()
-        .join("guard-tools")
-        .join(format!("cfn-lint-{CFN_LINT_VERSION}"));
-    let exe = venv.join("bin/cfn-lint");
-    let stamp = venv.join(".installed");
-    if !stamp.is_file() {
-        let _ = std::fs::remove_dir_all(&venv);
-        std::fs::create_dir_all(venv.parent().expect("parent")).expect("create guard-tools");
-        let step = |cmd: &mut Command, what: &str| {
-            let out = cmd.output().unwrap_or_else(|e| {
-                panic!("{what}: cannot start it ({e}); this test needs python3 with venv and pip (Debian: apt-get install python3-venv)")
-            });
-            assert!(
-                out.status.success(),
-                "{what} failed ({}):\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        step(
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-            "python3 -m venv",
-        );
-        step(
-            Command::new(venv.join("bin/pip")).args([
-                "install",
-                "--disable-pip-version-check",
-                "--quiet",
-                &format!("cfn-lint=={CFN_LINT_VERSION}"),
-            ]),
-            &format!("pip install cfn-lint=={CFN_LINT_VERSION} (needs PyPI)"),
-        );
-        std::fs::write(&stamp, CFN_LINT_VERSION).expect("write the stamp");
-    }
-    let out = Command::new(&exe)
-        .arg("--version")
-        .output()
-        .expect("run cfn-lint --version");
-    let version = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        version.contains(CFN_LINT_VERSION),
-        "{} is {version:?}, not {CFN_LINT_VERSION}: delete {} and run again",
-        exe.display(),
-        venv.display()
-    );
-    exe
 }
 
 /// Every template file of the corpus: plain templates and those inside cdk.out / .serverless.
@@ -176,7 +115,7 @@ fn run_cfn_lint(exe: &Path, files: &[PathBuf]) -> Missing {
 
 #[test]
 fn guard_check_reports_everything_i3011_reports() {
-    let exe = cfn_lint();
+    let exe = holdfast_testkit::tools::require_cfn_lint();
     let files = templates();
     assert!(files.len() >= 40, "only {} templates found", files.len());
     let missing = run_cfn_lint(&exe, &files);

@@ -2,9 +2,11 @@
 //! that needs no glibc newer than AL2023's 2.34, stays under 25 MB, and runs as a function
 //! (it answers an invocation from the test kit's Runtime API).
 //!
-//! The first run installs ziglang and cargo-zigbuild from PyPI (into target/zig-venv) and builds
-//! the `lambda` profile for the glibc 2.34 target: several minutes on 2 cores; later runs reuse
-//! both.
+//! Needs ziglang and cargo-zigbuild in target/zig-venv, installed by `scripts/test` up front
+//! (scripts/lib/tools.sh). The test installs nothing: it fails saying so when they are missing
+//! ([`holdfast_testkit::tools::require_zig`]), and runs the script with `HOLDFAST_NO_INSTALL=1`,
+//! so the script stops rather than installs. The first run builds the `lambda` profile for the
+//! glibc 2.34 target: several minutes on 2 cores; later runs reuse it.
 
 use holdfast_testkit::lambda::Answer;
 use holdfast_testkit::LambdaRuntime;
@@ -44,6 +46,7 @@ fn glibc_versions(binary: &[u8]) -> Vec<(u32, u32)> {
 
 #[test]
 fn the_package_is_one_small_bootstrap_for_glibc_2_34_that_runs() {
+    holdfast_testkit::tools::require_zig();
     let dir = tempfile::tempdir().expect("temp dir");
     let zip = dir.path().join("bootstrap.zip");
     let mut package = Command::new(repo().join("scripts/package-lambda"));
@@ -57,6 +60,7 @@ fn the_package_is_one_small_bootstrap_for_glibc_2_34_that_runs() {
     }
     let status = package
         .env("HOLDFAST_LAMBDA_OUT", &zip)
+        .env("HOLDFAST_NO_INSTALL", "1")
         .stdin(Stdio::null())
         .status()
         .expect("run scripts/package-lambda");

@@ -20,6 +20,10 @@
 //! The RDS Data API comes from [`DataApiEndpoint::start`]: a local endpoint of the Data API's
 //! REST-JSON protocol that runs the statements on the test PostgreSQL (see [`data_api`] for
 //! what it does not emulate).
+//!
+//! Tools other than services (Node.js with a CDK app's `node_modules`, cfn-lint, zig) are
+//! installed by the test script up front; a test checks for its own with [`tools`], which fails
+//! naming what is missing and never installs.
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +34,7 @@ mod http1;
 pub mod lambda;
 pub mod moto;
 mod server;
+pub mod tools;
 
 pub use data_api::DataApiEndpoint;
 pub use dynamodb::DynamoDbLocal;
