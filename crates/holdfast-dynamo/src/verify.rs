@@ -22,98 +22,14 @@
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{KeyType, TableDescription};
-use aws_sdk_dynamodb::Client;
-use holdfast_aws::{error_chain, one_line, AwsOptions};
+use holdfast_aws::{error_chain, one_line};
+
+pub use crate::client::Dynamo;
+pub use crate::key_schema::{KeyAttrType, KeyPart, KeySpec};
 use holdfast_core::exit::{Classify, Outcome};
 use holdfast_core::report::dynamo::{Check, IndexInfo, KeyAttribute, TableInfo, VerifyReport};
 use holdfast_core::report::FORMAT_VERSION;
-use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
-
-/// A key attribute's type as `--require-key` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyAttrType {
-    S,
-    N,
-    B,
-}
-
-impl fmt::Display for KeyAttrType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyAttrType::S => "S",
-            KeyAttrType::N => "N",
-            KeyAttrType::B => "B",
-        })
-    }
-}
-
-/// One `NAME:TYPE` of `--require-key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPart {
-    pub name: String,
-    pub attr_type: KeyAttrType,
-}
-
-/// `--require-key pk:S[,sk:N]`: the partition key, then the sort key if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeySpec {
-    pub partition: KeyPart,
-    pub sort: Option<KeyPart>,
-}
-
-impl fmt::Display for KeySpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.partition.name, self.partition.attr_type)?;
-        if let Some(sort) = &self.sort {
-            write!(f, ",{}:{}", sort.name, sort.attr_type)?;
-        }
-        Ok(())
-    }
-}
-
-impl FromStr for KeySpec {
-    type Err = VerifyError;
-
-    fn from_str(text: &str) -> Result<KeySpec, VerifyError> {
-        let bad = |why: &str| VerifyError::BadKeySpec {
-            spec: text.to_string(),
-            why: why.to_string(),
-        };
-        let parts: Vec<&str> = text.split(',').collect();
-        if parts.len() > 2 {
-            return Err(bad("at most two keys: the partition key and a sort key"));
-        }
-        let mut keys = Vec::new();
-        for part in parts {
-            let (name, ty) = part
-                .trim()
-                .rsplit_once(':')
-                .ok_or_else(|| bad("each key is NAME:TYPE"))?;
-            if name.is_empty() {
-                return Err(bad("a key needs a name"));
-            }
-            let attr_type = match ty {
-                "S" => KeyAttrType::S,
-                "N" => KeyAttrType::N,
-                "B" => KeyAttrType::B,
-                other => return Err(bad(&format!("type `{other}` is not S, N or B"))),
-            };
-            keys.push(KeyPart {
-                name: name.to_string(),
-                attr_type,
-            });
-        }
-        let mut keys = keys.into_iter();
-        let partition = keys.next().ok_or_else(|| bad("empty"))?;
-        let sort = keys.next();
-        if sort.as_ref().is_some_and(|s| s.name == partition.name) {
-            return Err(bad("the sort key must differ from the partition key"));
-        }
-        Ok(KeySpec { partition, sort })
-    }
-}
 
 /// What to verify.
 #[derive(Debug, Clone, Default)]
@@ -128,10 +44,6 @@ pub struct VerifyRequest {
 /// Why verify could not judge the table.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("required key `{spec}`: {why} (expected NAME:S|N|B[,NAME:S|N|B], e.g. pk:S,sk:N)")]
-    BadKeySpec { spec: String, why: String },
-    #[error("cannot call DynamoDB: {0}")]
-    Aws(#[from] holdfast_aws::AwsError),
     #[error("table {table}: cannot reach DynamoDB at {endpoint}: {detail}")]
     Unreachable {
         table: String,
@@ -154,49 +66,11 @@ pub enum VerifyError {
 
 impl Classify for VerifyError {
     fn outcome(&self) -> Outcome {
-        match self {
-            VerifyError::BadKeySpec { .. } | VerifyError::Aws(_) => Outcome::Usage,
-            _ => Outcome::Failed,
-        }
+        Outcome::Failed
     }
-
-    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
-        match self {
-            VerifyError::Aws(e) => e.remedy(),
-            _ => None,
-        }
-    }
-}
-
-/// A DynamoDB client with its configuration resolved: build one per command.
-#[derive(Debug, Clone)]
-pub struct Dynamo {
-    client: Client,
-    region: String,
-    endpoint: String,
 }
 
 impl Dynamo {
-    /// Resolves region, credentials and endpoint (see [`holdfast_aws::sdk_config`]) and
-    /// builds the client. Calls no DynamoDB API.
-    ///
-    /// # Errors
-    /// [`VerifyError::Aws`]: no region or no credentials.
-    pub async fn connect(options: &AwsOptions) -> Result<Dynamo, VerifyError> {
-        let config = holdfast_aws::sdk_config(options).await?;
-        Ok(Dynamo {
-            client: Client::new(&config),
-            region: holdfast_aws::region(&config),
-            endpoint: holdfast_aws::endpoint_description(&config, "DynamoDB"),
-        })
-    }
-
-    /// The SDK client.
-    #[must_use]
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Verifies one table. A failed check is in the report (exit 3), not an error.
     ///
     /// # Errors
@@ -410,7 +284,13 @@ impl Dynamo {
 
     /// DescribeTable; `None` when the table does not exist.
     async fn describe(&self, table: &str) -> Result<Option<TableDescription>, VerifyError> {
-        match self.client.describe_table().table_name(table).send().await {
+        match self
+            .client()
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.table().cloned()),
             Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => Ok(None),
             Err(e) => Err(self.api_error(table, "DescribeTable", e)),
@@ -420,7 +300,7 @@ impl Dynamo {
     /// The PITR status (`ENABLED`/`DISABLED`), or why the endpoint could not say.
     async fn pitr(&self, table: &str) -> Result<String, String> {
         let out = self
-            .client
+            .client()
             .describe_continuous_backups()
             .table_name(table)
             .send()
@@ -589,24 +469,5 @@ mod tests {
             .map(|k| format!("{}:{}:{}", k.role, k.name, k.attribute_type))
             .collect();
         assert_eq!(text, ["HASH:pk:B", "RANGE:sk:?"]);
-    }
-
-    #[test]
-    fn key_specs_parse() {
-        let spec: KeySpec = "pk:S,sk:N".parse().unwrap();
-        assert_eq!(spec.partition.name, "pk");
-        assert_eq!(spec.sort.as_ref().unwrap().attr_type, KeyAttrType::N);
-        assert_eq!(spec.to_string(), "pk:S,sk:N");
-        let spec: KeySpec = "id:B".parse().unwrap();
-        assert!(spec.sort.is_none());
-    }
-
-    #[test]
-    fn bad_key_specs_are_usage_errors() {
-        for bad in ["pk:X", "pk", ":S", "a:S,b:S,c:S", "pk:S,pk:N", ""] {
-            let err = bad.parse::<KeySpec>().unwrap_err();
-            assert_eq!(err.outcome(), Outcome::Usage, "{bad}");
-            assert!(err.to_string().contains("required key"), "{err}");
-        }
     }
 }
