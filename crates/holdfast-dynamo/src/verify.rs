@@ -78,10 +78,45 @@ impl Dynamo {
     pub async fn verify(&self, request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
         let table = &request.table;
         let deadline = request.wait.map(|w| (w, Instant::now() + w));
+        let Some(desc) = self.described(table, deadline).await? else {
+            let missing = Check {
+                name: "exists".into(),
+                ok: false,
+                required: true,
+                detail: format!(
+                    "table {table} does not exist in {} (at {})",
+                    self.region, self.endpoint
+                ),
+            };
+            return Ok(self.report(request, vec![missing], None));
+        };
+        let mut checks = vec![
+            Check {
+                name: "exists".into(),
+                ok: true,
+                required: true,
+                detail: desc.table_arn().unwrap_or(table).to_string(),
+            },
+            active_check(&desc, deadline.map(|(wait, _)| wait)),
+            key_schema_check(&desc, request.require_key.as_ref()),
+        ];
+        let pitr = self.pitr(table).await;
+        checks.push(pitr_check(&pitr, request.require_pitr));
+        let (info, informational) = table_info(&desc, pitr.ok());
+        checks.extend(informational);
+        Ok(self.report(request, checks, Some(info)))
+    }
+
+    /// DescribeTable, polled with backoff (0.5 s, 1 s, 2 s … up to 10 s between polls, never
+    /// past the deadline) while the table or a GSI is not ACTIVE; `None`: no such table.
+    async fn described(
+        &self,
+        table: &str,
+        deadline: Option<(Duration, Instant)>,
+    ) -> Result<Option<TableDescription>, VerifyError> {
         let mut delay = Duration::from_millis(500);
         let mut described = self.describe(table).await?;
         if let Some((_, until)) = deadline {
-            // Backoff 0.5 s, 1 s, 2 s … up to 10 s between polls, never past the deadline.
             while described.as_ref().is_some_and(|d| not_active(d).is_some())
                 && Instant::now() < until
             {
@@ -91,171 +126,7 @@ impl Dynamo {
                 described = self.describe(table).await?;
             }
         }
-
-        let mut checks = Vec::new();
-        let Some(desc) = described else {
-            checks.push(Check {
-                name: "exists".into(),
-                ok: false,
-                required: true,
-                detail: format!(
-                    "table {table} does not exist in {} (at {})",
-                    self.region, self.endpoint
-                ),
-            });
-            return Ok(self.report(request, checks, None));
-        };
-        checks.push(Check {
-            name: "exists".into(),
-            ok: true,
-            required: true,
-            detail: desc.table_arn().unwrap_or(table).to_string(),
-        });
-
-        let status = desc
-            .table_status()
-            .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string());
-        checks.push(match not_active(&desc) {
-            None => Check {
-                name: "active".into(),
-                ok: true,
-                required: true,
-                detail: if desc.global_secondary_indexes().is_empty() {
-                    "ACTIVE".into()
-                } else {
-                    "ACTIVE, and every GSI ACTIVE".into()
-                },
-            },
-            Some(what) => Check {
-                name: "active".into(),
-                ok: false,
-                required: true,
-                detail: match deadline {
-                    Some((wait, _)) => format!("not ACTIVE after waiting {wait:?}: {what}"),
-                    None => format!("not ACTIVE: {what} (not waited for)"),
-                },
-            },
-        });
-
-        let key_schema = key_schema(&desc);
-        let found = key_schema
-            .iter()
-            .map(|k| format!("{}:{}", k.name, k.attribute_type))
-            .collect::<Vec<_>>()
-            .join(",");
-        checks.push(match &request.require_key {
-            None => Check {
-                name: "key_schema".into(),
-                ok: true,
-                required: false,
-                detail: found,
-            },
-            Some(spec) => {
-                let expected = spec.to_string();
-                let ok = expected == found;
-                Check {
-                    name: "key_schema".into(),
-                    ok,
-                    required: true,
-                    detail: if ok {
-                        found
-                    } else {
-                        format!("expected {expected}, found {found}")
-                    },
-                }
-            }
-        });
-
-        let pitr = self.pitr(table).await;
-        let (pitr_status, pitr_detail) = match &pitr {
-            Ok(status) => (Some(status.clone()), status.clone()),
-            Err(why) => (None, format!("cannot be verified on this endpoint ({why})")),
-        };
-        checks.push(Check {
-            name: "pitr".into(),
-            ok: !request.require_pitr || pitr_status.as_deref() == Some("ENABLED"),
-            required: request.require_pitr,
-            detail: pitr_detail,
-        });
-
-        let deletion_protection = desc.deletion_protection_enabled().unwrap_or(false);
-        checks.push(Check {
-            name: "deletion_protection".into(),
-            ok: true,
-            required: false,
-            detail: if deletion_protection {
-                "enabled".into()
-            } else {
-                "disabled".into()
-            },
-        });
-
-        let stream = desc.stream_specification();
-        let stream_enabled = stream.is_some_and(|s| s.stream_enabled());
-        let stream_view_type = stream
-            .and_then(|s| s.stream_view_type())
-            .map(|v| v.as_str().to_string());
-        checks.push(Check {
-            name: "stream".into(),
-            ok: true,
-            required: false,
-            detail: match (stream_enabled, &stream_view_type) {
-                (true, Some(view)) => format!("enabled ({view})"),
-                (true, None) => "enabled".into(),
-                (false, _) => "disabled".into(),
-            },
-        });
-
-        let gsis: Vec<IndexInfo> = desc
-            .global_secondary_indexes()
-            .iter()
-            .map(|g| IndexInfo {
-                name: g.index_name().unwrap_or_default().to_string(),
-                status: g
-                    .index_status()
-                    .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string()),
-            })
-            .collect();
-        checks.push(Check {
-            name: "gsis".into(),
-            ok: true,
-            required: false,
-            detail: if gsis.is_empty() {
-                "none".into()
-            } else {
-                gsis.iter()
-                    .map(|g| format!("{} ({})", g.name, g.status))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        });
-
-        let items = desc.item_count();
-        let bytes = desc.table_size_bytes();
-        checks.push(Check {
-            name: "item_count".into(),
-            ok: true,
-            required: false,
-            detail: format!(
-                "about {} items, {} bytes (APPROXIMATE: DynamoDB updates these about every six hours)",
-                items.map_or_else(|| "?".into(), |n| n.to_string()),
-                bytes.map_or_else(|| "?".into(), |n| n.to_string()),
-            ),
-        });
-
-        let info = TableInfo {
-            status,
-            arn: desc.table_arn().map(ToString::to_string),
-            key_schema,
-            pitr: pitr_status,
-            deletion_protection,
-            stream_enabled,
-            stream_view_type,
-            global_secondary_indexes: gsis,
-            approximate_item_count: items,
-            approximate_size_bytes: bytes,
-        };
-        Ok(self.report(request, checks, Some(info)))
+        Ok(described)
     }
 
     fn report(
@@ -348,6 +219,164 @@ impl Dynamo {
             },
         }
     }
+}
+
+/// `active`: the table and every GSI are ACTIVE (after waiting `waited`, if it waited).
+fn active_check(desc: &TableDescription, waited: Option<Duration>) -> Check {
+    match not_active(desc) {
+        None => Check {
+            name: "active".into(),
+            ok: true,
+            required: true,
+            detail: if desc.global_secondary_indexes().is_empty() {
+                "ACTIVE".into()
+            } else {
+                "ACTIVE, and every GSI ACTIVE".into()
+            },
+        },
+        Some(what) => Check {
+            name: "active".into(),
+            ok: false,
+            required: true,
+            detail: match waited {
+                Some(wait) => format!("not ACTIVE after waiting {wait:?}: {what}"),
+                None => format!("not ACTIVE: {what} (not waited for)"),
+            },
+        },
+    }
+}
+
+/// `key_schema`: the key schema, as required if a key is required.
+fn key_schema_check(desc: &TableDescription, required: Option<&KeySpec>) -> Check {
+    let key_schema = key_schema(desc);
+    let found = key_schema
+        .iter()
+        .map(|k| format!("{}:{}", k.name, k.attribute_type))
+        .collect::<Vec<_>>()
+        .join(",");
+    match required {
+        None => Check {
+            name: "key_schema".into(),
+            ok: true,
+            required: false,
+            detail: found,
+        },
+        Some(spec) => {
+            let expected = spec.to_string();
+            let ok = expected == found;
+            Check {
+                name: "key_schema".into(),
+                ok,
+                required: true,
+                detail: if ok {
+                    found
+                } else {
+                    format!("expected {expected}, found {found}")
+                },
+            }
+        }
+    }
+}
+
+/// `pitr`: point-in-time recovery, required or not.
+fn pitr_check(pitr: &Result<String, String>, required: bool) -> Check {
+    let (pitr_status, pitr_detail) = match pitr {
+        Ok(status) => (Some(status.clone()), status.clone()),
+        Err(why) => (None, format!("cannot be verified on this endpoint ({why})")),
+    };
+    Check {
+        name: "pitr".into(),
+        ok: !required || pitr_status.as_deref() == Some("ENABLED"),
+        required,
+        detail: pitr_detail,
+    }
+}
+
+/// The table's facts and the informational checks (deletion protection, stream, GSIs, item
+/// count).
+fn table_info(desc: &TableDescription, pitr: Option<String>) -> (TableInfo, Vec<Check>) {
+    let mut checks = Vec::new();
+    let status = desc
+        .table_status()
+        .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string());
+    let deletion_protection = desc.deletion_protection_enabled().unwrap_or(false);
+    checks.push(Check {
+        name: "deletion_protection".into(),
+        ok: true,
+        required: false,
+        detail: if deletion_protection {
+            "enabled".into()
+        } else {
+            "disabled".into()
+        },
+    });
+
+    let stream = desc.stream_specification();
+    let stream_enabled = stream.is_some_and(|s| s.stream_enabled());
+    let stream_view_type = stream
+        .and_then(|s| s.stream_view_type())
+        .map(|v| v.as_str().to_string());
+    checks.push(Check {
+        name: "stream".into(),
+        ok: true,
+        required: false,
+        detail: match (stream_enabled, &stream_view_type) {
+            (true, Some(view)) => format!("enabled ({view})"),
+            (true, None) => "enabled".into(),
+            (false, _) => "disabled".into(),
+        },
+    });
+
+    let gsis: Vec<IndexInfo> = desc
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| IndexInfo {
+            name: g.index_name().unwrap_or_default().to_string(),
+            status: g
+                .index_status()
+                .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string()),
+        })
+        .collect();
+    checks.push(Check {
+        name: "gsis".into(),
+        ok: true,
+        required: false,
+        detail: if gsis.is_empty() {
+            "none".into()
+        } else {
+            gsis.iter()
+                .map(|g| format!("{} ({})", g.name, g.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    });
+
+    let items = desc.item_count();
+    let bytes = desc.table_size_bytes();
+    checks.push(Check {
+        name: "item_count".into(),
+        ok: true,
+        required: false,
+        detail: format!(
+            "about {} items, {} bytes (APPROXIMATE: DynamoDB updates these about every six hours)",
+            items.map_or_else(|| "?".into(), |n| n.to_string()),
+            bytes.map_or_else(|| "?".into(), |n| n.to_string()),
+        ),
+    });
+
+    let info = TableInfo {
+        status,
+        arn: desc.table_arn().map(ToString::to_string),
+        key_schema: key_schema(desc),
+        pitr,
+        deletion_protection,
+        stream_enabled,
+        stream_view_type,
+        global_secondary_indexes: gsis,
+        approximate_item_count: items,
+        approximate_size_bytes: bytes,
+    };
+    (info, checks)
 }
 
 /// `None` when the table and every GSI are ACTIVE, else what is not.
