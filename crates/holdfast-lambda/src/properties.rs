@@ -490,6 +490,70 @@ mod tests {
     }
 
     #[test]
+    fn every_cli_setting_of_the_dynamo_operations_is_a_property() {
+        let Operation::DynamoCopy(c) = parse(json!({
+            "Operation": "DynamoCopy", "Source": "a", "Target": "b",
+            "PagesInFlight": "5", "Deadline": "10m", "KeysFile": "/tmp/k.jsonl",
+            "KeysFrom": "/var/task/keys.jsonl", "DeleteOnlyInTarget": "true"
+        }))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.pages_in_flight, 5);
+        assert_eq!(c.deadline, Some(Duration::from_secs(600)));
+        assert_eq!(c.keys_file, Some(PathBuf::from("/tmp/k.jsonl")));
+        assert_eq!(c.keys_from, Some(PathBuf::from("/var/task/keys.jsonl")));
+        assert!(c.delete_only_in_target);
+        assert_eq!(c.resume, None);
+        // The library's defaults.
+        let Operation::DynamoCopy(d) =
+            parse(json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b"})).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (d.total_segments, d.page_size, d.pages_in_flight, d.lease),
+            (
+                copy::DEFAULT_TOTAL_SEGMENTS,
+                copy::DEFAULT_PAGE_SIZE,
+                copy::DEFAULT_PAGES_IN_FLIGHT,
+                copy::DEFAULT_LEASE
+            )
+        );
+        for (text, want) in [
+            ("if-present", Resume::IfPresent),
+            ("required", Resume::Required),
+            ("never", Resume::Never),
+            ("false", Resume::Never),
+        ] {
+            let Operation::DynamoCopy(r) = parse(json!({
+                "Operation": "DynamoCopy", "Source": "a", "Target": "b", "Resume": text
+            }))
+            .unwrap() else {
+                panic!()
+            };
+            assert_eq!(r.resume, Some(want), "{text}");
+        }
+        let Operation::DynamoMigrate(m) = parse(json!({
+            "Operation": "DynamoMigrate", "LockWait": "30s", "DryRun": "true", "Deadline": "5m"
+        }))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(m.lock_wait, Duration::from_secs(30));
+        assert!(m.dry_run);
+        assert_eq!(m.deadline, Some(Duration::from_secs(300)));
+        assert_eq!(m.history_table, data_migrate::DEFAULT_HISTORY_TABLE);
+        assert_eq!(m.lease, data_migrate::DEFAULT_LEASE);
+        let Operation::DynamoVerify(v) =
+            parse(json!({"Operation": "DynamoVerify", "TableName": "t", "Wait": "2m"})).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(v.wait, Some(Duration::from_secs(120)));
+    }
+
+    #[test]
     fn sql_migrate_takes_exactly_one_database_source() {
         let op = parse(json!({"Operation": "SqlMigrate", "DatabaseSecretArn": "arn:s", "Host": "db", "Port": "5432", "Fingerprint": "f"})).unwrap();
         assert_eq!(
@@ -569,6 +633,18 @@ mod tests {
             (
                 json!({"Operation": "DynamoVerify", "TableName": ""}),
                 "property TableName: is empty",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "DeleteOnlyInTarget": "true"}),
+                "property DeleteOnlyInTarget: applies to KeysFrom only",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "KeysFrom": "k", "Resume": "true"}),
+                "property KeysFrom:",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "PagesInFlight": "65"}),
+                "property PagesInFlight: 65 is out of range",
             ),
         ];
         for (props, expected) in cases {

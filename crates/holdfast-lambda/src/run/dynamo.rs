@@ -273,3 +273,62 @@ fn next_step(step: Option<&holdfast_core::remedy::NextStep>) -> String {
     step.map(|s| s.render(&remedies::Properties))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::properties::Operation;
+    use serde_json::json;
+
+    fn op(props: serde_json::Value) -> DynamoCopy {
+        let serde_json::Value::Object(mut m) = props else {
+            unreachable!()
+        };
+        m.insert("Operation".into(), json!("DynamoCopy"));
+        m.insert("Source".into(), json!("a"));
+        m.insert("Target".into(), json!("b"));
+        match Operation::from_properties(&m).unwrap() {
+            Operation::DynamoCopy(c) => *c,
+            _ => unreachable!(),
+        }
+    }
+
+    fn ctx(custom_resource: bool) -> RunContext {
+        RunContext {
+            finish_by: tokio::time::Instant::now() + Duration::from_secs(60),
+            is_update: false,
+            custom_resource,
+        }
+    }
+
+    /// A custom resource continues its own checkpoint unless told to require one or to
+    /// prepare; a direct job resumes only when asked.
+    #[test]
+    fn resume_follows_the_invocation() {
+        for (props, custom, want) in [
+            (json!({}), true, Resume::IfPresent),
+            (json!({"Resume": "false"}), true, Resume::IfPresent),
+            (json!({"Resume": "true"}), true, Resume::Required),
+            (json!({"Prepare": "true"}), true, Resume::Never),
+            (json!({}), false, Resume::Never),
+            (json!({"Resume": "if-present"}), false, Resume::IfPresent),
+            (json!({"Resume": "true"}), false, Resume::Required),
+        ] {
+            let request = copy_request(&op(props.clone()), &ctx(custom), None);
+            assert_eq!(request.resume, want, "{props} custom={custom}");
+        }
+    }
+
+    #[test]
+    fn a_deadline_is_capped_by_the_time_left() {
+        let request = copy_request(&op(json!({"Deadline": "1h"})), &ctx(true), None);
+        assert!(request.deadline.unwrap() <= Duration::from_secs(60));
+        let request = copy_request(
+            &op(json!({"Deadline": "10s", "PagesInFlight": "7"})),
+            &ctx(true),
+            None,
+        );
+        assert_eq!(request.deadline, Some(Duration::from_secs(10)));
+        assert_eq!(request.pages_in_flight, 7);
+    }
+}
