@@ -77,7 +77,7 @@ pub struct DynamoMigrateArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
     /// The history table (created if missing): history rows, the lock, each migration's checkpoint.
-    #[arg(long, value_name = "TABLE", default_value = "holdfast_data_migrations")]
+    #[arg(long, value_name = "TABLE", default_value = holdfast_dynamo::migrate::DEFAULT_HISTORY_TABLE)]
     pub history_table: String,
     /// Show what would run; change nothing.
     #[arg(long)]
@@ -104,7 +104,7 @@ pub struct DynamoExportArgs {
     /// A new or empty folder.
     pub dir: PathBuf,
     /// Scan segments (one data file each).
-    #[arg(long, value_name = "N", default_value_t = 8,
+    #[arg(long, value_name = "N", default_value_t = holdfast_dynamo::copy::DEFAULT_TOTAL_SEGMENTS,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub segments: u32,
     #[command(flatten)]
@@ -120,7 +120,7 @@ pub struct DynamoImportArgs {
     /// The table to write (must exist; must be empty unless --allow-nonempty-target).
     pub table: String,
     /// Data files read and written in parallel.
-    #[arg(long, value_name = "N", default_value_t = 8,
+    #[arg(long, value_name = "N", default_value_t = holdfast_dynamo::transfer::DEFAULT_IMPORT_WORKERS,
           value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub workers: u32,
     /// Import into a table that already holds items (same keys are overwritten).
@@ -146,14 +146,14 @@ pub struct DynamoCopyArgs {
     #[arg(long, value_name = "FILE.jq")]
     pub transform: Option<PathBuf>,
     /// Scan segments (one worker each); also the total with --segment-range.
-    #[arg(long, visible_alias = "total-segments", value_name = "N", default_value_t = 8,
+    #[arg(long, visible_alias = "total-segments", value_name = "N", default_value_t = holdfast_dynamo::copy::DEFAULT_TOTAL_SEGMENTS,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub segments: u32,
     /// Work only on segments a..b (a included, b not) of --total-segments N, e.g. 0..4.
     #[arg(long, value_name = "A..B")]
     pub segment_range: Option<String>,
     /// Items per scan page.
-    #[arg(long, value_name = "N", default_value_t = 100,
+    #[arg(long, value_name = "N", default_value_t = holdfast_dynamo::copy::DEFAULT_PAGE_SIZE,
           value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub page_size: i32,
     /// Pages of a segment written at once (the checkpoint still moves page by page, in order).
@@ -218,7 +218,7 @@ pub struct DynamoCompareArgs {
     #[arg(long, value_name = "FILE.jq")]
     pub transform: Option<PathBuf>,
     /// Scan segments per table.
-    #[arg(long, value_name = "N", default_value_t = 8,
+    #[arg(long, value_name = "N", default_value_t = holdfast_dynamo::copy::DEFAULT_TOTAL_SEGMENTS,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub segments: u32,
     /// Where to write every differing key [default: .holdfast/compare-SOURCE-TARGET.keys.jsonl].

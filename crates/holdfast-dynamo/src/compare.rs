@@ -15,12 +15,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use holdfast_core::exit::Outcome;
+use holdfast_core::exit::{Classify, Outcome};
 use holdfast_report::dynamo::{CompareReport, KeyDifference};
 use holdfast_report::{Command, Envelope};
 use serde_json::json;
 use tokio::task::JoinSet;
 
+use crate::copy::{TransformSpec, DEFAULT_TOTAL_SEGMENTS};
+use crate::describe::{describe_key, TableError};
 use crate::digest::{bucket_of, item_hash, TableDigest, BUCKETS};
 use crate::item::item_to_dynamo_json;
 use crate::keys::KeySpec;
@@ -35,9 +37,36 @@ pub const ROUND_ITEMS: u64 = 200_000;
 /// Differing keys shown in the report.
 pub const SAMPLE: usize = 10;
 
-/// What to compare.
+/// What to compare (the CLI builds this): the tables, a transform of the source, and where
+/// differing keys go. [`compare_tables`] describes the tables and compiles the transform.
 #[derive(Debug, Clone)]
 pub struct CompareRequest {
+    pub source: String,
+    pub target: String,
+    pub transform: Option<TransformSpec>,
+    /// Scan segments per table.
+    pub segments: u32,
+    /// Where to write every differing key (JSON lines); `None`: nowhere.
+    pub keys_file: Option<PathBuf>,
+}
+
+impl CompareRequest {
+    /// Defaults for everything but the tables.
+    #[must_use]
+    pub fn new(source: &str, target: &str) -> CompareRequest {
+        CompareRequest {
+            source: source.to_owned(),
+            target: target.to_owned(),
+            transform: None,
+            segments: DEFAULT_TOTAL_SEGMENTS,
+            keys_file: None,
+        }
+    }
+}
+
+/// A comparison with its tables' keys known and its transform compiled.
+#[derive(Debug, Clone)]
+pub struct Comparison {
     pub source: String,
     pub target: String,
     pub source_key: KeySpec,
@@ -46,6 +75,28 @@ pub struct CompareRequest {
     pub segments: u32,
     /// Where to write every differing key (JSON lines); `None`: nowhere.
     pub keys_file: Option<PathBuf>,
+}
+
+impl Comparison {
+    /// `copy`'s tables (with their keys and the transform) compared after it.
+    #[must_use]
+    pub fn after_copy(
+        source: (&str, &KeySpec),
+        target: (&str, &KeySpec),
+        transform: Option<Arc<Transform>>,
+        segments: u32,
+        keys_file: Option<PathBuf>,
+    ) -> Comparison {
+        Comparison {
+            source: source.0.to_owned(),
+            target: target.0.to_owned(),
+            source_key: source.1.clone(),
+            target_key: target.1.clone(),
+            transform,
+            segments,
+            keys_file,
+        }
+    }
 }
 
 /// Why the comparison could not be made.
@@ -63,11 +114,18 @@ pub enum CompareError {
     },
     #[error("keys file {path}: {reason}")]
     KeysFile { path: String, reason: String },
+    #[error(transparent)]
+    Table(#[from] TableError),
 }
 
-impl holdfast_core::exit::Classify for CompareError {
+impl Classify for CompareError {
     fn outcome(&self) -> Outcome {
-        Outcome::Failed
+        match self {
+            CompareError::Scan(e) => e.outcome(),
+            CompareError::Transform(e) => e.outcome(),
+            CompareError::Table(e) => e.outcome(),
+            CompareError::Item { .. } | CompareError::KeysFile { .. } => Outcome::Failed,
+        }
     }
 }
 
@@ -198,6 +256,32 @@ impl Side {
     }
 }
 
+/// Describes both tables, compiles the transform and compares them ([`compare`]).
+///
+/// # Errors
+/// [`CompareError::Table`] (a missing or inactive table), [`CompareError::Transform`], and
+/// as [`compare`].
+pub async fn compare_tables(
+    client: &aws_sdk_dynamodb::Client,
+    request: &CompareRequest,
+    stop: Arc<Stop>,
+) -> Result<CompareReport, CompareError> {
+    let (source_key, _) = describe_key(client, &request.source).await?;
+    let (target_key, _) = describe_key(client, &request.target).await?;
+    let transform = match &request.transform {
+        Some(spec) => Some(spec.compile(&source_key)?),
+        None => None,
+    };
+    let comparison = Comparison::after_copy(
+        (&request.source, &source_key),
+        (&request.target, &target_key),
+        transform,
+        request.segments,
+        request.keys_file.clone(),
+    );
+    compare(client, &comparison, stop).await
+}
+
 /// Compares two tables. A difference is in the report (exit 3), not an error.
 ///
 /// # Errors
@@ -205,7 +289,7 @@ impl Side {
 /// file could not be written.
 pub async fn compare(
     client: &aws_sdk_dynamodb::Client,
-    request: &CompareRequest,
+    request: &Comparison,
     stop: Arc<Stop>,
 ) -> Result<CompareReport, CompareError> {
     let started = Instant::now();

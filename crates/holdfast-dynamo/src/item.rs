@@ -11,6 +11,7 @@
 //! Sets: DynamoDB rejects empty sets and duplicate members, so this module rejects them on input.
 //! Set equality ignores order; [`Attr::canonicalize`] sorts members.
 
+use holdfast_core::exit::{Classify, Outcome};
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -103,6 +104,13 @@ impl Attr {
 pub struct DynamoJsonError {
     pub path: String,
     pub reason: String,
+}
+
+impl Classify for DynamoJsonError {
+    /// An item that is not valid DynamoDB-JSON is bad input.
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
 }
 
 /// Parse a DynamoDB-JSON item (`{"name": {"S": "x"}, …}`).

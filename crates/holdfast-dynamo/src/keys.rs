@@ -5,11 +5,12 @@
 //! Keys are how Holdfast names an item in errors and reports (the issue's "the offending item's
 //! key"); no other attribute value ever appears in a message.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ScalarAttributeType, TableDescription};
+use aws_sdk_dynamodb::types::AttributeValue;
+use holdfast_core::exit::{Classify, Outcome};
 
+pub use crate::key_schema::{KeyAttrType, KeyPart, KeySpec, KeySpecError};
 use crate::number::Number;
 use crate::sdk_item::SdkItem;
-pub use crate::verify::{KeyAttrType, KeyPart, KeySpec};
 
 /// Why an item does not fit a key schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,47 +28,15 @@ pub enum KeyError {
     Empty { name: String },
 }
 
+impl Classify for KeyError {
+    /// An item that does not fit the table's key is bad input (a transform's output, an
+    /// export's line, a keys file's key).
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
+}
+
 impl KeySpec {
-    /// The key schema of a described table; `None` if DescribeTable did not state one.
-    #[must_use]
-    pub fn from_description(desc: &TableDescription) -> Option<KeySpec> {
-        let type_of = |name: &str| {
-            desc.attribute_definitions()
-                .iter()
-                .find(|d| d.attribute_name() == name)
-                .map(|d| match d.attribute_type() {
-                    ScalarAttributeType::N => KeyAttrType::N,
-                    ScalarAttributeType::B => KeyAttrType::B,
-                    _ => KeyAttrType::S,
-                })
-        };
-        let part = |role: KeyType| {
-            desc.key_schema()
-                .iter()
-                .find(|k| *k.key_type() == role)
-                .and_then(|k| {
-                    Some(KeyPart {
-                        name: k.attribute_name().to_owned(),
-                        attr_type: type_of(k.attribute_name())?,
-                    })
-                })
-        };
-        Some(KeySpec {
-            partition: part(KeyType::Hash)?,
-            sort: part(KeyType::Range),
-        })
-    }
-
-    /// The key attribute names: partition key, then sort key.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.partition.name.as_str())
-            .chain(self.sort.as_ref().map(|s| s.name.as_str()))
-    }
-
-    fn parts(&self) -> impl Iterator<Item = &KeyPart> {
-        std::iter::once(&self.partition).chain(self.sort.as_ref())
-    }
-
     /// Checks that `item` carries every key attribute with the right, non-empty type.
     ///
     /// # Errors

@@ -7,6 +7,7 @@
 //! the way DynamoDB (and DynamoDB Local) normalise numbers. Equality and hashing use the
 //! canonical form.
 
+use holdfast_core::exit::{Classify, Outcome};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -36,6 +37,13 @@ pub enum NumberError {
     TooPrecise(String, usize),
     #[error("out of DynamoDB's range (1E-130 to 9.99…E+125 in magnitude)")]
     OutOfRange(String),
+}
+
+impl Classify for NumberError {
+    /// A number that DynamoDB cannot hold is bad input.
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
 }
 
 impl Number {

@@ -13,6 +13,22 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 pub use holdfast_aws::call::{classify, CallError};
+use holdfast_aws::FailureKind;
+use holdfast_core::exit::Outcome;
+
+/// The exit class of a failed call, the same in every DynamoDB operation: a named resource
+/// that does not exist is bad input (exit 2); no answer, throttling, access denied and any
+/// other failure fail the operation (exit 1).
+#[must_use]
+pub fn outcome_of(call: &CallError) -> Outcome {
+    match call.kind {
+        FailureKind::NotFound => Outcome::Usage,
+        FailureKind::Unreachable
+        | FailureKind::Throttled
+        | FailureKind::AccessDenied
+        | FailureKind::Other => Outcome::Failed,
+    }
+}
 
 /// Exponential backoff with full jitter: attempt *n* (from 0) waits a uniformly random time in
 /// `[0, min(cap, base · 2ⁿ)]` (the "full jitter" of the AWS Architecture Blog's "Exponential

@@ -3,6 +3,7 @@
 //! segment of a parallel scan, retried like the writer's calls, and counted against the
 //! `--max-rcu` limiter.
 
+use holdfast_core::exit::{Classify, Outcome};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -38,6 +39,17 @@ pub enum ScanError {
     },
     #[error("stopped before the page was read")]
     Stopped,
+}
+
+impl Classify for ScanError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            ScanError::Refused { error, .. } | ScanError::GaveUp { last: error, .. } => {
+                crate::retry::outcome_of(error)
+            }
+            ScanError::Stopped => Outcome::StoppedResumable,
+        }
+    }
 }
 
 /// Which part of the table to read.

@@ -39,6 +39,7 @@
 //! attribute values: jq's error messages have their quoted strings and digits masked, since jq
 //! quotes the values it fails on (so the text of a filter's own `error("…")` is masked too).
 
+use holdfast_core::exit::{Classify, Outcome};
 use std::fmt;
 
 use jaq_core::load::lex::{Lexer, StrPart, Tok, Token};
@@ -82,6 +83,16 @@ pub enum TransformError {
         key: String,
         reason: String,
     },
+}
+
+impl Classify for TransformError {
+    /// A filter that does not compile is bad input; one that fails on an item fails the run.
+    fn outcome(&self) -> Outcome {
+        match self {
+            TransformError::Compile { .. } => Outcome::Usage,
+            TransformError::Item { .. } => Outcome::Failed,
+        }
+    }
 }
 
 impl fmt::Debug for Transform {

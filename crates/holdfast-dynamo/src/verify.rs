@@ -22,98 +22,14 @@
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{KeyType, TableDescription};
-use aws_sdk_dynamodb::Client;
-use holdfast_aws::{error_chain, one_line, AwsOptions};
+use holdfast_aws::{error_chain, one_line};
+
+pub use crate::client::Dynamo;
+pub use crate::key_schema::{KeyAttrType, KeyPart, KeySpec};
 use holdfast_core::exit::{Classify, Outcome};
 use holdfast_report::dynamo::{Check, IndexInfo, KeyAttribute, TableInfo, VerifyReport};
 use holdfast_report::{Command, Envelope};
-use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
-
-/// A key attribute's type as `--require-key` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyAttrType {
-    S,
-    N,
-    B,
-}
-
-impl fmt::Display for KeyAttrType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyAttrType::S => "S",
-            KeyAttrType::N => "N",
-            KeyAttrType::B => "B",
-        })
-    }
-}
-
-/// One `NAME:TYPE` of `--require-key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPart {
-    pub name: String,
-    pub attr_type: KeyAttrType,
-}
-
-/// `--require-key pk:S[,sk:N]`: the partition key, then the sort key if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeySpec {
-    pub partition: KeyPart,
-    pub sort: Option<KeyPart>,
-}
-
-impl fmt::Display for KeySpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.partition.name, self.partition.attr_type)?;
-        if let Some(sort) = &self.sort {
-            write!(f, ",{}:{}", sort.name, sort.attr_type)?;
-        }
-        Ok(())
-    }
-}
-
-impl FromStr for KeySpec {
-    type Err = VerifyError;
-
-    fn from_str(text: &str) -> Result<KeySpec, VerifyError> {
-        let bad = |why: &str| VerifyError::BadKeySpec {
-            spec: text.to_string(),
-            why: why.to_string(),
-        };
-        let parts: Vec<&str> = text.split(',').collect();
-        if parts.len() > 2 {
-            return Err(bad("at most two keys: the partition key and a sort key"));
-        }
-        let mut keys = Vec::new();
-        for part in parts {
-            let (name, ty) = part
-                .trim()
-                .rsplit_once(':')
-                .ok_or_else(|| bad("each key is NAME:TYPE"))?;
-            if name.is_empty() {
-                return Err(bad("a key needs a name"));
-            }
-            let attr_type = match ty {
-                "S" => KeyAttrType::S,
-                "N" => KeyAttrType::N,
-                "B" => KeyAttrType::B,
-                other => return Err(bad(&format!("type `{other}` is not S, N or B"))),
-            };
-            keys.push(KeyPart {
-                name: name.to_string(),
-                attr_type,
-            });
-        }
-        let mut keys = keys.into_iter();
-        let partition = keys.next().ok_or_else(|| bad("empty"))?;
-        let sort = keys.next();
-        if sort.as_ref().is_some_and(|s| s.name == partition.name) {
-            return Err(bad("the sort key must differ from the partition key"));
-        }
-        Ok(KeySpec { partition, sort })
-    }
-}
 
 /// What to verify.
 #[derive(Debug, Clone, Default)]
@@ -128,10 +44,6 @@ pub struct VerifyRequest {
 /// Why verify could not judge the table.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("required key `{spec}`: {why} (expected NAME:S|N|B[,NAME:S|N|B], e.g. pk:S,sk:N)")]
-    BadKeySpec { spec: String, why: String },
-    #[error("cannot call DynamoDB: {0}")]
-    Aws(#[from] holdfast_aws::AwsError),
     #[error("table {table}: cannot reach DynamoDB at {endpoint}: {detail}")]
     Unreachable {
         table: String,
@@ -154,49 +66,11 @@ pub enum VerifyError {
 
 impl Classify for VerifyError {
     fn outcome(&self) -> Outcome {
-        match self {
-            VerifyError::BadKeySpec { .. } | VerifyError::Aws(_) => Outcome::Usage,
-            _ => Outcome::Failed,
-        }
+        Outcome::Failed
     }
-
-    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
-        match self {
-            VerifyError::Aws(e) => e.remedy(),
-            _ => None,
-        }
-    }
-}
-
-/// A DynamoDB client with its configuration resolved: build one per command.
-#[derive(Debug, Clone)]
-pub struct Dynamo {
-    client: Client,
-    region: String,
-    endpoint: String,
 }
 
 impl Dynamo {
-    /// Resolves region, credentials and endpoint (see [`holdfast_aws::sdk_config`]) and
-    /// builds the client. Calls no DynamoDB API.
-    ///
-    /// # Errors
-    /// [`VerifyError::Aws`]: no region or no credentials.
-    pub async fn connect(options: &AwsOptions) -> Result<Dynamo, VerifyError> {
-        let config = holdfast_aws::sdk_config(options).await?;
-        Ok(Dynamo {
-            client: Client::new(&config),
-            region: holdfast_aws::region(&config),
-            endpoint: holdfast_aws::endpoint_description(&config, "DynamoDB"),
-        })
-    }
-
-    /// The SDK client.
-    #[must_use]
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Verifies one table. A failed check is in the report (exit 3), not an error.
     ///
     /// # Errors
@@ -204,10 +78,45 @@ impl Dynamo {
     pub async fn verify(&self, request: &VerifyRequest) -> Result<VerifyReport, VerifyError> {
         let table = &request.table;
         let deadline = request.wait.map(|w| (w, Instant::now() + w));
+        let Some(desc) = self.described(table, deadline).await? else {
+            let missing = Check {
+                name: "exists".into(),
+                ok: false,
+                required: true,
+                detail: format!(
+                    "table {table} does not exist in {} (at {})",
+                    self.region, self.endpoint
+                ),
+            };
+            return Ok(self.report(request, vec![missing], None));
+        };
+        let mut checks = vec![
+            Check {
+                name: "exists".into(),
+                ok: true,
+                required: true,
+                detail: desc.table_arn().unwrap_or(table).to_string(),
+            },
+            active_check(&desc, deadline.map(|(wait, _)| wait)),
+            key_schema_check(&desc, request.require_key.as_ref()),
+        ];
+        let pitr = self.pitr(table).await;
+        checks.push(pitr_check(&pitr, request.require_pitr));
+        let (info, informational) = table_info(&desc, pitr.ok());
+        checks.extend(informational);
+        Ok(self.report(request, checks, Some(info)))
+    }
+
+    /// DescribeTable, polled with backoff (0.5 s, 1 s, 2 s … up to 10 s between polls, never
+    /// past the deadline) while the table or a GSI is not ACTIVE; `None`: no such table.
+    async fn described(
+        &self,
+        table: &str,
+        deadline: Option<(Duration, Instant)>,
+    ) -> Result<Option<TableDescription>, VerifyError> {
         let mut delay = Duration::from_millis(500);
         let mut described = self.describe(table).await?;
         if let Some((_, until)) = deadline {
-            // Backoff 0.5 s, 1 s, 2 s … up to 10 s between polls, never past the deadline.
             while described.as_ref().is_some_and(|d| not_active(d).is_some())
                 && Instant::now() < until
             {
@@ -217,171 +126,7 @@ impl Dynamo {
                 described = self.describe(table).await?;
             }
         }
-
-        let mut checks = Vec::new();
-        let Some(desc) = described else {
-            checks.push(Check {
-                name: "exists".into(),
-                ok: false,
-                required: true,
-                detail: format!(
-                    "table {table} does not exist in {} (at {})",
-                    self.region, self.endpoint
-                ),
-            });
-            return Ok(self.report(request, checks, None));
-        };
-        checks.push(Check {
-            name: "exists".into(),
-            ok: true,
-            required: true,
-            detail: desc.table_arn().unwrap_or(table).to_string(),
-        });
-
-        let status = desc
-            .table_status()
-            .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string());
-        checks.push(match not_active(&desc) {
-            None => Check {
-                name: "active".into(),
-                ok: true,
-                required: true,
-                detail: if desc.global_secondary_indexes().is_empty() {
-                    "ACTIVE".into()
-                } else {
-                    "ACTIVE, and every GSI ACTIVE".into()
-                },
-            },
-            Some(what) => Check {
-                name: "active".into(),
-                ok: false,
-                required: true,
-                detail: match deadline {
-                    Some((wait, _)) => format!("not ACTIVE after waiting {wait:?}: {what}"),
-                    None => format!("not ACTIVE: {what} (not waited for)"),
-                },
-            },
-        });
-
-        let key_schema = key_schema(&desc);
-        let found = key_schema
-            .iter()
-            .map(|k| format!("{}:{}", k.name, k.attribute_type))
-            .collect::<Vec<_>>()
-            .join(",");
-        checks.push(match &request.require_key {
-            None => Check {
-                name: "key_schema".into(),
-                ok: true,
-                required: false,
-                detail: found,
-            },
-            Some(spec) => {
-                let expected = spec.to_string();
-                let ok = expected == found;
-                Check {
-                    name: "key_schema".into(),
-                    ok,
-                    required: true,
-                    detail: if ok {
-                        found
-                    } else {
-                        format!("expected {expected}, found {found}")
-                    },
-                }
-            }
-        });
-
-        let pitr = self.pitr(table).await;
-        let (pitr_status, pitr_detail) = match &pitr {
-            Ok(status) => (Some(status.clone()), status.clone()),
-            Err(why) => (None, format!("cannot be verified on this endpoint ({why})")),
-        };
-        checks.push(Check {
-            name: "pitr".into(),
-            ok: !request.require_pitr || pitr_status.as_deref() == Some("ENABLED"),
-            required: request.require_pitr,
-            detail: pitr_detail,
-        });
-
-        let deletion_protection = desc.deletion_protection_enabled().unwrap_or(false);
-        checks.push(Check {
-            name: "deletion_protection".into(),
-            ok: true,
-            required: false,
-            detail: if deletion_protection {
-                "enabled".into()
-            } else {
-                "disabled".into()
-            },
-        });
-
-        let stream = desc.stream_specification();
-        let stream_enabled = stream.is_some_and(|s| s.stream_enabled());
-        let stream_view_type = stream
-            .and_then(|s| s.stream_view_type())
-            .map(|v| v.as_str().to_string());
-        checks.push(Check {
-            name: "stream".into(),
-            ok: true,
-            required: false,
-            detail: match (stream_enabled, &stream_view_type) {
-                (true, Some(view)) => format!("enabled ({view})"),
-                (true, None) => "enabled".into(),
-                (false, _) => "disabled".into(),
-            },
-        });
-
-        let gsis: Vec<IndexInfo> = desc
-            .global_secondary_indexes()
-            .iter()
-            .map(|g| IndexInfo {
-                name: g.index_name().unwrap_or_default().to_string(),
-                status: g
-                    .index_status()
-                    .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string()),
-            })
-            .collect();
-        checks.push(Check {
-            name: "gsis".into(),
-            ok: true,
-            required: false,
-            detail: if gsis.is_empty() {
-                "none".into()
-            } else {
-                gsis.iter()
-                    .map(|g| format!("{} ({})", g.name, g.status))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        });
-
-        let items = desc.item_count();
-        let bytes = desc.table_size_bytes();
-        checks.push(Check {
-            name: "item_count".into(),
-            ok: true,
-            required: false,
-            detail: format!(
-                "about {} items, {} bytes (APPROXIMATE: DynamoDB updates these about every six hours)",
-                items.map_or_else(|| "?".into(), |n| n.to_string()),
-                bytes.map_or_else(|| "?".into(), |n| n.to_string()),
-            ),
-        });
-
-        let info = TableInfo {
-            status,
-            arn: desc.table_arn().map(ToString::to_string),
-            key_schema,
-            pitr: pitr_status,
-            deletion_protection,
-            stream_enabled,
-            stream_view_type,
-            global_secondary_indexes: gsis,
-            approximate_item_count: items,
-            approximate_size_bytes: bytes,
-        };
-        Ok(self.report(request, checks, Some(info)))
+        Ok(described)
     }
 
     fn report(
@@ -407,7 +152,13 @@ impl Dynamo {
 
     /// DescribeTable; `None` when the table does not exist.
     async fn describe(&self, table: &str) -> Result<Option<TableDescription>, VerifyError> {
-        match self.client.describe_table().table_name(table).send().await {
+        match self
+            .client()
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.table().cloned()),
             Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => Ok(None),
             Err(e) => Err(self.api_error(table, "DescribeTable", e)),
@@ -417,7 +168,7 @@ impl Dynamo {
     /// The PITR status (`ENABLED`/`DISABLED`), or why the endpoint could not say.
     async fn pitr(&self, table: &str) -> Result<String, String> {
         let out = self
-            .client
+            .client()
             .describe_continuous_backups()
             .table_name(table)
             .send()
@@ -465,6 +216,164 @@ impl Dynamo {
             },
         }
     }
+}
+
+/// `active`: the table and every GSI are ACTIVE (after waiting `waited`, if it waited).
+fn active_check(desc: &TableDescription, waited: Option<Duration>) -> Check {
+    match not_active(desc) {
+        None => Check {
+            name: "active".into(),
+            ok: true,
+            required: true,
+            detail: if desc.global_secondary_indexes().is_empty() {
+                "ACTIVE".into()
+            } else {
+                "ACTIVE, and every GSI ACTIVE".into()
+            },
+        },
+        Some(what) => Check {
+            name: "active".into(),
+            ok: false,
+            required: true,
+            detail: match waited {
+                Some(wait) => format!("not ACTIVE after waiting {wait:?}: {what}"),
+                None => format!("not ACTIVE: {what} (not waited for)"),
+            },
+        },
+    }
+}
+
+/// `key_schema`: the key schema, as required if a key is required.
+fn key_schema_check(desc: &TableDescription, required: Option<&KeySpec>) -> Check {
+    let key_schema = key_schema(desc);
+    let found = key_schema
+        .iter()
+        .map(|k| format!("{}:{}", k.name, k.attribute_type))
+        .collect::<Vec<_>>()
+        .join(",");
+    match required {
+        None => Check {
+            name: "key_schema".into(),
+            ok: true,
+            required: false,
+            detail: found,
+        },
+        Some(spec) => {
+            let expected = spec.to_string();
+            let ok = expected == found;
+            Check {
+                name: "key_schema".into(),
+                ok,
+                required: true,
+                detail: if ok {
+                    found
+                } else {
+                    format!("expected {expected}, found {found}")
+                },
+            }
+        }
+    }
+}
+
+/// `pitr`: point-in-time recovery, required or not.
+fn pitr_check(pitr: &Result<String, String>, required: bool) -> Check {
+    let (pitr_status, pitr_detail) = match pitr {
+        Ok(status) => (Some(status.clone()), status.clone()),
+        Err(why) => (None, format!("cannot be verified on this endpoint ({why})")),
+    };
+    Check {
+        name: "pitr".into(),
+        ok: !required || pitr_status.as_deref() == Some("ENABLED"),
+        required,
+        detail: pitr_detail,
+    }
+}
+
+/// The table's facts and the informational checks (deletion protection, stream, GSIs, item
+/// count).
+fn table_info(desc: &TableDescription, pitr: Option<String>) -> (TableInfo, Vec<Check>) {
+    let mut checks = Vec::new();
+    let status = desc
+        .table_status()
+        .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string());
+    let deletion_protection = desc.deletion_protection_enabled().unwrap_or(false);
+    checks.push(Check {
+        name: "deletion_protection".into(),
+        ok: true,
+        required: false,
+        detail: if deletion_protection {
+            "enabled".into()
+        } else {
+            "disabled".into()
+        },
+    });
+
+    let stream = desc.stream_specification();
+    let stream_enabled = stream.is_some_and(|s| s.stream_enabled());
+    let stream_view_type = stream
+        .and_then(|s| s.stream_view_type())
+        .map(|v| v.as_str().to_string());
+    checks.push(Check {
+        name: "stream".into(),
+        ok: true,
+        required: false,
+        detail: match (stream_enabled, &stream_view_type) {
+            (true, Some(view)) => format!("enabled ({view})"),
+            (true, None) => "enabled".into(),
+            (false, _) => "disabled".into(),
+        },
+    });
+
+    let gsis: Vec<IndexInfo> = desc
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| IndexInfo {
+            name: g.index_name().unwrap_or_default().to_string(),
+            status: g
+                .index_status()
+                .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string()),
+        })
+        .collect();
+    checks.push(Check {
+        name: "gsis".into(),
+        ok: true,
+        required: false,
+        detail: if gsis.is_empty() {
+            "none".into()
+        } else {
+            gsis.iter()
+                .map(|g| format!("{} ({})", g.name, g.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    });
+
+    let items = desc.item_count();
+    let bytes = desc.table_size_bytes();
+    checks.push(Check {
+        name: "item_count".into(),
+        ok: true,
+        required: false,
+        detail: format!(
+            "about {} items, {} bytes (APPROXIMATE: DynamoDB updates these about every six hours)",
+            items.map_or_else(|| "?".into(), |n| n.to_string()),
+            bytes.map_or_else(|| "?".into(), |n| n.to_string()),
+        ),
+    });
+
+    let info = TableInfo {
+        status,
+        arn: desc.table_arn().map(ToString::to_string),
+        key_schema: key_schema(desc),
+        pitr,
+        deletion_protection,
+        stream_enabled,
+        stream_view_type,
+        global_secondary_indexes: gsis,
+        approximate_item_count: items,
+        approximate_size_bytes: bytes,
+    };
+    (info, checks)
 }
 
 /// `None` when the table and every GSI are ACTIVE, else what is not.
@@ -586,24 +495,5 @@ mod tests {
             .map(|k| format!("{}:{}:{}", k.role, k.name, k.attribute_type))
             .collect();
         assert_eq!(text, ["HASH:pk:B", "RANGE:sk:?"]);
-    }
-
-    #[test]
-    fn key_specs_parse() {
-        let spec: KeySpec = "pk:S,sk:N".parse().unwrap();
-        assert_eq!(spec.partition.name, "pk");
-        assert_eq!(spec.sort.as_ref().unwrap().attr_type, KeyAttrType::N);
-        assert_eq!(spec.to_string(), "pk:S,sk:N");
-        let spec: KeySpec = "id:B".parse().unwrap();
-        assert!(spec.sort.is_none());
-    }
-
-    #[test]
-    fn bad_key_specs_are_usage_errors() {
-        for bad in ["pk:X", "pk", ":S", "a:S,b:S,c:S", "pk:S,pk:N", ""] {
-            let err = bad.parse::<KeySpec>().unwrap_err();
-            assert_eq!(err.outcome(), Outcome::Usage, "{bad}");
-            assert!(err.to_string().contains("required key"), "{err}");
-        }
     }
 }

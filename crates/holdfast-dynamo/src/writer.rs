@@ -14,6 +14,7 @@
 //!   fix (validation, access denied, missing table) end the write at once.
 //! - Consumed write capacity feeds the `--max-wcu` limiter.
 
+use holdfast_core::exit::{Classify, Outcome};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -70,6 +71,17 @@ pub enum WriteError {
     },
     #[error("stopped before the write was acknowledged")]
     Stopped,
+}
+
+impl Classify for WriteError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            WriteError::ItemTooLarge { .. } => Outcome::Usage,
+            WriteError::Refused { error, .. } => crate::retry::outcome_of(error),
+            WriteError::GaveUp { .. } => Outcome::Failed,
+            WriteError::Stopped => Outcome::StoppedResumable,
+        }
+    }
 }
 
 /// One write: put an item, or delete the item with this key.

@@ -9,6 +9,8 @@ use std::time::Duration;
 use holdfast_core::config::MigrateSettings;
 use holdfast_core::migration::Version;
 use holdfast_core::Resume;
+use holdfast_dynamo::copy;
+use holdfast_dynamo::migrate as data_migrate;
 use serde_json::{Map, Value};
 
 /// Where `SqlMigrate` finds its database.
@@ -68,6 +70,9 @@ pub struct DynamoVerify {
     pub table: String,
     pub require_key: Option<String>,
     pub require_pitr: bool,
+    /// `Wait`: how long to wait for the table to become ACTIVE (capped by the time left);
+    /// unset: the time left.
+    pub wait: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +91,22 @@ pub struct DynamoCopy {
     pub max_wcu: Option<u32>,
     pub max_rcu: Option<u32>,
     pub lease: Duration,
-    pub resume: bool,
+    /// `Resume`; unset: a custom resource continues its own checkpoint if there is one, a
+    /// direct job starts.
+    pub resume: Option<Resume>,
     pub prepare: bool,
     pub no_verify: bool,
     pub allow_nonempty_target: bool,
+    pub pages_in_flight: usize,
+    /// `Deadline`: stop after this long (capped by the time left).
+    pub deadline: Option<Duration>,
+    /// `KeysFile`: where the verification writes differing keys (default: a file in the
+    /// temporary folder).
+    pub keys_file: Option<PathBuf>,
+    /// `KeysFrom`: copy again only the keys of this keys file (no checkpoint).
+    pub keys_from: Option<PathBuf>,
+    /// `DeleteOnlyInTarget`: with `KeysFrom`, delete target items without a source item.
+    pub delete_only_in_target: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +114,14 @@ pub struct DynamoMigrate {
     pub migrations_path: PathBuf,
     pub history_table: String,
     pub lease: Duration,
+    pub lock_wait: Duration,
+    pub dry_run: bool,
+    /// `Deadline`: stop after this long (capped by the time left).
+    pub deadline: Option<Duration>,
 }
+
+/// Where data migrations are when `MigrationsPath` does not say.
+pub const DEFAULT_DATA_MIGRATIONS_PATH: &str = "/var/task/data-migrations";
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +220,31 @@ impl Props {
         }
     }
 
+    fn optional_duration(&mut self, key: &str) -> Result<Option<Duration>, PropertyError> {
+        self.take_text(key)?
+            .map(|text| {
+                humantime::parse_duration(text.trim())
+                    .map_err(|e| Self::error(key, format!("`{text}`: {e} (e.g. 2m, 90s)")))
+            })
+            .transpose()
+    }
+
+    /// `true`/`false` as a flag, or `never`, `if-present`, `required`.
+    fn resume(&mut self, key: &str) -> Result<Option<Resume>, PropertyError> {
+        let Some(text) = self.take_text(key)? else {
+            return Ok(None);
+        };
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "required" => Ok(Some(Resume::Required)),
+            "false" | "never" => Ok(Some(Resume::Never)),
+            "if-present" => Ok(Some(Resume::IfPresent)),
+            _ => Err(Self::error(
+                key,
+                format!("`{text}` is not true or false (nor never, if-present or required)"),
+            )),
+        }
+    }
+
     fn finish(self) -> Result<(), PropertyError> {
         match self.map.keys().next() {
             None => Ok(()),
@@ -222,16 +271,21 @@ impl Operation {
                 table: p.text("TableName")?,
                 require_key: p.take_text("RequireKey")?,
                 require_pitr: p.flag("RequirePitr")?,
+                wait: p.optional_duration("Wait")?,
             }),
             "DynamoCopy" => Operation::DynamoCopy(Box::new(dynamo_copy(&mut p)?)),
             "DynamoMigrate" => Operation::DynamoMigrate(DynamoMigrate {
-                migrations_path: p
-                    .take_text("MigrationsPath")?
-                    .map_or_else(|| PathBuf::from("/var/task/data-migrations"), PathBuf::from),
+                migrations_path: p.take_text("MigrationsPath")?.map_or_else(
+                    || PathBuf::from(DEFAULT_DATA_MIGRATIONS_PATH),
+                    PathBuf::from,
+                ),
                 history_table: p
                     .take_text("HistoryTable")?
-                    .unwrap_or_else(|| "holdfast_data_migrations".into()),
-                lease: p.duration("Lease", Duration::from_secs(120))?,
+                    .unwrap_or_else(|| data_migrate::DEFAULT_HISTORY_TABLE.into()),
+                lease: p.duration("Lease", data_migrate::DEFAULT_LEASE)?,
+                lock_wait: p.duration("LockWait", data_migrate::DEFAULT_LOCK_WAIT)?,
+                dry_run: p.flag("DryRun")?,
+                deadline: p.optional_duration("Deadline")?,
             }),
             other => {
                 return Err(Props::error(
@@ -303,20 +357,12 @@ fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
             ))
         }
     };
-    let optional_duration = |p: &mut Props, key: &str| -> Result<Option<Duration>, PropertyError> {
-        p.take_text(key)?
-            .map(|text| {
-                humantime::parse_duration(text.trim())
-                    .map_err(|e| Props::error(key, format!("`{text}`: {e} (e.g. 2m, 90s)")))
-            })
-            .transpose()
-    };
     let settings = MigrateSettings {
         history_table: p.take_text("HistoryTable")?,
         history_schema: p.take_text("HistorySchema")?,
-        lock_wait: optional_duration(p, "LockWait")?,
-        statement_timeout: optional_duration(p, "StatementTimeout")?,
-        lock_timeout: optional_duration(p, "LockTimeout")?,
+        lock_wait: p.optional_duration("LockWait")?,
+        statement_timeout: p.optional_duration("StatementTimeout")?,
+        lock_timeout: p.optional_duration("LockTimeout")?,
         allow_out_of_order: p.flag("AllowOutOfOrder")?.then_some(true),
         ..MigrateSettings::default()
     };
@@ -361,19 +407,30 @@ fn dynamo_copy(p: &mut Props) -> Result<DynamoCopy, PropertyError> {
         target: p.text("Target")?,
         transform_file: p.take_text("TransformFile")?.map(PathBuf::from),
         transform: p.take_text("Transform")?,
-        total_segments: p.number("TotalSegments", 1..=1_000_000)?.unwrap_or(8),
+        total_segments: p
+            .number("TotalSegments", 1..=1_000_000)?
+            .unwrap_or(copy::DEFAULT_TOTAL_SEGMENTS),
         segment_range: None,
         checkpoint_table: p
             .take_text("CheckpointTable")?
-            .unwrap_or_else(|| "holdfast_copy_checkpoints".into()),
-        page_size: p.number("PageSize", 1..=10_000)?.unwrap_or(100),
+            .unwrap_or_else(|| copy::DEFAULT_CHECKPOINT_TABLE.into()),
+        page_size: p
+            .number("PageSize", 1..=10_000)?
+            .unwrap_or(copy::DEFAULT_PAGE_SIZE),
         max_wcu: p.number("MaxWcu", 1..=u32::MAX)?,
         max_rcu: p.number("MaxRcu", 1..=u32::MAX)?,
-        lease: p.duration("Lease", Duration::from_secs(120))?,
-        resume: p.flag("Resume")?,
+        lease: p.duration("Lease", copy::DEFAULT_LEASE)?,
+        resume: p.resume("Resume")?,
         prepare: p.flag("Prepare")?,
         no_verify: p.flag("NoVerify")?,
         allow_nonempty_target: p.flag("AllowNonemptyTarget")?,
+        pages_in_flight: p
+            .number("PagesInFlight", 1..=64)?
+            .unwrap_or(copy::DEFAULT_PAGES_IN_FLIGHT),
+        deadline: p.optional_duration("Deadline")?,
+        keys_file: p.take_text("KeysFile")?.map(PathBuf::from),
+        keys_from: p.take_text("KeysFrom")?.map(PathBuf::from),
+        delete_only_in_target: p.flag("DeleteOnlyInTarget")?,
     };
     if let Some(text) = p.take_text("SegmentRange")? {
         copy.segment_range = Some(
@@ -387,7 +444,19 @@ fn dynamo_copy(p: &mut Props) -> Result<DynamoCopy, PropertyError> {
             "give Transform (the filter) or TransformFile (a path), not both",
         ));
     }
-    if copy.prepare && copy.resume {
+    if copy.delete_only_in_target && copy.keys_from.is_none() {
+        return Err(Props::error(
+            "DeleteOnlyInTarget",
+            "applies to KeysFrom only: give KeysFrom too",
+        ));
+    }
+    if copy.keys_from.is_some() && (copy.resume.is_some() || copy.segment_range.is_some()) {
+        return Err(Props::error(
+            "KeysFrom",
+            "copies the listed keys without a checkpoint: not with Resume or SegmentRange",
+        ));
+    }
+    if copy.prepare && copy.resume.is_some_and(|r| r != Resume::Never) {
         return Err(Props::error(
             "Prepare",
             "Prepare creates the copy; Resume joins it: not both",
@@ -420,10 +489,74 @@ mod tests {
         };
         assert_eq!(c.total_segments, 64);
         assert_eq!(c.segment_range, Some(0..8));
-        assert!(c.resume && c.no_verify && !c.prepare);
+        assert!(c.resume == Some(Resume::Required) && c.no_verify && !c.prepare);
         assert_eq!(c.max_wcu, Some(500));
         assert_eq!(c.lease, Duration::from_secs(90));
         assert_eq!(c.checkpoint_table, "holdfast_copy_checkpoints");
+    }
+
+    #[test]
+    fn every_cli_setting_of_the_dynamo_operations_is_a_property() {
+        let Operation::DynamoCopy(c) = parse(json!({
+            "Operation": "DynamoCopy", "Source": "a", "Target": "b",
+            "PagesInFlight": "5", "Deadline": "10m", "KeysFile": "/tmp/k.jsonl",
+            "KeysFrom": "/var/task/keys.jsonl", "DeleteOnlyInTarget": "true"
+        }))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.pages_in_flight, 5);
+        assert_eq!(c.deadline, Some(Duration::from_secs(600)));
+        assert_eq!(c.keys_file, Some(PathBuf::from("/tmp/k.jsonl")));
+        assert_eq!(c.keys_from, Some(PathBuf::from("/var/task/keys.jsonl")));
+        assert!(c.delete_only_in_target);
+        assert_eq!(c.resume, None);
+        // The library's defaults.
+        let Operation::DynamoCopy(d) =
+            parse(json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b"})).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (d.total_segments, d.page_size, d.pages_in_flight, d.lease),
+            (
+                copy::DEFAULT_TOTAL_SEGMENTS,
+                copy::DEFAULT_PAGE_SIZE,
+                copy::DEFAULT_PAGES_IN_FLIGHT,
+                copy::DEFAULT_LEASE
+            )
+        );
+        for (text, want) in [
+            ("if-present", Resume::IfPresent),
+            ("required", Resume::Required),
+            ("never", Resume::Never),
+            ("false", Resume::Never),
+        ] {
+            let Operation::DynamoCopy(r) = parse(json!({
+                "Operation": "DynamoCopy", "Source": "a", "Target": "b", "Resume": text
+            }))
+            .unwrap() else {
+                panic!()
+            };
+            assert_eq!(r.resume, Some(want), "{text}");
+        }
+        let Operation::DynamoMigrate(m) = parse(json!({
+            "Operation": "DynamoMigrate", "LockWait": "30s", "DryRun": "true", "Deadline": "5m"
+        }))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(m.lock_wait, Duration::from_secs(30));
+        assert!(m.dry_run);
+        assert_eq!(m.deadline, Some(Duration::from_secs(300)));
+        assert_eq!(m.history_table, data_migrate::DEFAULT_HISTORY_TABLE);
+        assert_eq!(m.lease, data_migrate::DEFAULT_LEASE);
+        let Operation::DynamoVerify(v) =
+            parse(json!({"Operation": "DynamoVerify", "TableName": "t", "Wait": "2m"})).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(v.wait, Some(Duration::from_secs(120)));
     }
 
     #[test]
@@ -506,6 +639,18 @@ mod tests {
             (
                 json!({"Operation": "DynamoVerify", "TableName": ""}),
                 "property TableName: is empty",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "DeleteOnlyInTarget": "true"}),
+                "property DeleteOnlyInTarget: applies to KeysFrom only",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "KeysFrom": "k", "Resume": "true"}),
+                "property KeysFrom:",
+            ),
+            (
+                json!({"Operation": "DynamoCopy", "Source": "a", "Target": "b", "PagesInFlight": "65"}),
+                "property PagesInFlight: 65 is out of range",
             ),
         ];
         for (props, expected) in cases {

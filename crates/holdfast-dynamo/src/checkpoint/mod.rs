@@ -6,8 +6,8 @@
 //! - [`file`]: a local JSON file, replaced atomically (temp file, fsync, rename) and held by
 //!   one process at a time (an OS lock on `PATH.lock`, released if the process dies).
 //! - [`table`]: a DynamoDB table shared by several processes or Lambdas: one row per segment
-//!   carrying an owner, a lease expiry and a fencing token, taken and renewed by conditional
-//!   writes, so a worker whose lease was taken over can no longer record progress.
+//!   under a lease with a fencing token ([`crate::lease`]), so a worker whose lease was taken
+//!   over can no longer record progress.
 //!
 //! A checkpoint records what it belongs to ([`CopyIdentity`]); a run of another copy, or of the
 //! same copy without `--resume`, is refused with the reason.
@@ -15,6 +15,7 @@
 pub mod file;
 pub mod table;
 
+use holdfast_core::exit::{Classify, Outcome};
 use holdfast_core::remedy::{Remedy, Setting};
 use std::ops::Range;
 
@@ -23,17 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::item::{item_from_dynamo_json, item_to_dynamo_json};
 use crate::sdk_item::{item_from_sdk, item_to_sdk, SdkItem};
 
-/// A worker's identity in shared tables: host, process id and a random part (so two runs in
-/// one process, or a process id reused after a crash, are told apart).
-#[must_use]
-pub fn owner_id() -> String {
-    format!(
-        "{}:{}:{:08x}",
-        gethostname::gethostname().to_string_lossy(),
-        std::process::id(),
-        fastrand::u32(..)
-    )
-}
+pub use crate::lease::owner_id;
 
 /// What a checkpoint belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,9 +158,21 @@ pub enum CheckpointError {
     LeaseLost { segment: u32 },
 }
 
-impl CheckpointError {
-    /// What to do about it.
-    pub fn remedy(&self) -> Option<Remedy> {
+impl Classify for CheckpointError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            CheckpointError::Busy { .. } => Outcome::Busy,
+            CheckpointError::Io(_)
+            | CheckpointError::Aws(_)
+            | CheckpointError::LeaseLost { .. } => Outcome::Failed,
+            CheckpointError::Exists { .. }
+            | CheckpointError::NothingToResume { .. }
+            | CheckpointError::Foreign { .. }
+            | CheckpointError::Corrupt(_) => Outcome::Usage,
+        }
+    }
+
+    fn remedy(&self) -> Option<Remedy> {
         match self {
             CheckpointError::Exists { location, .. } => {
                 Some(Remedy::resume_or_start_over(location.clone()))

@@ -1,42 +1,40 @@
 //! The shared checkpoint table: several processes or Lambdas work on one copy.
 //!
 //! Layout (created on first use, on-demand billing): partition key `copy` (S) = `SOURCE→TARGET`,
-//! sort key `part` (S): one `meta` row holding the [`CopyIdentity`], and one `segment#NNNNN` row
-//! per segment holding its [`SegmentState`] plus `owner`, `lease_until` (epoch milliseconds) and
-//! `fence`. Every change is a conditional write:
+//! sort key `part` (S) ([`crate::state_table`]): one `meta` row holding the [`CopyIdentity`],
+//! and one `segment#NNNNN` row per segment holding its [`SegmentState`] plus the lease of
+//! [`crate::lease`] (`owner`, `lease_until`, `fence`). A segment is worked on under its lease:
 //!
-//! - **claim**: `fence = fence + 1`, `owner = me`, `lease_until = now + lease`, only if the
-//!   segment is not done and its lease is free or expired. The new fence is the worker's token.
+//! - **claim**: a lease take, only if the segment is not done. The new fence is the worker's
+//!   token.
 //! - **save** (renews the lease; persisted at most every second, or every third of the lease if
-//!   that is shorter): only if `owner = me AND fence = my token`. A worker that was
-//!   too slow and whose segment was claimed by another fails here and stops working on it; it
-//!   can no longer move the checkpoint.
-//! - **release** (on stop or at the end): the same condition, `lease_until = 0`.
+//!   that is shorter): a lease renewal carrying the segment's progress. A worker that was too
+//!   slow and whose segment was claimed by another fails here and stops working on it; it can
+//!   no longer move the checkpoint.
+//! - **release** (on stop or at the end): the same, with the lease ended.
 //!
 //! A crashed worker's segments become claimable when its lease expires.
 //!
 //! Every call is retried like the copy's reads and writes (the data client has no SDK retries):
-//! throttling, 5xx and calls without an answer are sent again with [`crate::retry::Backoff`], up to its budget.
-//! A call that got no answer may have been applied, so a retried conditional write that then
-//! fails its condition is checked against the row: a claim whose row now holds this process's
-//! owner and lease expiry was this process's, and a meta row created by this process is this
-//! process's copy.
+//! throttling, 5xx and calls without an answer are sent again with [`crate::retry::Backoff`],
+//! up to its budget. A call that got no answer may have been applied: a retried claim is
+//! recognised by [`crate::lease`], and a meta row created by this process is this process's
+//! copy.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
 use super::{progress_line, CheckpointError, Claim, CopyIdentity, SegmentRange, SegmentState};
+use crate::lease::{now_ms, Clause, LeaseError, Leases, RowKey};
 use crate::retry::{classify, send_retrying};
+use crate::state_table::{bool_of, n, num, s, str_of, Row};
 
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -46,27 +44,13 @@ pub struct TableStore {
     client: Client,
     table: String,
     copy: String,
-    owner: String,
+    leases: Leases,
     lease: Duration,
     range: SegmentRange,
     total: u32,
     /// Last save per segment (to persist at most every second, or every third of the lease if
     /// that is shorter: a save renews the lease, which must not lapse between two saves).
     saved_at: Mutex<HashMap<u32, Instant>>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: u64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn segment_part(segment: u32) -> String {
@@ -106,10 +90,10 @@ impl TableStore {
         lease: Duration,
     ) -> Result<TableStore, CheckpointError> {
         let store = TableStore {
-            client,
+            client: client.clone(),
             table: table.to_owned(),
             copy: copy.to_owned(),
-            owner: super::owner_id(),
+            leases: Leases::new(client.clone(), table, crate::lease::owner_id()),
             lease,
             range,
             total: identity.total_segments,
@@ -142,7 +126,7 @@ impl TableStore {
     /// This process's owner id.
     #[must_use]
     pub fn owner(&self) -> &str {
-        &self.owner
+        self.leases.owner()
     }
 
     /// Sends a call until it is answered or fails for good: retryable failures are sent again
@@ -168,28 +152,36 @@ impl TableStore {
         ))
     }
 
+    /// A lease call's failure as the checkpoint's (`Lost`: of `segment`).
+    fn lease_error(&self, e: LeaseError, segment: u32) -> CheckpointError {
+        match e {
+            LeaseError::Lost => CheckpointError::LeaseLost { segment },
+            LeaseError::Call { operation, error } => CheckpointError::Aws(format!(
+                "checkpoint table {}: {operation}: {error}",
+                self.table
+            )),
+        }
+    }
+
     async fn ensure_table(&self) -> Result<(), CheckpointError> {
-        ensure_table(&self.client, &self.table).await
+        crate::state_table::ensure_table(&self.client, &self.table)
+            .await
+            .map_err(CheckpointError::Aws)
+    }
+
+    fn key<'a>(&'a self, part: &'a str) -> RowKey<'a> {
+        RowKey {
+            copy: &self.copy,
+            part,
+        }
     }
 
     /// A row of this copy, read consistently.
-    async fn row(
-        &self,
-        part: &str,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, CheckpointError> {
-        let get = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("copy", s(&self.copy))
-            .key("part", s(part))
-            .consistent_read(true);
-        let out = self
-            .send(|| get.clone().send())
+    async fn row(&self, part: &str) -> Result<Option<Row>, CheckpointError> {
+        self.leases
+            .row(self.key(part))
             .await
-            .0
-            .map_err(|e| self.aws("GetItem", &e))?;
-        Ok(out.item)
+            .map_err(|e| self.lease_error(e, 0))
     }
 
     async fn meta(&self) -> Result<Option<CopyIdentity>, CheckpointError> {
@@ -240,7 +232,7 @@ impl TableStore {
             .item("copy", s(&self.copy))
             .item("part", s("meta"))
             .item("identity", s(json))
-            .item("created_by", s(&self.owner))
+            .item("created_by", s(self.owner()))
             .condition_expression("attribute_not_exists(#c)")
             .expression_attribute_names("#c", "copy");
         let (put, retried) = self.send(|| put.clone().send()).await;
@@ -252,7 +244,7 @@ impl TableStore {
                     && self
                         .row("meta")
                         .await?
-                        .is_some_and(|row| str_of(&row, "created_by") == Some(&self.owner))
+                        .is_some_and(|row| str_of(&row, "created_by") == Some(self.owner()))
                 {
                     return Ok(());
                 }
@@ -265,7 +257,7 @@ impl TableStore {
         }
     }
 
-    async fn rows(&self) -> Result<Vec<HashMap<String, AttributeValue>>, CheckpointError> {
+    async fn rows(&self) -> Result<Vec<Row>, CheckpointError> {
         let mut rows = Vec::new();
         let mut start = None;
         loop {
@@ -315,59 +307,27 @@ impl TableStore {
             let offset = fastrand::usize(..candidates.len());
             candidates.rotate_left(offset);
         }
+        let not_done = Clause {
+            text: "attribute_exists(#c) AND done = :false".to_owned(),
+            names: vec![("#c", "copy")],
+            values: vec![(":false", AttributeValue::Bool(false))],
+        };
         for segment in candidates {
-            // This claim's expiry: with the owner, it tells this claim's row apart.
-            let until = now_ms() + self.lease.as_millis() as u64;
-            let update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("copy", s(&self.copy))
-                .key("part", s(segment_part(segment)))
-                .update_expression("SET #o = :me, lease_until = :until, fence = fence + :one")
-                .condition_expression(
-                    "attribute_exists(#c) AND done = :false AND lease_until < :now",
-                )
-                .expression_attribute_names("#o", "owner")
-                .expression_attribute_names("#c", "copy")
-                .expression_attribute_values(":me", s(&self.owner))
-                .expression_attribute_values(":until", n(until))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":false", AttributeValue::Bool(false))
-                .expression_attribute_values(":now", n(now_ms()))
-                .return_values(ReturnValue::AllNew);
-            let (out, retried) = self.send(|| update.clone().send()).await;
-            let row = match out {
-                Ok(out) => Some(out.attributes.unwrap_or_default()),
-                Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() =>
-                {
-                    // Taken by another worker, or by an attempt of this claim that went
-                    // unanswered: then the row holds this claim's owner and expiry.
-                    if retried {
-                        self.row(&segment_part(segment)).await?.filter(|row| {
-                            str_of(row, "owner") == Some(&self.owner)
-                                && num(row, "lease_until") == until
-                                && !bool_of(row, "done")
-                        })
-                    } else {
-                        None
-                    }
-                }
-                Err(e) => return Err(self.aws("UpdateItem", &e)),
-            };
-            match row {
-                Some(row) => {
-                    self.saved_at
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .insert(segment, Instant::now());
-                    return Ok(Some(Claim {
-                        state: row_state(&row),
-                        fence: num(&row, "fence"),
-                    }));
-                }
-                None => continue,
+            let part = segment_part(segment);
+            let taken = self
+                .leases
+                .take(self.key(&part), self.lease, Some(&not_done))
+                .await
+                .map_err(|e| self.lease_error(e, segment))?;
+            if let Some(row) = taken.filter(|row| !bool_of(row, "done")) {
+                self.saved_at
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(segment, Instant::now());
+                return Ok(Some(Claim {
+                    state: row_state(&row),
+                    fence: num(&row, "fence"),
+                }));
             }
         }
         Ok(None)
@@ -405,37 +365,23 @@ impl TableStore {
             .next_key
             .as_ref()
             .map_or_else(|| AttributeValue::Null(true), |k| s(k.to_string()));
-        // A retry of a save that was applied unanswered meets the same condition (owner and
-        // token unchanged) and writes the same values again.
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("copy", s(&self.copy))
-            .key("part", s(segment_part(state.segment)))
-            .update_expression(
-                "SET next_key = :next, done = :done, items_read = :read, items_written = :written, pages = :pages, lease_until = :until, in_flight = :in_flight",
-            )
-            .condition_expression("#o = :me AND fence = :fence")
-            .expression_attribute_names("#o", "owner")
-            .expression_attribute_values(":next", next_key)
-            .expression_attribute_values(":done", AttributeValue::Bool(state.done))
-            .expression_attribute_values(":read", n(state.items_read))
-            .expression_attribute_values(":written", n(state.items_written))
-            .expression_attribute_values(":pages", n(state.pages))
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":in_flight", s(state.in_flight.join(",")))
-            .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":fence", n(claim.fence));
-        match self.send(|| update.clone().send()).await.0 {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(CheckpointError::LeaseLost {
-                    segment: state.segment,
-                })
-            }
-            Err(e) => Err(self.aws("UpdateItem", &e)),
-        }
+        let progress = Clause {
+            text: "next_key = :next, done = :done, items_read = :read, items_written = :written, pages = :pages, in_flight = :in_flight".to_owned(),
+            names: Vec::new(),
+            values: vec![
+                (":next", next_key),
+                (":done", AttributeValue::Bool(state.done)),
+                (":read", n(state.items_read)),
+                (":written", n(state.items_written)),
+                (":pages", n(state.pages)),
+                (":in_flight", s(state.in_flight.join(","))),
+            ],
+        };
+        let part = segment_part(state.segment);
+        self.leases
+            .renew(self.key(&part), claim.fence, until, Some(&progress))
+            .await
+            .map_err(|e| self.lease_error(e, state.segment))
     }
 
     pub(super) async fn waiting(&self) -> Result<Option<Duration>, CheckpointError> {
@@ -450,97 +396,7 @@ impl TableStore {
     }
 }
 
-/// Creates a table with this store's layout (`copy` S hash key, `part` S range key, on-demand
-/// billing) unless it exists, and waits until it is ACTIVE. Data migrations keep their history
-/// and lock in a table of the same layout.
-///
-/// # Errors
-/// [`CheckpointError::Aws`].
-pub async fn ensure_table(client: &Client, table: &str) -> Result<(), CheckpointError> {
-    let describe = client.describe_table().table_name(table);
-    match send_retrying(table, || describe.clone().send()).await.0 {
-        Ok(_) => return Ok(()),
-        Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
-        Err(e) => return Err(aws_error(table, "DescribeTable", &e)),
-    }
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("complete")
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("complete")
-    };
-    let create = client
-        .create_table()
-        .table_name(table)
-        .attribute_definitions(attr("copy"))
-        .attribute_definitions(attr("part"))
-        .key_schema(key("copy", KeyType::Hash))
-        .key_schema(key("part", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest);
-    // A retry of a create that was applied meets ResourceInUse: the table exists.
-    match send_retrying(table, || create.clone().send()).await.0 {
-        Ok(_) => {}
-        Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
-        Err(e) => return Err(aws_error(table, "CreateTable", &e)),
-    }
-    // Wait until ACTIVE (another process may be creating it too).
-    for _ in 0..600 {
-        let out = client.describe_table().table_name(table).send().await;
-        if let Ok(out) = out {
-            if out
-                .table()
-                .and_then(|t| t.table_status())
-                .is_some_and(|s| s.as_str() == "ACTIVE")
-            {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(CheckpointError::Aws(format!(
-        "checkpoint table {}: not ACTIVE after 60 s",
-        table
-    )))
-}
-
-fn aws_error<E>(
-    table: &str,
-    operation: &str,
-    e: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> CheckpointError
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    CheckpointError::Aws(format!("table {table}: {operation}: {}", classify(e)))
-}
-
-fn num(row: &HashMap<String, AttributeValue>, name: &str) -> u64 {
-    match row.get(name) {
-        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-fn bool_of(row: &HashMap<String, AttributeValue>, name: &str) -> bool {
-    matches!(row.get(name), Some(AttributeValue::Bool(true)))
-}
-
-fn str_of<'a>(row: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
-    match row.get(name) {
-        Some(AttributeValue::S(v)) => Some(v),
-        _ => None,
-    }
-}
-
-fn row_state(row: &HashMap<String, AttributeValue>) -> SegmentState {
+fn row_state(row: &Row) -> SegmentState {
     SegmentState {
         segment: num(row, "segment") as u32,
         done: bool_of(row, "done"),

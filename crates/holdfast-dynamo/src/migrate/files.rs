@@ -16,6 +16,7 @@
 //! A migration's checksum covers the TOML text and the transform's text: what ran is what
 //! the history records.
 
+use holdfast_core::exit::{Classify, Outcome};
 use std::path::{Path, PathBuf};
 
 use holdfast_core::migration::Version;
@@ -75,6 +76,13 @@ pub fn version_key(version: &Version) -> String {
 pub struct FileError {
     pub location: String,
     pub message: String,
+}
+
+impl Classify for FileError {
+    /// A migration file that cannot be used: nothing ran.
+    fn outcome(&self) -> Outcome {
+        Outcome::Usage
+    }
 }
 
 fn file_error(path: &Path, line: Option<usize>, message: impl Into<String>) -> FileError {
@@ -238,7 +246,7 @@ fn load_file(dir: &Path, path: &Path) -> Result<DataMigration, FileError> {
             "an in-place migration (target = source) needs a `transform` or `filter`",
         ));
     }
-    let segments = doc.segments.unwrap_or(8);
+    let segments = doc.segments.unwrap_or(crate::copy::DEFAULT_TOTAL_SEGMENTS);
     if !(1..=1_000_000).contains(&segments) {
         return Err(file_error(
             path,
@@ -246,7 +254,7 @@ fn load_file(dir: &Path, path: &Path) -> Result<DataMigration, FileError> {
             "`segments` must be between 1 and 1000000",
         ));
     }
-    let page_size = doc.page_size.unwrap_or(crate::scanner::DEFAULT_PAGE_LIMIT);
+    let page_size = doc.page_size.unwrap_or(crate::copy::DEFAULT_PAGE_SIZE);
     if !(1..=10_000).contains(&page_size) {
         return Err(file_error(
             path,

@@ -8,21 +8,29 @@
 //! | `holdfast#lock` | `lock` | `owner`, `lease_until` (epoch ms), `fence` |
 //! | `migration V<version>` | `meta`, `segment#NNNNN` | the copy's checkpoint ([`crate::checkpoint::table`]) |
 //!
-//! The lock is taken by a conditional write (free, or its lease expired), renewed while the
-//! migrations run, and released at the end; a runner whose lease was taken over stops.
+//! The lock is a lease of [`crate::lease`] on the lock row: taken when free or expired, renewed
+//! while the migrations run, released at the end; every history change is a transaction with
+//! the lease's fenced check, so a runner whose lease was taken over changes nothing more and
+//! stops.
 
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use holdfast_core::exit::{Classify, Outcome as ExitOutcome};
+use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
+use crate::lease::{now_ms, LeaseError, Leases, RowKey};
 use crate::retry::classify;
 use crate::retry::send_retrying;
+use crate::state_table::{n, s, str_of, Row};
 
 const HISTORY: &str = "holdfast#history";
-const LOCK: &str = "holdfast#lock";
+/// The lock row's key.
+const LOCK: RowKey<'static> = RowKey {
+    copy: "holdfast#lock",
+    part: "lock",
+};
 
 /// The state of a history row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,29 +112,23 @@ pub enum HistoryError {
     },
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: u64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+impl Classify for HistoryError {
+    fn outcome(&self) -> ExitOutcome {
+        match self {
+            HistoryError::Busy { .. } => ExitOutcome::Busy,
+            HistoryError::LockLost { .. }
+            | HistoryError::Aws { .. }
+            | HistoryError::Corrupt { .. } => ExitOutcome::Failed,
+        }
+    }
 }
 
 fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
-fn text(row: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
-    match row.get(name) {
-        Some(AttributeValue::S(v)) => Some(v.clone()),
-        _ => None,
-    }
+fn text(row: &Row, name: &str) -> Option<String> {
+    str_of(row, name).map(str::to_owned)
 }
 
 /// The history table, as one runner sees it.
@@ -134,16 +136,16 @@ fn text(row: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
 pub struct History {
     client: Client,
     table: String,
-    owner: String,
+    leases: Leases,
 }
 
 impl History {
     #[must_use]
     pub fn new(client: Client, table: &str) -> History {
         History {
+            leases: Leases::new(client.clone(), table, crate::lease::owner_id()),
             client,
             table: table.to_owned(),
-            owner: crate::checkpoint::owner_id(),
         }
     }
 
@@ -154,7 +156,20 @@ impl History {
 
     #[must_use]
     pub fn owner(&self) -> &str {
-        &self.owner
+        self.leases.owner()
+    }
+
+    /// A lease call's failure as the history's.
+    fn lease_error(&self, e: LeaseError) -> HistoryError {
+        match e {
+            LeaseError::Lost => HistoryError::LockLost {
+                table: self.table.clone(),
+            },
+            LeaseError::Call { operation, error } => HistoryError::Aws {
+                table: self.table.clone(),
+                detail: format!("{operation}: {error}"),
+            },
+        }
     }
 
     fn aws<E>(
@@ -194,11 +209,11 @@ impl History {
     /// # Errors
     /// [`HistoryError::Aws`].
     pub async fn ensure(&self) -> Result<(), HistoryError> {
-        crate::checkpoint::table::ensure_table(&self.client, &self.table)
+        crate::state_table::ensure_table(&self.client, &self.table)
             .await
-            .map_err(|e| HistoryError::Aws {
+            .map_err(|detail| HistoryError::Aws {
                 table: self.table.clone(),
-                detail: e.to_string(),
+                detail,
             })
     }
 
@@ -233,7 +248,7 @@ impl History {
         }
     }
 
-    fn row(&self, row: &HashMap<String, AttributeValue>) -> Result<HistoryRow, HistoryError> {
+    fn row(&self, row: &Row) -> Result<HistoryRow, HistoryError> {
         let key = text(row, "part").unwrap_or_default();
         let corrupt = |what: &str| HistoryError::Corrupt {
             table: self.table.clone(),
@@ -286,7 +301,7 @@ impl History {
             .expression_attribute_values(":now", s(rfc3339(now_ms())))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":me", s(&self.owner));
+            .expression_attribute_values(":me", s(self.owner()));
         self.fenced(update, fence).await
     }
 
@@ -336,17 +351,13 @@ impl History {
             table: self.table.clone(),
             detail: format!("{what}: {e}"),
         };
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("copy", s(LOCK))
-            .key("part", s("lock"))
-            .condition_expression("#o = :me AND fence = :fence AND lease_until > :now")
-            .expression_attribute_names("#o", "owner")
-            .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":fence", n(fence))
-            .expression_attribute_values(":now", n(now_ms()))
-            .build()
-            .map_err(|e| built("ConditionCheck", e))?;
+        let check = self
+            .leases
+            .check(LOCK, fence)
+            .map_err(|detail| HistoryError::Aws {
+                table: self.table.clone(),
+                detail,
+            })?;
         let update = update.build().map_err(|e| built("Update", e))?;
         // One token for every attempt: a retry of a transaction that was applied is a no-op.
         let transaction = self
@@ -392,53 +403,25 @@ impl History {
     ) -> Result<u64, HistoryError> {
         let started = std::time::Instant::now();
         loop {
-            let now = now_ms();
-            let take = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("copy", s(LOCK))
-                .key("part", s("lock"))
-                .update_expression(
-                    "SET #o = :me, lease_until = :until, fence = if_not_exists(fence, :zero) + :one",
-                )
-                .condition_expression("attribute_not_exists(lease_until) OR lease_until < :now")
-                .expression_attribute_names("#o", "owner")
-                .expression_attribute_values(":me", s(&self.owner))
-                .expression_attribute_values(":until", n(now + lease.as_millis() as u64))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":one", n(1))
-                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-            let (out, retried) = send_retrying(&self.table, || take.clone().send()).await;
-            match out {
-                Ok(out) => {
-                    let attrs = out.attributes.unwrap_or_default();
-                    return Ok(match attrs.get("fence") {
-                        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
-                        _ => 0,
-                    });
-                }
-                Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() =>
-                {
-                    // An earlier attempt may have taken it, its answer lost.
-                    if retried {
-                        let (holder, _, fence) = self.holder().await?;
-                        if holder == self.owner {
-                            return Ok(fence);
-                        }
-                    }
-                }
-                Err(e) => return Err(self.aws("UpdateItem", &e)),
+            let taken = self
+                .leases
+                .take(LOCK, lease, None)
+                .await
+                .map_err(|e| self.lease_error(e))?;
+            if let Some(row) = taken {
+                return Ok(crate::state_table::num(&row, "fence"));
             }
             let waited = started.elapsed();
             if waited >= wait || stop.is_stopped() {
-                let (holder, until, _) = self.holder().await?;
+                let holder = self
+                    .leases
+                    .holder(LOCK)
+                    .await
+                    .map_err(|e| self.lease_error(e))?;
                 return Err(HistoryError::Busy {
                     table: self.table.clone(),
-                    holder,
-                    until: rfc3339(until),
+                    holder: holder.owner.unwrap_or_else(|| "nobody".into()),
+                    until: rfc3339(holder.lease_until),
                     waited,
                 });
             }
@@ -450,31 +433,6 @@ impl History {
             )
             .await;
         }
-    }
-
-    /// The lock's owner, lease end and fencing token.
-    async fn holder(&self) -> Result<(String, u64, u64), HistoryError> {
-        let get = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("copy", s(LOCK))
-            .key("part", s("lock"))
-            .consistent_read(true);
-        let out = send_retrying(&self.table, || get.clone().send())
-            .await
-            .0
-            .map_err(|e| self.aws("GetItem", &e))?;
-        let row = out.item.unwrap_or_default();
-        let number = |name: &str| match row.get(name) {
-            Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
-            _ => 0,
-        };
-        Ok((
-            text(&row, "owner").unwrap_or_else(|| "nobody".into()),
-            number("lease_until"),
-            number("fence"),
-        ))
     }
 
     /// Renews the lock's lease.
@@ -495,28 +453,9 @@ impl History {
     }
 
     async fn lock_update(&self, fence: u64, until: u64) -> Result<(), HistoryError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("copy", s(LOCK))
-            .key("part", s("lock"))
-            .update_expression("SET lease_until = :until")
-            .condition_expression("#o = :me AND fence = :fence")
-            .expression_attribute_names("#o", "owner")
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":fence", n(fence));
-        // The condition holds for a retry of an applied update too (owner and fence unchanged).
-        let out = send_retrying(&self.table, || update.clone().send()).await.0;
-        match out {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(HistoryError::LockLost {
-                    table: self.table.clone(),
-                })
-            }
-            Err(e) => Err(self.aws("UpdateItem", &e)),
-        }
+        self.leases
+            .renew(LOCK, fence, until, None)
+            .await
+            .map_err(|e| self.lease_error(e))
     }
 }

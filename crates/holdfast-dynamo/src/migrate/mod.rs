@@ -28,10 +28,11 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use holdfast_core::exit::{Classify, Outcome};
+use holdfast_core::Resume;
 use holdfast_report::dynamo::{DataMigrateReport, DataMigrationStatus};
 use holdfast_report::{Command, Envelope};
 
-use crate::checkpoint::{CheckpointError, Location};
+use crate::checkpoint::Location;
 use crate::copy::{copy, CopyError, CopyProgress, CopyRequest};
 use crate::stop::Stop;
 use files::{version_key, DataMigration, FileError};
@@ -39,6 +40,10 @@ use history::{History, HistoryError, HistoryRow, RunState};
 
 /// The history table's default name.
 pub const DEFAULT_HISTORY_TABLE: &str = "holdfast_data_migrations";
+/// How long a runner waits for another runner's lock by default.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(600);
+/// The lock's lease (and each segment's) by default.
+pub const DEFAULT_LEASE: Duration = crate::copy::DEFAULT_LEASE;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -61,8 +66,8 @@ impl MigrateRequest {
         MigrateRequest {
             dir,
             history_table: DEFAULT_HISTORY_TABLE.to_owned(),
-            lock_wait: Duration::from_secs(600),
-            lease: Duration::from_secs(120),
+            lock_wait: DEFAULT_LOCK_WAIT,
+            lease: DEFAULT_LEASE,
             dry_run: false,
             keys_dir: None,
         }
@@ -89,9 +94,8 @@ pub enum MigrateError {
 impl Classify for MigrateError {
     fn outcome(&self) -> Outcome {
         match self {
-            MigrateError::File(_) => Outcome::Usage,
-            MigrateError::History(HistoryError::Busy { .. }) => Outcome::Busy,
-            MigrateError::History(_) => Outcome::Failed,
+            MigrateError::File(e) => e.outcome(),
+            MigrateError::History(e) => e.outcome(),
             MigrateError::Run { outcome, .. } => *outcome,
         }
     }
@@ -399,12 +403,14 @@ async fn run_locked(
     Ok(out)
 }
 
-/// One migration's copy, resuming its checkpoint when the history has a row for it.
+/// One migration's copy: a migration with a history row of its own ran before (failed,
+/// stopped or died) and resumes its checkpoint if there is one (its runner may have died
+/// between recording the start and creating the checkpoint); any other starts.
 async fn run_one(
     client: &Client,
     request: &MigrateRequest,
     m: &DataMigration,
-    resume: bool,
+    part_done: bool,
     stop: &Arc<Stop>,
 ) -> Result<holdfast_report::dynamo::CopyReport, CopyError> {
     let mut copy_request = CopyRequest::new(
@@ -420,32 +426,22 @@ async fn run_one(
     copy_request.max_rcu = m.max_rcu;
     copy_request.allow_nonempty_target = m.allow_nonempty_target;
     copy_request.lease = request.lease;
-    copy_request.resume = resume;
+    copy_request.resume = if part_done {
+        Resume::IfPresent
+    } else {
+        Resume::Never
+    };
     copy_request.keys_file = request
         .keys_dir
         .as_ref()
         .map(|d| d.join(format!("migrate-{}.keys.jsonl", m.label())));
-    let first = copy(
+    copy(
         client,
-        copy_request.clone(),
+        copy_request,
         Arc::clone(stop),
         Arc::new(CopyProgress::default()),
     )
-    .await;
-    match first {
-        // The runner died between recording the start and creating the checkpoint.
-        Err(CopyError::Checkpoint(CheckpointError::NothingToResume { .. })) if resume => {
-            copy_request.resume = false;
-            copy(
-                client,
-                copy_request,
-                Arc::clone(stop),
-                Arc::new(CopyProgress::default()),
-            )
-            .await
-        }
-        other => other,
-    }
+    .await
 }
 
 #[cfg(test)]

@@ -1,24 +1,27 @@
 //! `DynamoVerify`, `DynamoCopy` and `DynamoMigrate`: the CLI's `dynamo verify`, `dynamo copy`
 //! (with a checkpoint table, so Lambdas can share and continue a copy) and `dynamo migrate`.
 //!
-//! A copy stops at the budget with its checkpoint saved (`Stopped`). Behind a custom resource it
-//! continues its own checkpoint when one exists — a repeated request, a deploy after a stop, or
-//! a rollback to properties whose copy is done — so nothing is copied twice and a finished copy
-//! answers at once (after its verification).
+//! Each maps its properties onto the library's request and nothing more. A copy stops at the
+//! budget with its checkpoint saved (`Stopped`). Behind a custom resource it continues its own
+//! checkpoint when one exists (`Resume: if-present`) — a repeated request, a deploy after a
+//! stop, or a rollback to properties whose copy is done — so nothing is copied twice and a
+//! finished copy answers at once (after its verification).
 
 use super::{clients, put, to_json, OpResult, OpStatus, RunContext};
 use crate::properties::{DynamoCopy, DynamoMigrate, DynamoVerify};
 use crate::remedies;
 use holdfast_core::exit::Outcome;
-use holdfast_dynamo::checkpoint::{CheckpointError, Location};
-use holdfast_dynamo::copy::{
-    self as copy_mod, CopyError, CopyProgress, CopyRequest, TransformSpec,
-};
+use holdfast_core::Resume;
+use holdfast_dynamo::checkpoint::Location;
+use holdfast_dynamo::copy::{self as copy_mod, CopyProgress, CopyRequest, TransformSpec};
+use holdfast_dynamo::key_schema::KeySpec;
+use holdfast_dynamo::keys_from::{copy_keys, KeysCopyRequest};
 use holdfast_dynamo::migrate::{self as migrate_mod, MigrateRequest};
 use holdfast_dynamo::stop::Stop;
-use holdfast_dynamo::verify::{KeySpec, VerifyRequest};
+use holdfast_dynamo::verify::VerifyRequest;
 use serde_json::Map;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `DynamoVerify`: waits (within the budget) for the table to be ACTIVE, then checks it.
 pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
@@ -37,7 +40,7 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
         table: op.table.clone(),
         require_key,
         require_pitr: op.require_pitr,
-        wait: Some(ctx.budget()),
+        wait: Some(within(op.wait, ctx)),
     };
     let report = match dynamo.verify(&request).await {
         Ok(r) => r,
@@ -78,6 +81,50 @@ pub(super) async fn verify(op: &DynamoVerify, ctx: &RunContext) -> OpResult {
     }
 }
 
+/// The time an operation may take: `limit`, capped by the invocation's time left.
+fn within(limit: Option<Duration>, ctx: &RunContext) -> Duration {
+    limit.map_or(ctx.budget(), |l| l.min(ctx.budget()))
+}
+
+/// `DynamoCopy`'s properties as the library's request. Behind a custom resource, this copy's
+/// own checkpoint is continued when it exists (a repeated request, a deploy after a stop, a
+/// rollback to a finished copy's properties): unset or `false`, `Resume` is `if-present`
+/// there, so a repeated request never fails on its own checkpoint.
+fn copy_request(
+    op: &DynamoCopy,
+    ctx: &RunContext,
+    transform: Option<TransformSpec>,
+) -> CopyRequest {
+    let mut request = CopyRequest::new(
+        &op.source,
+        &op.target,
+        Location::Table(op.checkpoint_table.clone()),
+    );
+    request.transform = transform;
+    request.segments = op.total_segments;
+    request.segment_range = op.segment_range.clone();
+    request.page_limit = op.page_size;
+    request.pages_in_flight = op.pages_in_flight;
+    request.max_wcu = op.max_wcu;
+    request.max_rcu = op.max_rcu;
+    request.lease = op.lease;
+    request.resume = match op.resume.unwrap_or(Resume::Never) {
+        Resume::Never if ctx.custom_resource && !op.prepare => Resume::IfPresent,
+        resume => resume,
+    };
+    request.prepare_only = op.prepare;
+    request.verify = !op.no_verify;
+    request.allow_nonempty_target = op.allow_nonempty_target;
+    request.deadline = Some(within(op.deadline, ctx));
+    request.keys_file = Some(op.keys_file.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "holdfast-compare-{}.keys.jsonl",
+            std::process::id()
+        ))
+    }));
+    request
+}
+
 /// `DynamoCopy`.
 pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
     let transform = match transform(op) {
@@ -88,53 +135,17 @@ pub(super) async fn copy(op: &DynamoCopy, ctx: &RunContext) -> OpResult {
         Ok(d) => d,
         Err(e) => return OpResult::failed(e),
     };
-    let client = holdfast_dynamo::client::data_client(dynamo.client());
-    let mut request = CopyRequest::new(
-        &op.source,
-        &op.target,
-        Location::Table(op.checkpoint_table.clone()),
-    );
-    request.transform = transform;
-    request.segments = op.total_segments;
-    request.segment_range = op.segment_range.clone();
-    request.page_limit = op.page_size;
-    request.max_wcu = op.max_wcu;
-    request.max_rcu = op.max_rcu;
-    request.lease = op.lease;
-    request.resume = op.resume;
-    request.prepare_only = op.prepare;
-    request.verify = !op.no_verify;
-    request.allow_nonempty_target = op.allow_nonempty_target;
-    request.deadline = Some(ctx.budget());
-    request.keys_file = Some(std::env::temp_dir().join(format!(
-        "holdfast-compare-{}.keys.jsonl",
-        std::process::id()
-    )));
-    let stop = Arc::new(Stop::new(Some(ctx.budget())));
-    // Behind a custom resource, this copy's own checkpoint is continued when it exists (a
-    // repeated request, a deploy after a stop, a rollback to a finished copy's properties).
-    let continue_own = ctx.custom_resource && !op.resume && !op.prepare;
-    if continue_own {
-        request.resume = true;
-    }
-    let mut result = copy_mod::copy(
-        &client,
-        request.clone(),
-        Arc::clone(&stop),
-        Arc::new(CopyProgress::default()),
-    )
-    .await;
-    if continue_own
-        && matches!(
-            result,
-            Err(CopyError::Checkpoint(
-                CheckpointError::NothingToResume { .. }
-            ))
-        )
-    {
-        request.resume = false;
-        result = copy_mod::copy(&client, request, stop, Arc::new(CopyProgress::default())).await;
-    }
+    let client = dynamo.data_client();
+    let request = copy_request(op, ctx, transform);
+    let stop = Arc::new(Stop::new(request.deadline));
+    let result = match &op.keys_from {
+        Some(keys_from) => {
+            let keys =
+                KeysCopyRequest::from_copy(&request, keys_from.clone(), op.delete_only_in_target);
+            copy_keys(&client, keys, stop).await
+        }
+        None => copy_mod::copy(&client, request, stop, Arc::new(CopyProgress::default())).await,
+    };
     let report = match result {
         Ok(r) => r,
         Err(e) => return OpResult::error(&e),
@@ -198,13 +209,14 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
         Ok(d) => d,
         Err(e) => return OpResult::failed(e),
     };
-    let client = holdfast_dynamo::client::data_client(dynamo.client());
+    let client = dynamo.data_client();
     let mut request = MigrateRequest::new(op.migrations_path.clone());
     request.history_table = op.history_table.clone();
     request.lease = op.lease;
-    request.lock_wait = request.lock_wait.min(ctx.budget());
+    request.lock_wait = within(Some(op.lock_wait), ctx);
+    request.dry_run = op.dry_run;
     request.keys_dir = Some(std::env::temp_dir());
-    let stop = Arc::new(Stop::new(Some(ctx.budget())));
+    let stop = Arc::new(Stop::new(Some(within(op.deadline, ctx))));
     let report = match migrate_mod::migrate(&client, &request, stop).await {
         Ok(r) => r,
         Err(e) => return OpResult::error(&e),
@@ -258,4 +270,63 @@ pub(super) async fn migrate(op: &DynamoMigrate, ctx: &RunContext) -> OpResult {
 fn next_step(step: Option<&holdfast_core::remedy::NextStep>) -> String {
     step.map(|s| s.render(&remedies::Properties))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::properties::Operation;
+    use serde_json::json;
+
+    fn op(props: serde_json::Value) -> DynamoCopy {
+        let serde_json::Value::Object(mut m) = props else {
+            unreachable!()
+        };
+        m.insert("Operation".into(), json!("DynamoCopy"));
+        m.insert("Source".into(), json!("a"));
+        m.insert("Target".into(), json!("b"));
+        match Operation::from_properties(&m).unwrap() {
+            Operation::DynamoCopy(c) => *c,
+            _ => unreachable!(),
+        }
+    }
+
+    fn ctx(custom_resource: bool) -> RunContext {
+        RunContext {
+            finish_by: tokio::time::Instant::now() + Duration::from_secs(60),
+            is_update: false,
+            custom_resource,
+        }
+    }
+
+    /// A custom resource continues its own checkpoint unless told to require one or to
+    /// prepare; a direct job resumes only when asked.
+    #[test]
+    fn resume_follows_the_invocation() {
+        for (props, custom, want) in [
+            (json!({}), true, Resume::IfPresent),
+            (json!({"Resume": "false"}), true, Resume::IfPresent),
+            (json!({"Resume": "true"}), true, Resume::Required),
+            (json!({"Prepare": "true"}), true, Resume::Never),
+            (json!({}), false, Resume::Never),
+            (json!({"Resume": "if-present"}), false, Resume::IfPresent),
+            (json!({"Resume": "true"}), false, Resume::Required),
+        ] {
+            let request = copy_request(&op(props.clone()), &ctx(custom), None);
+            assert_eq!(request.resume, want, "{props} custom={custom}");
+        }
+    }
+
+    #[test]
+    fn a_deadline_is_capped_by_the_time_left() {
+        let request = copy_request(&op(json!({"Deadline": "1h"})), &ctx(true), None);
+        assert!(request.deadline.unwrap() <= Duration::from_secs(60));
+        let request = copy_request(
+            &op(json!({"Deadline": "10s", "PagesInFlight": "7"})),
+            &ctx(true),
+            None,
+        );
+        assert_eq!(request.deadline, Some(Duration::from_secs(10)));
+        assert_eq!(request.pages_in_flight, 7);
+    }
 }
