@@ -261,9 +261,52 @@ fn verify_as_a_custom_resource() {
         let body = one_put(&receiver, i);
         assert_eq!(body["Status"], status, "{body:?}");
         assert_eq!(data(&body, "TableStatus"), "ACTIVE");
+        // The report envelope, as every report carries it.
+        assert_eq!(data(&body, "Command"), "dynamo verify");
+        assert_eq!(
+            data(&body, "FormatVersion"),
+            holdfast_report::FORMAT_VERSION.to_string()
+        );
+        let (outcome, code) = if status == "SUCCESS" {
+            ("success", "0")
+        } else {
+            ("check_failed", "3")
+        };
+        assert_eq!(
+            (data(&body, "Outcome"), data(&body, "ExitCode")),
+            (outcome, code)
+        );
         if status == "FAILED" {
             let reason = body["Reason"].as_str().unwrap();
             assert!(reason.starts_with("table source: key_schema"), "{reason}");
         }
     }
+}
+
+#[test]
+fn a_failed_job_says_its_class_and_returns_the_error_report() {
+    let (_dynamodb, proxy) = tables(Duration::ZERO);
+    let function = Function::start(&[("AWS_ENDPOINT_URL", proxy.endpoint().as_str())]);
+    let payload = json!({"Operation": "DynamoCopy", "Source": "no_such_table", "Target": "target"});
+    let Some(Answer::Error {
+        error_type,
+        message,
+    }) = function.invoke(&payload, Duration::from_secs(30)).answer
+    else {
+        panic!("the job did not fail:\n{}", function.log());
+    };
+    let report: Value = serde_json::from_str(&message).expect("the message is the error report");
+    assert_eq!(report["command"], "dynamo copy", "{report}");
+    assert_eq!(report["format_version"], holdfast_report::FORMAT_VERSION);
+    assert!(
+        report["error"].as_str().unwrap().contains("no_such_table"),
+        "{report}"
+    );
+    let outcome = report["outcome"].as_str().unwrap();
+    let expected_type: String = outcome
+        .split('_')
+        .map(|w| w[..1].to_uppercase() + &w[1..])
+        .collect();
+    assert_eq!(error_type, format!("Holdfast.{expected_type}"));
+    assert_eq!(report["exit_code"], if outcome == "usage" { 2 } else { 1 });
 }
