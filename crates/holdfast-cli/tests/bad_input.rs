@@ -314,3 +314,44 @@ fn copy_help_shows_total_segments() {
     let help = String::from_utf8_lossy(&output.stdout);
     assert!(help.contains("total-segments"), "{help}");
 }
+
+#[test]
+fn config_and_stage_are_refused_by_commands_that_read_no_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flags, named) in [
+        (vec!["--stage", "prod", "dynamo", "verify", "t"], "--stage"),
+        (
+            vec!["dynamo", "verify", "t", "--config", "x.toml"],
+            "--config",
+        ),
+    ] {
+        let output = holdfast(dir.path())
+            .args(&flags)
+            .args(["--endpoint-url", "http://127.0.0.1:9", "--json"])
+            .output()
+            .unwrap();
+        let run = Run::from(output);
+        run.expect(2);
+        assert!(
+            run.stderr.contains(named) && run.stderr.contains("dynamo verify"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.json()["command"], "dynamo verify");
+        assert_eq!(run.json()["outcome"], "usage");
+    }
+    // The variables stay ignored: a CI job may set them for every command.
+    let output = holdfast(dir.path())
+        .env("HOLDFAST_STAGE", "prod")
+        .args([
+            "dynamo",
+            "verify",
+            "t",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert!(!run.stderr.contains("does not apply"), "{}", run.stderr);
+}

@@ -101,20 +101,16 @@ impl Failure {
         }
     }
 
-    /// Lambda's `errorType`: `Holdfast.` and the outcome in upper camel case (`Holdfast.CheckFailed`).
-    pub fn error_type(&self) -> String {
-        let name: String = self
-            .outcome
-            .as_str()
-            .split('_')
-            .map(|w| {
-                let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            })
-            .collect();
-        format!("Holdfast.{name}")
+    /// Lambda's `errorType`: `Holdfast.` and the outcome (`Holdfast.CheckFailed`).
+    pub fn error_type(&self) -> &'static str {
+        match self.outcome {
+            Outcome::Success => "Holdfast.Success",
+            Outcome::Failed => "Holdfast.Failed",
+            Outcome::Usage => "Holdfast.Usage",
+            Outcome::CheckFailed => "Holdfast.CheckFailed",
+            Outcome::StoppedResumable => "Holdfast.StoppedResumable",
+            Outcome::Busy => "Holdfast.Busy",
+        }
     }
 }
 

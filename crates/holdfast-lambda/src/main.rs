@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         handle(event.payload, deadline, role)
             .await
             .map_err(|failure| Diagnostic {
-                error_type: failure.error_type(),
+                error_type: failure.error_type().into(),
                 error_message: failure.message,
             })
     }))
