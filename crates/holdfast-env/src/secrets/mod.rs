@@ -1,0 +1,1 @@
+//! Credentials recognised in a literal value.
