@@ -14,9 +14,11 @@
 //! database = "postgres://app@prod-db/app"
 //! ```
 //!
-//! The model reads the `migrate` sections. The `guard` sections (`[guard]`,
-//! `[stages.NAME.guard]`) belong to the guard, which reads its own view of the same text with
-//! [`Config::view`] (`holdfast_guard::config`): here they are only allowed ([`ReadElsewhere`]).
+//! The model reads the `migrate` sections and each stage's `environment`. The other groups'
+//! sections (`[guard]`, `[stages.NAME.guard]`, …: one per group of commands that has settings,
+//! `holdfast_report::Command::config_sections`) belong to their crates, which read their own
+//! view of the same text with [`Config::view`] (`holdfast_guard::config`); here they are only
+//! allowed. A key that is neither is an error naming its line.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -53,44 +55,170 @@ impl crate::exit::Classify for ConfigError {
 }
 
 /// The whole file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Its top-level keys are `migrate`, `stages` and the sections of the other command groups
+/// (`holdfast_report::Command::config_sections`: `guard`, …), which their crates read with
+/// [`Config::view`]; any other key is an error naming its line.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
-    #[serde(default)]
     pub migrate: MigrateSettings,
-    /// The `guard` section, read by the guard ([`ReadElsewhere`]).
-    #[serde(default)]
-    pub guard: ReadElsewhere,
-    #[serde(default)]
     pub stages: BTreeMap<String, StageConfig>,
     /// Where the file was read from, if anywhere.
-    #[serde(skip)]
     pub path: Option<PathBuf>,
     /// The file's text (empty without a file), for the sections read elsewhere.
-    #[serde(skip)]
     pub text: String,
 }
 
-/// A stage's overrides.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A stage's overrides: `[stages.NAME]`.
+///
+/// Its keys are `environment`, `migrate` and the other groups' sections, as at the top.
+#[derive(Debug, Clone, Default)]
 pub struct StageConfig {
-    #[serde(default)]
+    /// Which kind of environment the stage is; by default [`Environment::of_stage`] of its name.
+    pub environment: Option<Environment>,
     pub migrate: MigrateSettings,
-    /// The stage's `guard` section, read by the guard ([`ReadElsewhere`]).
-    #[serde(default)]
-    pub guard: ReadElsewhere,
 }
 
-/// A section another crate reads from the file's text with [`Config::view`] (the `guard`
-/// sections: `holdfast_guard::config`). Here it is only allowed, whatever it holds, so that the
-/// model knows no guard setting; the reader checks it, with the same line-numbered errors.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReadElsewhere;
+/// The kind of environment a stage is, which decides stage-dependent defaults (the guard's
+/// strict policy, which payment keys a function may hold, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Production,
+    Staging,
+    Development,
+}
 
-impl<'de> Deserialize<'de> for ReadElsewhere {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReadElsewhere, D::Error> {
-        serde::de::IgnoredAny::deserialize(d).map(|_| ReadElsewhere)
+impl Environment {
+    /// The environment a stage's name implies: `prod`/`production` → production,
+    /// `staging`/`stage` → staging (either case), anything else development.
+    pub fn of_stage(stage: &str) -> Environment {
+        match stage.to_ascii_lowercase().as_str() {
+            "prod" | "production" => Environment::Production,
+            "staging" | "stage" => Environment::Staging,
+            _ => Environment::Development,
+        }
+    }
+
+    /// As written in `holdfast.toml`: `production`, `staging`, `development`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Staging => "staging",
+            Environment::Development => "development",
+        }
+    }
+}
+
+/// A key of the top level or of a stage, checked as it is read (so that toml's error names
+/// its line): one of `own` or a group's section.
+enum SectionKey {
+    Own(&'static str),
+    Elsewhere,
+}
+
+struct SectionKeySeed {
+    own: &'static [&'static str],
+    place: &'static str,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for SectionKeySeed {
+    type Value = SectionKey;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<SectionKey, D::Error> {
+        let key = String::deserialize(d)?;
+        if let Some(own) = self.own.iter().find(|own| **own == key) {
+            return Ok(SectionKey::Own(own));
+        }
+        if holdfast_report::Command::config_sections().any(|section| section == key) {
+            return Ok(SectionKey::Elsewhere);
+        }
+        let mut expected: Vec<String> = Vec::new();
+        for k in self
+            .own
+            .iter()
+            .copied()
+            .chain(holdfast_report::Command::config_sections())
+        {
+            let k = format!("`{k}`");
+            if !expected.contains(&k) {
+                expected.push(k);
+            }
+        }
+        Err(serde::de::Error::custom(format!(
+            "unknown {} `{key}`, expected one of {}",
+            self.place,
+            expected.join(", ")
+        )))
+    }
+}
+
+/// Reads a table key by key: `own` keys through `read`, the other groups' sections skipped.
+fn read_sections<'de, A: serde::de::MapAccess<'de>>(
+    mut map: A,
+    own: &'static [&'static str],
+    place: &'static str,
+    mut read: impl FnMut(&'static str, &mut A) -> Result<(), A::Error>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key_seed(SectionKeySeed { own, place })? {
+        match key {
+            SectionKey::Own(own) => read(own, &mut map)?,
+            SectionKey::Elsewhere => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Config {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Config, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Config;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Config, A::Error> {
+                let mut config = Config::default();
+                read_sections(map, &["migrate", "stages"], "section", |key, map| {
+                    match key {
+                        "migrate" => config.migrate = map.next_value()?,
+                        _ => config.stages = map.next_value()?,
+                    }
+                    Ok(())
+                })?;
+                Ok(config)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for StageConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StageConfig, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StageConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<StageConfig, A::Error> {
+                let mut stage = StageConfig::default();
+                read_sections(map, &["environment", "migrate"], "stage key", |key, map| {
+                    match key {
+                        "environment" => stage.environment = Some(map.next_value()?),
+                        _ => stage.migrate = map.next_value()?,
+                    }
+                    Ok(())
+                })?;
+                Ok(stage)
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
 
@@ -209,6 +337,15 @@ impl Config {
         })
     }
 
+    /// The kind of environment `stage` is: its `environment` key, else what its name implies
+    /// ([`Environment::of_stage`]). A stage need not be defined in the file.
+    pub fn environment(&self, stage: &str) -> Environment {
+        self.stages
+            .get(stage)
+            .and_then(|s| s.environment)
+            .unwrap_or_else(|| Environment::of_stage(stage))
+    }
+
     /// The section of `stage`, which must be defined when a stage is named.
     fn stage(&self, stage: Option<&str>) -> Result<Option<&StageConfig>, ConfigError> {
         let Some(name) = stage else {
@@ -284,6 +421,21 @@ database = "postgres://app@db/app"
     }
 
     #[test]
+    fn the_other_groups_sections_are_allowed_and_stages_have_an_environment() {
+        let c = Config::parse(
+            "[guard]\npolicy = \"strict\"\n[stages.qa]\nenvironment = \"staging\"\n\
+             [stages.qa.guard]\nanything = 1\n[stages.prod.migrate]\ndir = \"m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.environment("qa"), Environment::Staging);
+        assert_eq!(c.environment("prod"), Environment::Production);
+        assert_eq!(c.environment("PRODUCTION"), Environment::Production);
+        assert_eq!(c.environment("stage"), Environment::Staging);
+        assert_eq!(c.environment("dev"), Environment::Development);
+        assert_eq!(c.stages["prod"].migrate.dir, Some(PathBuf::from("m")));
+    }
+
+    #[test]
     fn errors_name_the_line_and_key() {
         let table = [
             ("[migrate]\ndatabse = \"x\"\n", "line 2", "databse"),
@@ -294,6 +446,14 @@ database = "postgres://app@db/app"
             ),
             ("[migrate\n", "line 1", ""),
             ("[migrat]\n", "line 1", "migrat"),
+            ("x = 1\n[guard]\n", "line 1", "unknown section `x`"),
+            (
+                "[stages.qa]\nenvironment = \"stage\"\n",
+                "line 2",
+                "unknown variant `stage`",
+            ),
+            ("[stages.qa]\nenvironmnt = 1\n", "line 2", "`environmnt`"),
+            ("[stages.qa.dynamo]\n", "line 1", "unknown stage key `dynamo`"),
         ];
         for (text, line, key) in table {
             let err = Config::parse(text).unwrap_err();

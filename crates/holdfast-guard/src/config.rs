@@ -42,7 +42,8 @@ pub enum RuleLevel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyBase {
-    /// Every rule blocks (the default for stages named `prod` or `production`).
+    /// Every rule blocks (the default for production stages: named `prod` or `production`, or
+    /// with `environment = "production"` in `[stages.NAME]`).
     Strict,
     /// Setting rules warn; data-loss changes still block (the default for other stages).
     Lenient,

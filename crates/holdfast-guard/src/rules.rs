@@ -1,6 +1,7 @@
 //! The guard's rules, their default levels per built-in policy, and how configuration
 //! overrides them.
 
+use holdfast_core::config::Environment;
 use crate::config::{GuardSettings, PolicyBase, RuleLevel};
 use holdfast_report::guard::Severity;
 
@@ -67,13 +68,17 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The policy for `stage`: the configured base, else strict for `prod`/`production`
-    /// (any case), else lenient.
+    /// The policy for a stage named `stage` whose environment its name implies
+    /// ([`Environment::of_stage`]): see [`Policy::for_environment`].
     pub fn for_stage(stage: Option<&str>, settings: GuardSettings) -> Policy {
-        let base = settings.policy.unwrap_or(match stage {
-            Some(s) if s.eq_ignore_ascii_case("prod") || s.eq_ignore_ascii_case("production") => {
-                PolicyBase::Strict
-            }
+        Policy::for_environment(stage.map(Environment::of_stage), settings)
+    }
+
+    /// The policy for a stage of `environment`: the configured base, else strict in
+    /// production, else lenient.
+    pub fn for_environment(environment: Option<Environment>, settings: GuardSettings) -> Policy {
+        let base = settings.policy.unwrap_or(match environment {
+            Some(Environment::Production) => PolicyBase::Strict,
             _ => PolicyBase::Lenient,
         });
         let mut name = match base {

@@ -8,86 +8,76 @@ use serde::{Deserialize, Serialize};
 /// (`command` now names the front-end command in full, e.g. `guard diff`).
 pub const FORMAT_VERSION: u32 = 3;
 
-/// A command (or Lambda operation) that produces a report, as the user types it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-pub enum Command {
-    #[serde(rename = "migrate status")]
-    MigrateStatus,
-    #[serde(rename = "migrate validate")]
-    MigrateValidate,
-    #[serde(rename = "migrate plan")]
-    MigratePlan,
-    #[serde(rename = "migrate up")]
-    MigrateUp,
-    #[serde(rename = "migrate baseline")]
-    MigrateBaseline,
-    #[serde(rename = "migrate repair")]
-    MigrateRepair,
-    #[serde(rename = "migrate fingerprint")]
-    MigrateFingerprint,
-    #[serde(rename = "guard diff")]
-    GuardDiff,
-    #[serde(rename = "guard check")]
-    GuardCheck,
-    #[serde(rename = "guard changeset")]
-    GuardChangeset,
-    #[serde(rename = "dynamo verify")]
-    DynamoVerify,
-    #[serde(rename = "dynamo compare")]
-    DynamoCompare,
-    #[serde(rename = "dynamo copy")]
-    DynamoCopy,
-    #[serde(rename = "dynamo export")]
-    DynamoExport,
-    #[serde(rename = "dynamo import")]
-    DynamoImport,
-    #[serde(rename = "dynamo migrate")]
-    DynamoMigrate,
+/// Declares [`Command`] from one table: each group of commands (the first word, as typed),
+/// whether `holdfast.toml` has a section of that name (`[group]` and `[stages.NAME.group]`,
+/// read by the group's crate), and each command's variant and name. The serde names,
+/// [`Command::as_str`], [`Command::group`], [`Command::ALL`] and [`Command::config_sections`] all come
+/// from it.
+macro_rules! commands {
+    ($( $group:literal (section: $section:literal) {
+        $( $variant:ident => $name:literal ),+ $(,)?
+    } )+) => {
+        /// A command (or Lambda operation) that produces a report, as the user types it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum Command {
+            $( $( #[serde(rename = $name)] $variant, )+ )+
+        }
+
+        impl Command {
+            /// Every command, in the order of `holdfast --help`.
+            pub const ALL: &'static [Command] = &[ $( $( Command::$variant, )+ )+ ];
+
+            /// As typed: `migrate status`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $( Command::$variant => $name, )+ )+
+                }
+            }
+
+            /// Its group, the first word: `migrate`.
+            pub fn group(self) -> &'static str {
+                match self {
+                    $( $( Command::$variant => $group, )+ )+
+                }
+            }
+
+            /// The groups whose settings have a section of `holdfast.toml`: each may appear at
+            /// the top (`[guard]`) and in a stage (`[stages.prod.guard]`), and is read by that
+            /// group's crate through `holdfast_core::config::Config::view`.
+            pub fn config_sections() -> impl Iterator<Item = &'static str> {
+                [ $( ($group, $section), )+ ]
+                    .into_iter()
+                    .filter_map(|(group, section)| section.then_some(group))
+            }
+        }
+    };
 }
 
-impl Command {
-    /// Every command, in the order of `holdfast --help`.
-    pub const ALL: [Command; 16] = [
-        Command::MigrateStatus,
-        Command::MigrateValidate,
-        Command::MigratePlan,
-        Command::MigrateUp,
-        Command::MigrateBaseline,
-        Command::MigrateRepair,
-        Command::MigrateFingerprint,
-        Command::GuardDiff,
-        Command::GuardCheck,
-        Command::GuardChangeset,
-        Command::DynamoVerify,
-        Command::DynamoCompare,
-        Command::DynamoCopy,
-        Command::DynamoExport,
-        Command::DynamoImport,
-        Command::DynamoMigrate,
-    ];
-
-    /// As typed: `migrate status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Command::MigrateStatus => "migrate status",
-            Command::MigrateValidate => "migrate validate",
-            Command::MigratePlan => "migrate plan",
-            Command::MigrateUp => "migrate up",
-            Command::MigrateBaseline => "migrate baseline",
-            Command::MigrateRepair => "migrate repair",
-            Command::MigrateFingerprint => "migrate fingerprint",
-            Command::GuardDiff => "guard diff",
-            Command::GuardCheck => "guard check",
-            Command::GuardChangeset => "guard changeset",
-            Command::DynamoVerify => "dynamo verify",
-            Command::DynamoCompare => "dynamo compare",
-            Command::DynamoCopy => "dynamo copy",
-            Command::DynamoExport => "dynamo export",
-            Command::DynamoImport => "dynamo import",
-            Command::DynamoMigrate => "dynamo migrate",
-        }
+commands! {
+    "migrate" (section: true) {
+        MigrateStatus => "migrate status",
+        MigrateValidate => "migrate validate",
+        MigratePlan => "migrate plan",
+        MigrateUp => "migrate up",
+        MigrateBaseline => "migrate baseline",
+        MigrateRepair => "migrate repair",
+        MigrateFingerprint => "migrate fingerprint",
     }
-
+    "guard" (section: true) {
+        GuardDiff => "guard diff",
+        GuardCheck => "guard check",
+        GuardChangeset => "guard changeset",
+    }
+    "dynamo" (section: false) {
+        DynamoVerify => "dynamo verify",
+        DynamoCompare => "dynamo compare",
+        DynamoCopy => "dynamo copy",
+        DynamoExport => "dynamo export",
+        DynamoImport => "dynamo import",
+        DynamoMigrate => "dynamo migrate",
+    }
+}
+impl Command {
     /// The name of its schema file, `schemas/<slug>.schema.json`: `migrate-status`.
     pub fn slug(self) -> String {
         self.as_str().replace(' ', "-")
@@ -220,11 +210,19 @@ mod tests {
 
     #[test]
     fn every_command_round_trips_through_its_name() {
-        for command in Command::ALL {
+        for &command in Command::ALL {
+            assert!(command.as_str().starts_with(&format!("{} ", command.group())));
             let json = serde_json::to_value(command).unwrap();
             assert_eq!(json, command.as_str());
             assert_eq!(serde_json::from_value::<Command>(json).unwrap(), command);
             assert!(!command.slug().contains(' '));
         }
     }
+
+    #[test]
+    fn the_config_sections_are_the_groups_that_have_settings() {
+        let sections: Vec<_> = Command::config_sections().collect();
+        assert_eq!(sections, ["migrate", "guard"]);
+    }
 }
+

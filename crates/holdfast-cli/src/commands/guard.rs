@@ -63,7 +63,8 @@ fn request(
             }
         }
     }
-    let policy = Policy::for_stage(global.stage.as_deref(), guard);
+    let environment = global.stage.as_deref().map(|s| config.environment(s));
+    let policy = Policy::for_environment(environment, guard);
     if let Some(id) = policy.unknown_rule_ids().first() {
         return Err(usage(format!(
             "holdfast.toml: guard rule `{id}` does not exist (rules: {})",
