@@ -1,0 +1,15 @@
+//! Holdfast for your own Rust Lambda functions: what a function needs at cold start to run
+//! with the right configuration, the right secrets and the right stage.
+//!
+//! - [`stage`]: which [`Environment`](stage::Environment) (production, staging, development) a
+//!   stage name means;
+//! - [`live_key`]: payment provider keys (Stripe, Braintree, Razorpay) found in any string, and
+//!   whether their mode (live or test) fits an environment.
+//!
+//! These modules are pure (no AWS crate, no tokio) and stay available with
+//! `default-features = false`, so Holdfast's own checks share their exact semantics.
+
+#![forbid(unsafe_code)]
+
+pub mod live_key;
+pub mod stage;
