@@ -4,12 +4,14 @@
 //! - [`stage`]: which [`Environment`](stage::Environment) (production, staging, development) a
 //!   stage name means;
 //! - [`live_key`]: payment provider keys (Stripe, Braintree, Razorpay) found in any string, and
-//!   whether their mode (live or test) fits an environment.
+//!   whether their mode (live or test) fits an environment;
+//! - [`guard`]: the stage guard, refusing a cold start with a payment key of the wrong mode.
 //!
 //! These modules are pure (no AWS crate, no tokio) and stay available with
 //! `default-features = false`, so Holdfast's own checks share their exact semantics.
 
 #![forbid(unsafe_code)]
 
+pub mod guard;
 pub mod live_key;
 pub mod stage;
