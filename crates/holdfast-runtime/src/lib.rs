@@ -5,6 +5,8 @@
 //!   stage name means;
 //! - [`live_key`]: payment provider keys (Stripe, Braintree, Razorpay) found in any string, and
 //!   whether their mode (live or test) fits an environment;
+//! - [`config`]: typed configuration from the environment, with per-environment defaults and
+//!   every problem in one error, never quoting a value;
 //! - [`guard`]: the stage guard, refusing a cold start with a payment key of the wrong mode.
 //!
 //! These modules are pure (no AWS crate, no tokio) and stay available with
@@ -12,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod guard;
 pub mod live_key;
 pub mod stage;
