@@ -80,35 +80,9 @@ pub struct StageConfig {
 }
 
 /// The kind of environment a stage is, which decides stage-dependent defaults (the guard's
-/// strict policy, which payment keys a function may hold, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Environment {
-    Production,
-    Staging,
-    Development,
-}
-
-impl Environment {
-    /// The environment a stage's name implies: `prod`/`production` → production,
-    /// `staging`/`stage` → staging (either case), anything else development.
-    pub fn of_stage(stage: &str) -> Environment {
-        match stage.to_ascii_lowercase().as_str() {
-            "prod" | "production" => Environment::Production,
-            "staging" | "stage" => Environment::Staging,
-            _ => Environment::Development,
-        }
-    }
-
-    /// As written in `holdfast.toml`: `production`, `staging`, `development`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Staging => "staging",
-            Environment::Development => "development",
-        }
-    }
-}
+/// strict policy, which payment keys a function may hold, …): the same mapping users'
+/// functions apply at run time.
+pub use holdfast_runtime::stage::Environment;
 
 /// A key of the top level or of a stage, checked as it is read (so that toml's error names
 /// its line): one of `own` or a group's section.
@@ -448,9 +422,9 @@ database = "postgres://app@db/app"
             ("[migrat]\n", "line 1", "migrat"),
             ("x = 1\n[guard]\n", "line 1", "unknown section `x`"),
             (
-                "[stages.qa]\nenvironment = \"stage\"\n",
+                "[stages.qa]\nenvironment = \"prdo\"\n",
                 "line 2",
-                "unknown variant `stage`",
+                "production, staging or development",
             ),
             ("[stages.qa]\nenvironmnt = 1\n", "line 2", "`environmnt`"),
             ("[stages.qa.dynamo]\n", "line 1", "unknown stage key `dynamo`"),
