@@ -261,3 +261,70 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// Why an input (a path or `stack:NAME`) could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SideError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Deployed(#[from] crate::deployed::DeployedError),
+}
+
+impl Classify for SideError {
+    fn outcome(&self) -> Outcome {
+        match self {
+            SideError::Input(e) => e.outcome(),
+            SideError::Deployed(e) => e.outcome(),
+        }
+    }
+
+    fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
+        match self {
+            SideError::Input(e) => e.remedy(),
+            SideError::Deployed(e) => e.remedy(),
+        }
+    }
+}
+
+/// Reads inputs as every command that takes templates does: a path ([`load_side`]) or
+/// `stack:NAME` through CloudFormation, connecting on the first such input and sharing the
+/// client with the others.
+#[derive(Debug)]
+pub struct Sides {
+    options: crate::deployed::AwsOptions,
+    cloudformation: Option<crate::deployed::CloudFormation>,
+}
+
+impl Sides {
+    /// Reads `stack:` inputs with these AWS options.
+    #[must_use]
+    pub fn new(options: crate::deployed::AwsOptions) -> Sides {
+        Sides {
+            options,
+            cloudformation: None,
+        }
+    }
+
+    /// Reads one input.
+    ///
+    /// # Errors
+    /// [`SideError`]: the path is not a template, cdk.out or .serverless folder; the stack
+    /// cannot be read.
+    pub async fn load(&mut self, spec: &str) -> Result<Vec<StackTemplate>, SideError> {
+        use crate::deployed::{self, CloudFormation, DeployedError};
+        let Some(name) = deployed::stack_name(spec) else {
+            return Ok(load_side(spec)?);
+        };
+        if name.is_empty() {
+            return Err(DeployedError::NoName.into());
+        }
+        let client = match &mut self.cloudformation {
+            Some(client) => client,
+            None => self
+                .cloudformation
+                .insert(CloudFormation::connect(&self.options).await?),
+        };
+        Ok(vec![client.load(name).await?])
+    }
+}

@@ -2,7 +2,7 @@
 //! error, by its `error` field).
 
 use crate::envelope::{Command, ErrorReport};
-use crate::{dynamo, guard, migrate};
+use crate::{dynamo, env, guard, migrate};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,6 +21,8 @@ pub enum AnyReport {
     Copy(dynamo::CopyReport),
     Transfer(dynamo::TransferReport),
     DataMigrate(dynamo::DataMigrateReport),
+    Env(env::EnvReport),
+    EnvInit(env::EnvInitReport),
     Error(ErrorReport),
 }
 
@@ -58,6 +60,8 @@ impl AnyReport {
                 AnyReport::Transfer(serde_json::from_value(value)?)
             }
             Command::DynamoMigrate => AnyReport::DataMigrate(serde_json::from_value(value)?),
+            Command::EnvCheck | Command::EnvVerify => AnyReport::Env(serde_json::from_value(value)?),
+            Command::EnvInit => AnyReport::EnvInit(serde_json::from_value(value)?),
         })
     }
 
@@ -75,6 +79,8 @@ impl AnyReport {
             AnyReport::Copy(r) => r.envelope,
             AnyReport::Transfer(r) => r.envelope,
             AnyReport::DataMigrate(r) => r.envelope,
+            AnyReport::Env(r) => r.envelope,
+            AnyReport::EnvInit(r) => r.envelope,
             AnyReport::Error(_) => return "error".into(),
         };
         envelope.command().slug()

@@ -76,6 +76,11 @@ commands! {
         DynamoImport => "dynamo import",
         DynamoMigrate => "dynamo migrate",
     }
+    "env" (section: true) {
+        EnvCheck => "env check",
+        EnvVerify => "env verify",
+        EnvInit => "env init",
+    }
 }
 impl Command {
     /// The name of its schema file, `schemas/<slug>.schema.json`: `migrate-status`.
@@ -222,7 +227,7 @@ mod tests {
     #[test]
     fn the_config_sections_are_the_groups_that_have_settings() {
         let sections: Vec<_> = Command::config_sections().collect();
-        assert_eq!(sections, ["migrate", "guard"]);
+        assert_eq!(sections, ["migrate", "guard", "env"]);
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod any;
 pub mod dynamo;
+pub mod env;
 pub mod envelope;
 pub mod guard;
 pub mod migrate;

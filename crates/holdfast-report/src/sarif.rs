@@ -1,6 +1,7 @@
-//! SARIF 2.1.0 for guard reports, so findings show up in code-scanning tools.
+//! SARIF 2.1.0 for guard and env reports, so findings show up in code-scanning tools.
 
-use super::guard::{GuardReport, Severity};
+use super::env::EnvReport;
+use super::guard::{GuardReport, Location, Severity};
 use serde_json::{json, Value};
 
 /// A rule's id and one-line description, for the SARIF rule list.
@@ -9,29 +10,78 @@ pub struct RuleInfo<'a> {
     pub summary: &'a str,
 }
 
-/// The report as a SARIF 2.1.0 log. Accepted (`--allow`) findings carry an external
+/// One result of a SARIF log, whatever report it comes from.
+struct Result<'a> {
+    rule: &'a str,
+    severity: Severity,
+    text: String,
+    properties: Value,
+    location: Option<&'a Location>,
+    /// An accepted finding's reason: an external suppression.
+    suppressed: Option<&'a str>,
+}
+
+/// The guard report as a SARIF 2.1.0 log. Accepted (`--allow`) findings carry an external
 /// suppression with their reason.
 pub fn guard_to_sarif(report: &GuardReport, rules: &[RuleInfo<'_>], tool_version: &str) -> Value {
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let level = match f.severity {
+    log(
+        report.findings.iter().map(|f| Result {
+            rule: &f.rule,
+            severity: f.severity,
+            text: format!("{} Fix: {}", f.message, f.fix),
+            properties: json!({
+                "stack": f.stack,
+                "logicalId": f.logical_id,
+                "resourceType": f.resource_type,
+            }),
+            location: f.location.as_ref(),
+            suppressed: f.allowed.as_deref(),
+        }),
+        rules,
+        tool_version,
+    )
+}
+
+/// The env report as a SARIF 2.1.0 log (no values: only what the report holds).
+pub fn env_to_sarif(report: &EnvReport, rules: &[RuleInfo<'_>], tool_version: &str) -> Value {
+    log(
+        report.findings.iter().map(|f| Result {
+            rule: &f.rule,
+            severity: f.severity,
+            text: format!("{}: {}: {} Fix: {}", f.function, f.key, f.message, f.fix),
+            properties: json!({
+                "stack": f.stack,
+                "function": f.function,
+                "key": f.key,
+                "fingerprint": f.fingerprint,
+            }),
+            location: f.location.as_ref(),
+            suppressed: None,
+        }),
+        rules,
+        tool_version,
+    )
+}
+
+fn log<'a>(
+    results: impl Iterator<Item = Result<'a>>,
+    rules: &[RuleInfo<'_>],
+    tool_version: &str,
+) -> Value {
+    let results: Vec<Value> = results
+        .map(|r| {
+            let level = match r.severity {
                 Severity::Block => "error",
                 Severity::Warn => "warning",
                 Severity::Info => "note",
             };
             let mut result = json!({
-                "ruleId": f.rule,
+                "ruleId": r.rule,
                 "level": level,
-                "message": { "text": format!("{} Fix: {}", f.message, f.fix) },
-                "properties": {
-                    "stack": f.stack,
-                    "logicalId": f.logical_id,
-                    "resourceType": f.resource_type,
-                },
+                "message": { "text": r.text },
+                "properties": r.properties,
             });
-            if let Some(loc) = &f.location {
+            if let Some(loc) = r.location {
                 result["locations"] = json!([{
                     "physicalLocation": {
                         "artifactLocation": { "uri": loc.file },
@@ -39,7 +89,7 @@ pub fn guard_to_sarif(report: &GuardReport, rules: &[RuleInfo<'_>], tool_version
                     }
                 }]);
             }
-            if let Some(reason) = &f.allowed {
+            if let Some(reason) = r.suppressed {
                 result["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
             }
             result

@@ -1,7 +1,7 @@
 //! The JSON Schema of every report, by command: what `schemas/<command>.schema.json` holds.
 
 use crate::envelope::{Command, ErrorReport};
-use crate::{dynamo, guard, migrate};
+use crate::{dynamo, env, guard, migrate};
 use schemars::JsonSchema;
 
 /// One published schema.
@@ -53,6 +53,8 @@ pub fn schemas() -> Vec<ReportSchema> {
                     schema_of::<dynamo::TransferReport>(name, c)
                 }
                 Command::DynamoMigrate => schema_of::<dynamo::DataMigrateReport>(name, c),
+                Command::EnvCheck | Command::EnvVerify => schema_of::<env::EnvReport>(name, c),
+                Command::EnvInit => schema_of::<env::EnvInitReport>(name, c),
             }
         })
         .collect();

@@ -1,13 +1,13 @@
 //! `holdfast guard …`.
 
 use super::{code, fail, CommandResult, Info};
-use crate::cli::{AwsArgs, GlobalArgs, GuardCommand, GuardOutputArgs};
+use crate::cli::{GlobalArgs, GuardCommand, GuardOutputArgs};
 use crate::output;
 use crate::settings::{self, UsageError};
 use holdfast_guard::config::GuardConfig;
-use holdfast_guard::deployed::{self, AwsOptions, CloudFormation};
+use holdfast_guard::deployed::AwsOptions;
 use holdfast_guard::engine::{self, Request};
-use holdfast_guard::inputs::{load_side, parameters_file, StackTemplate};
+use holdfast_guard::inputs::{load_side, parameters_file, Sides};
 use holdfast_guard::rules::{self, Policy};
 use holdfast_report::guard::GuardReport;
 use holdfast_report::sarif::{guard_to_sarif, RuleInfo};
@@ -95,41 +95,18 @@ fn request(
     })
 }
 
-/// Reads one side of `diff`: a path, or `stack:NAME` through CloudFormation (connecting on the
-/// first such side; both sides share the client).
-async fn load_diff_side(
-    spec: &str,
-    aws: &AwsArgs,
-    cloudformation: &mut Option<CloudFormation>,
-) -> Result<Vec<StackTemplate>, Box<dyn super::Failure>> {
-    let Some(name) = deployed::stack_name(spec) else {
-        return load_side(spec).map_err(fail);
-    };
-    if name.is_empty() {
-        return Err(fail(deployed::DeployedError::NoName));
-    }
-    let client = match cloudformation {
-        Some(client) => client,
-        None => {
-            let options = AwsOptions {
-                endpoint_url: aws.endpoint_url.clone(),
-                region: aws.region.clone(),
-                profile: aws.profile.clone(),
-            };
-            cloudformation.insert(CloudFormation::connect(&options).await.map_err(fail)?)
-        }
-    };
-    Ok(vec![client.load(name).await.map_err(fail)?])
-}
-
 pub async fn run(global: &GlobalArgs, command: &GuardCommand) -> CommandResult {
     let out = command.output();
     let report = match command {
         GuardCommand::Diff(args) => {
             let req = request(global, out, args.parameters.as_deref(), &args.stacks)?;
-            let mut cloudformation = None;
-            let old = load_diff_side(&args.old, &args.aws, &mut cloudformation).await?;
-            let new = load_diff_side(&args.new, &args.aws, &mut cloudformation).await?;
+            let mut sides = Sides::new(AwsOptions {
+                endpoint_url: args.aws.endpoint_url.clone(),
+                region: args.aws.region.clone(),
+                profile: args.aws.profile.clone(),
+            });
+            let old = sides.load(&args.old).await.map_err(fail)?;
+            let new = sides.load(&args.new).await.map_err(fail)?;
             engine::diff(&old, &new, &req).map_err(fail)?
         }
         GuardCommand::Check(args) => {
