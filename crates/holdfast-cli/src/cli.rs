@@ -48,6 +48,9 @@ pub enum Command {
     /// DynamoDB data safety: verify, copy and compare tables.
     #[command(subcommand)]
     Dynamo(DynamoCommand),
+    /// Environment and secrets: check functions' environments against a per-stage schema.
+    #[command(subcommand)]
+    Env(crate::commands::env::EnvCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -427,7 +427,11 @@ database = "postgres://app@db/app"
                 "production, staging or development",
             ),
             ("[stages.qa]\nenvironmnt = 1\n", "line 2", "`environmnt`"),
-            ("[stages.qa.dynamo]\n", "line 1", "unknown stage key `dynamo`"),
+            (
+                "[stages.qa.dynamo]\n",
+                "line 1",
+                "unknown stage key `dynamo`",
+            ),
         ];
         for (text, line, key) in table {
             let err = Config::parse(text).unwrap_err();

@@ -117,10 +117,7 @@ fn check_function(
                 function,
                 name,
                 0,
-                format!(
-                    "required in {} and not set",
-                    ctx.environment.as_str()
-                ),
+                format!("required in {} and not set", ctx.environment.as_str()),
                 None,
             );
         }
@@ -155,10 +152,27 @@ fn check_function(
                 break;
             }
         }
+        if let (Some(text), Some(own)) = (&var.sub_text, ctx.stage.as_deref()) {
+            let typed = spec.is_some_and(typed_as_resource);
+            if let Some(other) =
+                cross_stage::other_stage(&var.key, text, own, &ctx.known_stages, typed)
+            {
+                findings.add(
+                    &rules::CROSS_STAGE,
+                    function,
+                    &var.key,
+                    var.line,
+                    format!("names stage `{other}`'s resource in stage `{own}`"),
+                    None,
+                );
+            }
+        }
         match &var.value {
             VarValue::Literal(value) => {
                 if !unresolved_found {
-                    literal(function, &var.key, var.line, value, spec, ctx, patterns, findings);
+                    literal(
+                        function, &var.key, var.line, value, spec, ctx, patterns, findings,
+                    );
                 }
             }
             VarValue::Reference { types, imports, .. } => {
@@ -225,7 +239,14 @@ fn literal(
     if let Some(spec) = spec {
         let effective = spec.effective(key, ctx.environment);
         if value.is_empty() {
-            findings.add(&rules::EMPTY, function, key, line, "set to the empty string".into(), None);
+            findings.add(
+                &rules::EMPTY,
+                function,
+                key,
+                line,
+                "set to the empty string".into(),
+                None,
+            );
             return;
         }
         if spec.secret == Some(SecretMode::Ref) && !reference {
@@ -239,8 +260,12 @@ fn literal(
             );
             return;
         }
-        if let Err(what) = values::check(value, spec.type_, patterns.get(key), spec.service.as_deref())
-        {
+        if let Err(what) = values::check(
+            value,
+            spec.type_,
+            patterns.get(key),
+            spec.service.as_deref(),
+        ) {
             findings.add(
                 &rules::TYPE,
                 function,
@@ -271,7 +296,10 @@ fn literal(
             function,
             key,
             line,
-            format!("a literal credential: {} (rule {})", hit.description, hit.rule),
+            format!(
+                "a literal credential: {} (rule {})",
+                hit.description, hit.rule
+            ),
             Some(value),
         );
     }
@@ -296,12 +324,7 @@ fn literal(
             break;
         }
     }
-    let typed_as_resource = spec.is_some_and(|s| {
-        matches!(
-            s.type_,
-            ValueType::Arn | ValueType::Table | ValueType::SsmPath | ValueType::Url
-        )
-    });
+    let typed_as_resource = spec.is_some_and(typed_as_resource);
     if let Some(own) = ctx.stage.as_deref() {
         if let Some(other) =
             cross_stage::other_stage(key, value, own, &ctx.known_stages, typed_as_resource)
@@ -316,4 +339,12 @@ fn literal(
             );
         }
     }
+}
+
+/// A key whose type names a resource (read by the cross-stage rule whatever its name).
+fn typed_as_resource(spec: &KeySpec) -> bool {
+    matches!(
+        spec.type_,
+        ValueType::Arn | ValueType::Table | ValueType::SsmPath | ValueType::Url
+    )
 }

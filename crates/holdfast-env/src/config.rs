@@ -258,10 +258,10 @@ impl EnvConfig {
             stages: view.stages.into_iter().map(|(n, s)| (n, s.env)).collect(),
             config: config.clone(),
         };
-        let file = config
-            .path
-            .as_ref()
-            .map_or_else(|| holdfast_core::config::FILE_NAME.to_string(), |p| p.display().to_string());
+        let file = config.path.as_ref().map_or_else(
+            || holdfast_core::config::FILE_NAME.to_string(),
+            |p| p.display().to_string(),
+        );
         for settings in std::iter::once(&env.top).chain(env.stages.values()) {
             for (key, spec) in &settings.keys {
                 check_spec(spec).map_err(|message| SchemaError::Key {

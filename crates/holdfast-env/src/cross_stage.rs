@@ -17,12 +17,13 @@ pub fn other_stage<'a>(
     typed_as_resource: bool,
 ) -> Option<&'a str> {
     let text = resource_text(key, value, typed_as_resource)?;
-    segments(&text).find_map(|segment| {
+    let found = segments(&text).find_map(|segment| {
         known
             .iter()
             .find(|stage| !stage.eq_ignore_ascii_case(own) && stage.eq_ignore_ascii_case(segment))
             .map(String::as_str)
-    })
+    });
+    found
 }
 
 /// Whether a granted resource is every secret or parameter (`*`, `arn:aws:secretsmanager:*:*:*`,
@@ -75,7 +76,10 @@ mod tests {
         assert_eq!(hit("API_KEYS", "/prod/my-service/api-keys"), Some("prod"));
         assert_eq!(hit("ORDERS_TABLE", "orders-prod"), Some("prod"));
         assert_eq!(
-            hit("X", "arn:aws:secretsmanager:eu-west-1:1:secret:prod/stripe-AbC"),
+            hit(
+                "X",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:prod/stripe-AbC"
+            ),
             Some("prod")
         );
         assert_eq!(hit("API", "https://api.dev.example.com/v1"), Some("dev"));

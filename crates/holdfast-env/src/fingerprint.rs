@@ -74,7 +74,10 @@ mod tests {
         assert_eq!(a.of("secret"), a.of("secret"));
         assert_ne!(a.of("secret"), a.of("secret2"));
         assert_ne!(a.of("secret"), Fingerprinter::with_key(b"k2").of("secret"));
-        assert_ne!(Fingerprinter::random().of("x"), Fingerprinter::random().of("x"));
+        assert_ne!(
+            Fingerprinter::random().of("x"),
+            Fingerprinter::random().of("x")
+        );
         let fp = a.of("secret");
         assert!(fp.starts_with("fp:") && fp.len() == 15, "{fp}");
         assert!(!format!("{a:?}").contains("k1"));

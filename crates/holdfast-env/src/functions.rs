@@ -41,6 +41,9 @@ pub struct Variable {
     /// The strings written in the value (a literal, a `Fn::Sub` template's text, a `Fn::Join`'s
     /// parts), with whether each is a `Fn::Sub` template: what the unresolved-variable rule reads.
     pub written: Vec<(String, bool)>,
+    /// A computed value's `Fn::Sub` text with what the parameters decide filled in (the rest
+    /// stays `${…}`): what the cross-stage rule reads of it.
+    pub sub_text: Option<String>,
 }
 
 /// A variable's value as CloudFormation would set it.
@@ -141,7 +144,21 @@ fn variable(template: &Template, scope: &Scope<'_>, key: &str, node: &Node) -> O
         value,
         line: node.span.line,
         written,
+        sub_text: sub_text(&canon),
     })
+}
+
+/// The text of a `Fn::Sub` value, as far as it is resolved.
+fn sub_text(canon: &Canon) -> Option<String> {
+    match canon {
+        Canon::Expr(kind, inner) if kind == "Fn::Sub" => match inner.as_ref() {
+            Canon::Scalar(text) => Some(text.clone()),
+            Canon::List(parts) => parts.first().and_then(Canon::as_scalar).map(str::to_string),
+            _ => None,
+        },
+        Canon::Unknown(u) => sub_text(&u.form),
+        _ => None,
+    }
 }
 
 fn mentions(canon: &Canon, intrinsic: &str) -> bool {

@@ -43,9 +43,10 @@ pub fn draft(functions: &[Function]) -> (Vec<DraftKey>, String) {
                     });
                 }
                 VarValue::Reference { types, .. } => {
-                    if types.iter().any(|t| {
-                        t == "AWS::SecretsManager::Secret" || t == "AWS::SSM::Parameter"
-                    }) {
+                    if types
+                        .iter()
+                        .any(|t| t == "AWS::SecretsManager::Secret" || t == "AWS::SSM::Parameter")
+                    {
                         seen.secret = true;
                     }
                 }

@@ -69,7 +69,10 @@ impl Levels {
     /// # Errors
     /// A rule id that does not exist (the message lists them).
     pub fn new(configured: BTreeMap<String, RuleLevel>) -> Result<Levels, String> {
-        if let Some(id) = configured.keys().find(|id| !ALL.iter().any(|r| r.id == *id)) {
+        if let Some(id) = configured
+            .keys()
+            .find(|id| !ALL.iter().any(|r| r.id == *id))
+        {
             return Err(format!(
                 "[env.rules]: rule `{id}` does not exist (rules: {})",
                 ALL.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")

@@ -12,7 +12,9 @@ pub fn find(text: &str, in_sub: bool) -> Option<String> {
     let whole = text.trim();
     for literal in ["[object Object]", "undefined", "null", "NaN"] {
         if whole == literal || (literal == "[object Object]" && text.contains(literal)) {
-            return Some(format!("`{literal}` (a missing or non-string value printed by JavaScript)"));
+            return Some(format!(
+                "`{literal}` (a missing or non-string value printed by JavaScript)"
+            ));
         }
     }
     let mut rest = text;

@@ -1,8 +1,8 @@
 //! The guard's rules, their default levels per built-in policy, and how configuration
 //! overrides them.
 
-use holdfast_core::config::Environment;
 use crate::config::{GuardSettings, PolicyBase, RuleLevel};
+use holdfast_core::config::Environment;
 use holdfast_report::guard::Severity;
 
 /// A rule: its id, and whether it is about data loss in a change (blocks under every policy)

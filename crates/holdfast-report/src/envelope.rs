@@ -216,7 +216,9 @@ mod tests {
     #[test]
     fn every_command_round_trips_through_its_name() {
         for &command in Command::ALL {
-            assert!(command.as_str().starts_with(&format!("{} ", command.group())));
+            assert!(command
+                .as_str()
+                .starts_with(&format!("{} ", command.group())));
             let json = serde_json::to_value(command).unwrap();
             assert_eq!(json, command.as_str());
             assert_eq!(serde_json::from_value::<Command>(json).unwrap(), command);
@@ -230,4 +232,3 @@ mod tests {
         assert_eq!(sections, ["migrate", "guard", "env"]);
     }
 }
-

@@ -5,6 +5,7 @@
 //! module what its command prints ([`Info`]) and runs it.
 
 mod dynamo;
+pub mod env;
 mod guard;
 mod migrate;
 
@@ -69,6 +70,7 @@ pub async fn run(cli: Cli, explicit: ExplicitGlobals) -> i32 {
         Command::Migrate(c) => c.info(),
         Command::Guard(c) => c.info(),
         Command::Dynamo(c) => c.info(),
+        Command::Env(c) => c.info(),
     };
     let result = match refuse_config(&info, &explicit) {
         Err(e) => Err(e),
@@ -76,6 +78,7 @@ pub async fn run(cli: Cli, explicit: ExplicitGlobals) -> i32 {
             Command::Migrate(c) => migrate::run(&cli.global, c).await,
             Command::Guard(c) => guard::run(&cli.global, c).await,
             Command::Dynamo(c) => dynamo::run(&cli.global, c).await,
+            Command::Env(c) => env::run(&cli.global, c).await,
         },
     };
     match result {

@@ -3,10 +3,12 @@
 //! each capability's reports is in its own module.
 
 mod dynamo;
+mod env;
 mod guard;
 mod migrate;
 
 pub use dynamo::{dynamo_compare_text, dynamo_copy_text, dynamo_migrate_text, dynamo_verify_text};
+pub use env::env_text;
 pub use guard::guard_text;
 pub use migrate::{plan_text, repair_text, status_text, up_text};
 
