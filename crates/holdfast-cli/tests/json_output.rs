@@ -244,6 +244,41 @@ fn guard_reports_match_their_snapshots() {
 }
 
 #[test]
+fn env_reports_match_their_snapshots() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let template = serde_json::json!({ "Resources": { "Api": {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Role": "arn:aws:iam::123456789012:role/api",
+            "Environment": { "Variables": {
+                "SECRET_KEY": "${env:SECRET_KEY}",
+                "ORDERS_TABLE": "orders-prod",
+                "PORT": "8080",
+            } },
+        },
+    } } });
+    std::fs::write(cwd.path().join("template.json"), template.to_string()).unwrap();
+    std::fs::write(
+        cwd.path().join("holdfast.toml"),
+        "[env.keys.PORT]\ntype = \"int\"\nrequired = true\n[env.keys.LOG_LEVEL]\nrequired = true\n\
+         [stages.staging]\n[stages.prod]\n",
+    )
+    .unwrap();
+    let env = |name: &str, args: &[&str], code: i32| {
+        let output = holdfast(cwd.path())
+            .env("HOLDFAST_FINGERPRINT_KEY", "snapshot")
+            .arg("env")
+            .args(args)
+            .args(["template.json", "--json"])
+            .output()
+            .expect("run holdfast");
+        check_value(name, Run::from(output).expect(code).json(), "");
+    };
+    env("env_check", &["check", "--stage", "staging"], 3);
+    env("env_init", &["init"], 0);
+}
+
+#[test]
 fn dynamo_reports_match_their_snapshots() {
     use dynamo_support::{client, create_table, load, runtime};
     let dynamodb = DynamoDbLocal::start();

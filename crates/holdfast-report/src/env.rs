@@ -38,7 +38,7 @@ pub struct EnvSummary {
     pub info: usize,
 }
 
-/// `env check` (templates) and `env verify` (deployed functions).
+/// `env check`: the functions of templates judged against the schema.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EnvReport {
     #[serde(flatten)]

@@ -78,7 +78,6 @@ commands! {
     }
     "env" (section: true) {
         EnvCheck => "env check",
-        EnvVerify => "env verify",
         EnvInit => "env init",
     }
 }
