@@ -41,8 +41,8 @@ pub struct Variable {
     /// The strings written in the value (a literal, a `Fn::Sub` template's text, a `Fn::Join`'s
     /// parts), with whether each is a `Fn::Sub` template: what the unresolved-variable rule reads.
     pub written: Vec<(String, bool)>,
-    /// A computed value's `Fn::Sub` text with what the parameters decide filled in (the rest
-    /// stays `${…}`): what the cross-stage rule reads of it.
+    /// A computed value's text (`Fn::Sub`, `Fn::Join`) with what the parameters decide filled
+    /// in (the rest stays `${…}`): what the cross-stage rule reads of it.
     pub sub_text: Option<String>,
 }
 
@@ -144,19 +144,37 @@ fn variable(template: &Template, scope: &Scope<'_>, key: &str, node: &Node) -> O
         value,
         line: node.span.line,
         written,
-        sub_text: sub_text(&canon),
+        sub_text: computed_text(&canon),
     })
 }
 
-/// The text of a `Fn::Sub` value, as far as it is resolved.
-fn sub_text(canon: &Canon) -> Option<String> {
+/// A computed value's text as far as the templates decide it (`Fn::Sub`, `Fn::Join` of
+/// known parts); what they do not decide is `${…}`. `None` for a value with no text of its
+/// own (a bare `Ref`).
+fn computed_text(canon: &Canon) -> Option<String> {
     match canon {
         Canon::Expr(kind, inner) if kind == "Fn::Sub" => match inner.as_ref() {
             Canon::Scalar(text) => Some(text.clone()),
             Canon::List(parts) => parts.first().and_then(Canon::as_scalar).map(str::to_string),
             _ => None,
         },
-        Canon::Unknown(u) => sub_text(&u.form),
+        Canon::Expr(kind, inner) if kind == "Fn::Join" => match inner.as_ref() {
+            Canon::List(args) => match (args.first(), args.get(1)) {
+                (Some(Canon::Scalar(delimiter)), Some(Canon::List(parts))) => Some(
+                    parts
+                        .iter()
+                        .map(|p| match p {
+                            Canon::Scalar(s) => s.clone(),
+                            other => computed_text(other).unwrap_or_else(|| "${…}".into()),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(delimiter),
+                ),
+                _ => None,
+            },
+            _ => None,
+        },
+        Canon::Unknown(u) => computed_text(&u.form),
         _ => None,
     }
 }
@@ -292,7 +310,7 @@ fn texts(node: Option<&Node>, scope: &Scope<'_>) -> Vec<String> {
         .into_iter()
         .map(|n| match scope.eval(n) {
             Canon::Scalar(s) => s,
-            other => format!("{other:?}"),
+            other => computed_text(&other).unwrap_or_else(|| "${…}".into()),
         })
         .collect()
 }

@@ -1,4 +1,4 @@
-// A tiny CDK app for tests/guard_cdk.rs: `cdk synth` without the cdk CLI or an AWS account.
+// A tiny CDK app for tests/guard_cdk.rs (and holdfast-env's tests/env_cdk.rs): `cdk synth` without the cdk CLI or an AWS account.
 //
 //   CDK_OUTDIR=out HOLDFAST_USERS_ID=Users node app.js
 //
@@ -11,6 +11,7 @@
 const { App, Stack, RemovalPolicy } = require('aws-cdk-lib');
 const dynamodb = require('aws-cdk-lib/aws-dynamodb');
 const lambda = require('aws-cdk-lib/aws-lambda');
+const secretsmanager = require('aws-cdk-lib/aws-secretsmanager');
 
 const outdir = process.env.CDK_OUTDIR;
 if (!outdir) {
@@ -53,5 +54,26 @@ const api = new lambda.Function(stack, 'Api', {
 });
 users.grantReadWriteData(api);
 sessions.grantReadWriteData(api);
+
+// HOLDFAST_STAGING_STRIPE_KEY (a fake key the env test makes up) adds a staging stack whose
+// function is wired the way the env checks must catch: production's secret and parameter, and a
+// payment key written into its environment.
+const stagingKey = process.env.HOLDFAST_STAGING_STRIPE_KEY;
+if (stagingKey) {
+  const billing = new Stack(app, 'BillingStaging', { stackName: 'billing-staging' });
+  const prodKeys = secretsmanager.Secret.fromSecretNameV2(billing, 'ProdKeys', 'prod/payments/stripe');
+  const charge = new lambda.Function(billing, 'Charge', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 });'),
+    environment: {
+      STRIPE_SECRET_ARN: prodKeys.secretArn,
+      API_KEYS_PARAM: '/prod/billing/api-keys',
+      STRIPE_KEY: stagingKey,
+      LOG_LEVEL: 'info',
+    },
+  });
+  prodKeys.grantRead(charge);
+}
 
 app.synth();
