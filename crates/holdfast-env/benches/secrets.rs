@@ -8,19 +8,10 @@ use std::time::Instant;
 
 use holdfast_env::secrets::Detector;
 
-/// A fake body: `n` characters of `alphabet`, fixed per `seed`.
-fn fake(alphabet: &str, n: usize, seed: u64) -> String {
-    let chars: Vec<char> = alphabet.chars().collect();
-    let mut x = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    (0..n)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            chars[((x >> 33) % chars.len() as u64) as usize]
-        })
-        .collect()
-}
+#[path = "../tests/fake/mod.rs"]
+mod fake;
+
+use fake::fake;
 
 fn values(count: usize) -> Vec<(String, String)> {
     const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

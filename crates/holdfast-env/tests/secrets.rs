@@ -2,6 +2,9 @@
 //! the rule ids read from the rule data), and the rule set has negatives. Every sample is made
 //! at run time from a fake, deterministic body, so no token appears whole in this file.
 
+mod fake;
+
+use fake::fake;
 use holdfast_env::secrets::{
     is_reference, Detector, MatchedBy, Origin, KEY_NAME_MIN_CHARS, KEY_NAME_MIN_ENTROPY,
     KEY_NAME_RULE,
@@ -13,28 +16,25 @@ const LOWER_ALNUM: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
 const WORD_DASH: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 const LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// `n` characters of `alphabet`, a fixed pseudo-random sequence per `seed` (a fake body).
-fn fake(alphabet: &str, n: usize, seed: u64) -> String {
-    let chars: Vec<char> = alphabet.chars().collect();
-    let mut x = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    (0..n)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            chars[((x >> 33) % chars.len() as u64) as usize]
-        })
-        .collect()
-}
-
 /// `n` of `alphabet` starting with a letter (a body that must not start with a digit).
 fn fake_from_letter(alphabet: &str, n: usize, seed: u64) -> String {
-    format!("{}{}", fake(LETTERS, 1, seed), fake(alphabet, n - 1, seed + 1))
+    format!(
+        "{}{}",
+        fake(LETTERS, 1, seed),
+        fake(alphabet, n - 1, seed + 1)
+    )
 }
 
 fn uuid(seed: u64) -> String {
     let h = |n, s| fake(&HEX[..16], n, seed * 10 + s);
-    format!("{}-{}-{}-{}-{}", h(8, 1), h(4, 2), h(4, 3), h(4, 4), h(12, 5))
+    format!(
+        "{}-{}-{}-{}-{}",
+        h(8, 1),
+        h(4, 2),
+        h(4, 3),
+        h(4, 4),
+        h(12, 5)
+    )
 }
 
 fn pem(kind: &str) -> String {
@@ -43,7 +43,10 @@ fn pem(kind: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n");
     let label = format!("{kind}PRIVATE {}", "KEY");
-    format!("-----{} {label}-----\n{body}\n-----{} {label}-----\n", "BEGIN", "END")
+    format!(
+        "-----{} {label}-----\n{body}\n-----{} {label}-----\n",
+        "BEGIN", "END"
+    )
 }
 
 /// (expected rule, key, value): at least one per rule.
@@ -51,79 +54,421 @@ fn positives() -> Vec<(&'static str, &'static str, String)> {
     let jwt_header = format!("ey{}", "JhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9");
     let jwt_payload = format!("ey{}", "JzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkZha2UifQ");
     vec![
-        ("age-secret-key", "AGE_KEY", format!("AGE-SECRET-KEY-1{}", fake("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58, 1))),
-        ("anthropic-admin-api-key", "ANTHROPIC_ADMIN", format!("sk-ant-{}-{}AA", "admin01", fake(WORD_DASH, 93, 2))),
-        ("anthropic-api-key", "ANTHROPIC_KEY", format!("sk-ant-{}-{}AA", "api03", fake(WORD_DASH, 93, 3))),
-        ("aws-access-token", "AWS_ACCESS_KEY_ID", format!("AKIA{}", fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 4))),
-        ("aws-access-token", "AWS_ACCESS_KEY_ID", format!("ASIA{}", fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 5))),
-        ("azure-ad-client-secret", "AZURE_CLIENT", format!("{}8Q~{}", fake(ALNUM, 3, 6), fake(ALNUM, 34, 7))),
-        ("databricks-api-token", "DATABRICKS", format!("dapi{}", fake(HEX, 32, 8))),
-        ("digitalocean-pat", "DO", format!("dop_v1_{}", fake(HEX, 64, 9))),
-        ("doppler-api-token", "DOPPLER", format!("dp.pt.{}", fake(ALNUM, 43, 10))),
-        ("dynatrace-api-token", "DT", format!("dt0c01.{}.{}", fake(ALNUM, 24, 11), fake(ALNUM, 64, 12))),
-        ("gcp-api-key", "MAPS", format!("AIza{}", fake(WORD_DASH, 35, 13))),
-        ("github-app-token", "GH", format!("ghs_{}", fake(ALNUM, 36, 14))),
-        ("github-app-token", "GH", format!("ghu_{}", fake(ALNUM, 36, 15))),
-        ("github-fine-grained-pat", "GH", format!("github_pat_{}", fake(&ALNUM.replace('A', "_"), 82, 16))),
+        (
+            "age-secret-key",
+            "AGE_KEY",
+            format!(
+                "AGE-SECRET-KEY-1{}",
+                fake("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58, 1)
+            ),
+        ),
+        (
+            "anthropic-admin-api-key",
+            "ANTHROPIC_ADMIN",
+            format!("sk-ant-{}-{}AA", "admin01", fake(WORD_DASH, 93, 2)),
+        ),
+        (
+            "anthropic-api-key",
+            "ANTHROPIC_KEY",
+            format!("sk-ant-{}-{}AA", "api03", fake(WORD_DASH, 93, 3)),
+        ),
+        (
+            "aws-access-token",
+            "AWS_ACCESS_KEY_ID",
+            format!("AKIA{}", fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 4)),
+        ),
+        (
+            "aws-access-token",
+            "AWS_ACCESS_KEY_ID",
+            format!("ASIA{}", fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 5)),
+        ),
+        (
+            "azure-ad-client-secret",
+            "AZURE_CLIENT",
+            format!("{}8Q~{}", fake(ALNUM, 3, 6), fake(ALNUM, 34, 7)),
+        ),
+        (
+            "databricks-api-token",
+            "DATABRICKS",
+            format!("dapi{}", fake(HEX, 32, 8)),
+        ),
+        (
+            "digitalocean-pat",
+            "DO",
+            format!("dop_v1_{}", fake(HEX, 64, 9)),
+        ),
+        (
+            "doppler-api-token",
+            "DOPPLER",
+            format!("dp.pt.{}", fake(ALNUM, 43, 10)),
+        ),
+        (
+            "dynatrace-api-token",
+            "DT",
+            format!("dt0c01.{}.{}", fake(ALNUM, 24, 11), fake(ALNUM, 64, 12)),
+        ),
+        (
+            "gcp-api-key",
+            "MAPS",
+            format!("AIza{}", fake(WORD_DASH, 35, 13)),
+        ),
+        (
+            "github-app-token",
+            "GH",
+            format!("ghs_{}", fake(ALNUM, 36, 14)),
+        ),
+        (
+            "github-app-token",
+            "GH",
+            format!("ghu_{}", fake(ALNUM, 36, 15)),
+        ),
+        (
+            "github-fine-grained-pat",
+            "GH",
+            format!("github_pat_{}", fake(&ALNUM.replace('A', "_"), 82, 16)),
+        ),
         ("github-oauth", "GH", format!("gho_{}", fake(ALNUM, 36, 17))),
         ("github-pat", "GH", format!("ghp_{}", fake(ALNUM, 36, 18))),
-        ("github-refresh-token", "GH", format!("ghr_{}", fake(ALNUM, 36, 19))),
-        ("gitlab-deploy-token", "GL", format!("gldt-{}", fake(ALNUM, 20, 20))),
-        ("gitlab-pat", "GL", format!("glpat-{}", fake(WORD_DASH, 20, 21))),
-        ("gitlab-pat-routable", "GL", format!("glpat-{}.01{}", fake(ALNUM, 40, 22), fake(LOWER_ALNUM, 7, 23))),
+        (
+            "github-refresh-token",
+            "GH",
+            format!("ghr_{}", fake(ALNUM, 36, 19)),
+        ),
+        (
+            "gitlab-deploy-token",
+            "GL",
+            format!("gldt-{}", fake(ALNUM, 20, 20)),
+        ),
+        (
+            "gitlab-pat",
+            "GL",
+            format!("glpat-{}", fake(WORD_DASH, 20, 21)),
+        ),
+        (
+            "gitlab-pat-routable",
+            "GL",
+            format!(
+                "glpat-{}.01{}",
+                fake(ALNUM, 40, 22),
+                fake(LOWER_ALNUM, 7, 23)
+            ),
+        ),
         ("gitlab-ptt", "GL", format!("glptt-{}", fake(HEX, 40, 24))),
-        ("gitlab-rrt", "GL", format!("GR1348941{}", fake(WORD_DASH, 20, 25))),
-        ("gitlab-runner-authentication-token", "GL", format!("glrt-{}", fake(ALNUM, 20, 26))),
-        ("grafana-service-account-token", "GRAFANA", format!("glsa_{}_{}", fake(ALNUM, 32, 27), fake(HEX, 8, 28))),
-        ("heroku-api-key-v2", "HEROKU", format!("HRKU-AA{}", fake(WORD_DASH, 58, 29))),
-        ("huggingface-access-token", "HF", format!("hf_{}", fake(LETTERS, 34, 30))),
-        ("jwt", "SESSION", format!("{jwt_header}.{jwt_payload}.{}", fake(WORD_DASH, 43, 31))),
-        ("linear-api-key", "LINEAR", format!("lin_api_{}", fake(ALNUM, 40, 32))),
-        ("mailchimp-api-key", "MAILCHIMP_API_KEY", format!("{}-us12", fake(HEX, 32, 33))),
-        ("mailgun-private-api-token", "MAILGUN_API_KEY", format!("key-{}", fake(HEX, 32, 34))),
-        ("mailgun-signing-key", "MAILGUN_SIGNING", format!("{}-{}-{}", fake("abcdefgh0123456789", 32, 35), fake(HEX, 8, 36), fake(HEX, 8, 37))),
-        ("microsoft-teams-webhook", "TEAMS_WEBHOOK", format!("https://contoso.webhook.office.com/webhookb2/{}@{}/IncomingWebhook/{}/{}", uuid(1), uuid(2), fake(LOWER_ALNUM, 32, 38), uuid(3))),
-        ("new-relic-user-api-key", "NEW_RELIC_API_KEY", format!("NRAK-{}", fake(&ALNUM[..36], 27, 39))),
-        ("npm-access-token", "NPM", format!("npm_{}", fake(ALNUM, 36, 40))),
-        ("openai-api-key", "OPENAI", format!("sk-proj-{}{}{}", fake(WORD_DASH, 74, 41), "T3Blbk", format!("FJ{}", fake(WORD_DASH, 74, 42)))),
-        ("openai-api-key", "OPENAI", format!("sk-{}T3Blbk{}", fake(ALNUM, 20, 43), format!("FJ{}", fake(ALNUM, 20, 44)))),
-        ("perplexity-api-key", "PPLX", format!("pplx-{}", fake(ALNUM, 48, 45))),
-        ("planetscale-password", "PLANETSCALE", format!("pscale_pw_{}", fake(ALNUM, 43, 46))),
-        ("postman-api-token", "POSTMAN", format!("PMAK-{}-{}", fake(HEX, 24, 47), fake(HEX, 34, 48))),
+        (
+            "gitlab-rrt",
+            "GL",
+            format!("GR1348941{}", fake(WORD_DASH, 20, 25)),
+        ),
+        (
+            "gitlab-runner-authentication-token",
+            "GL",
+            format!("glrt-{}", fake(ALNUM, 20, 26)),
+        ),
+        (
+            "grafana-service-account-token",
+            "GRAFANA",
+            format!("glsa_{}_{}", fake(ALNUM, 32, 27), fake(HEX, 8, 28)),
+        ),
+        (
+            "heroku-api-key-v2",
+            "HEROKU",
+            format!("HRKU-AA{}", fake(WORD_DASH, 58, 29)),
+        ),
+        (
+            "huggingface-access-token",
+            "HF",
+            format!("hf_{}", fake(LETTERS, 34, 30)),
+        ),
+        (
+            "jwt",
+            "SESSION",
+            format!("{jwt_header}.{jwt_payload}.{}", fake(WORD_DASH, 43, 31)),
+        ),
+        (
+            "linear-api-key",
+            "LINEAR",
+            format!("lin_api_{}", fake(ALNUM, 40, 32)),
+        ),
+        (
+            "mailchimp-api-key",
+            "MAILCHIMP_API_KEY",
+            format!("{}-us12", fake(HEX, 32, 33)),
+        ),
+        (
+            "mailgun-private-api-token",
+            "MAILGUN_API_KEY",
+            format!("key-{}", fake(HEX, 32, 34)),
+        ),
+        (
+            "mailgun-signing-key",
+            "MAILGUN_SIGNING",
+            format!(
+                "{}-{}-{}",
+                fake("abcdefgh0123456789", 32, 35),
+                fake(HEX, 8, 36),
+                fake(HEX, 8, 37)
+            ),
+        ),
+        (
+            "microsoft-teams-webhook",
+            "TEAMS_WEBHOOK",
+            format!(
+                "https://contoso.webhook.office.com/webhookb2/{}@{}/IncomingWebhook/{}/{}",
+                uuid(1),
+                uuid(2),
+                fake(LOWER_ALNUM, 32, 38),
+                uuid(3)
+            ),
+        ),
+        (
+            "new-relic-user-api-key",
+            "NEW_RELIC_API_KEY",
+            format!("NRAK-{}", fake(&ALNUM[..36], 27, 39)),
+        ),
+        (
+            "npm-access-token",
+            "NPM",
+            format!("npm_{}", fake(ALNUM, 36, 40)),
+        ),
+        (
+            "openai-api-key",
+            "OPENAI",
+            format!(
+                "sk-proj-{}T3Blbk{}{}",
+                fake(WORD_DASH, 74, 41),
+                "FJ",
+                fake(WORD_DASH, 74, 42)
+            ),
+        ),
+        (
+            "openai-api-key",
+            "OPENAI",
+            format!(
+                "sk-{}T3Blbk{}{}",
+                fake(ALNUM, 20, 43),
+                "FJ",
+                fake(ALNUM, 20, 44)
+            ),
+        ),
+        (
+            "perplexity-api-key",
+            "PPLX",
+            format!("pplx-{}", fake(ALNUM, 48, 45)),
+        ),
+        (
+            "planetscale-password",
+            "PLANETSCALE",
+            format!("pscale_pw_{}", fake(ALNUM, 43, 46)),
+        ),
+        (
+            "postman-api-token",
+            "POSTMAN",
+            format!("PMAK-{}-{}", fake(HEX, 24, 47), fake(HEX, 34, 48)),
+        ),
         ("private-key", "SIGNING", pem("RSA ")),
         ("private-key", "SIGNING", pem("")),
         ("private-key", "SSH", pem("OPENSSH ")),
-        ("pulumi-api-token", "PULUMI", format!("pul-{}", fake(HEX, 40, 49))),
-        ("pypi-upload-token", "PYPI", format!("pypi-AgEIcHlwaS5vcmc{}", fake(WORD_DASH, 60, 50))),
-        ("rubygems-api-token", "GEMS", format!("rubygems_{}", fake(HEX, 48, 51))),
-        ("sendgrid-api-token", "SENDGRID", format!("SG.{}.{}", fake(WORD_DASH, 22, 52), fake(WORD_DASH, 43, 53))),
-        ("sentry-user-token", "SENTRY", format!("sntryu_{}", fake(HEX, 64, 54))),
-        ("shopify-access-token", "SHOPIFY", format!("shpat_{}", fake(HEX, 32, 55))),
-        ("shopify-custom-access-token", "SHOPIFY", format!("shpca_{}", fake(HEX, 32, 56))),
-        ("shopify-private-app-access-token", "SHOPIFY", format!("shppa_{}", fake(HEX, 32, 57))),
-        ("shopify-shared-secret", "SHOPIFY", format!("shpss_{}", fake(HEX, 32, 58))),
-        ("slack-app-token", "SLACK", format!("xapp-1-A{}-{}-{}", fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10, 59), fake("0123456789", 13, 60), fake(HEX, 64, 61))),
-        ("slack-bot-token", "SLACK", format!("xoxb-{}-{}-{}", fake("0123456789", 13, 62), fake("0123456789", 13, 63), fake(ALNUM, 24, 64))),
-        ("slack-legacy-bot-token", "SLACK", format!("xoxb-{}-{}", fake("0123456789", 12, 65), fake_from_letter(ALNUM, 24, 66))),
-        ("slack-legacy-token", "SLACK", format!("xoxs-{}-{}-{}-{}", fake("0123456789", 10, 67), fake("0123456789", 10, 68), fake("0123456789", 10, 69), fake(HEX, 64, 70))),
-        ("slack-legacy-workspace-token", "SLACK", format!("xoxa-2-{}", fake(ALNUM, 40, 71))),
-        ("slack-user-token", "SLACK", format!("xoxp-{}-{}-{}-{}", fake("0123456789", 10, 72), fake("0123456789", 10, 73), fake("0123456789", 12, 74), fake(ALNUM, 32, 75))),
-        ("slack-webhook-url", "SLACK_WEBHOOK", format!("https://hooks.slack.com/services/T{}/B{}/{}", fake(&ALNUM[..36], 10, 76), fake(&ALNUM[..36], 10, 77), fake(ALNUM, 24, 78))),
-        ("square-access-token", "SQUARE", format!("sq0atp-{}", fake(WORD_DASH, 22, 79))),
-        ("stripe-access-token", "STRIPE", format!("sk_{}_{}", "live", fake(ALNUM, 24, 80))),
-        ("stripe-access-token", "STRIPE", format!("sk_{}_{}", "test", fake(ALNUM, 24, 81))),
-        ("stripe-access-token", "STRIPE", format!("rk_{}_{}", "live", fake(ALNUM, 24, 82))),
-        ("twilio-api-key", "TWILIO", format!("SK{}", fake(HEX, 32, 83))),
-        ("vault-service-token", "VAULT", format!("hvs.{}", fake(WORD_DASH, 100, 84))),
-        ("vault-service-token", "VAULT", format!("s.{}", fake(ALNUM, 24, 85))),
-        ("database-url-with-password", "DATABASE_URL", format!("postgres://app:{}@db.example.com:5432/orders", fake(ALNUM, 20, 86))),
-        ("database-url-with-password", "DATABASE_URL", format!("postgresql://app:{}@db.example.com/orders?sslmode=require", fake(ALNUM, 20, 87))),
-        ("database-url-with-password", "DB", format!("mysql://app:{}@db.example.com:3306/orders", fake(ALNUM, 16, 88))),
-        ("database-url-with-password", "DB", format!("mongodb+srv://app:{}@cluster0.example.net/orders", fake(ALNUM, 16, 89))),
-        ("database-url-with-password", "CACHE", format!("rediss://:{}@cache.example.com:6380/0", fake(ALNUM, 16, 90))),
-        ("database-url-with-password", "BROKER", format!("amqps://app:{}@mq.example.com/vhost", fake(ALNUM, 16, 91))),
-        ("url-with-password", "SEARCH", format!("https://elastic:{}@search.example.com:9243", fake(ALNUM, 16, 92))),
-        ("stripe-webhook-secret", "STRIPE_WEBHOOK", format!("whsec_{}", fake(ALNUM, 32, 93))),
+        (
+            "pulumi-api-token",
+            "PULUMI",
+            format!("pul-{}", fake(HEX, 40, 49)),
+        ),
+        (
+            "pypi-upload-token",
+            "PYPI",
+            format!("pypi-AgEIcHlwaS5vcmc{}", fake(WORD_DASH, 60, 50)),
+        ),
+        (
+            "rubygems-api-token",
+            "GEMS",
+            format!("rubygems_{}", fake(HEX, 48, 51)),
+        ),
+        (
+            "sendgrid-api-token",
+            "SENDGRID",
+            format!("SG.{}.{}", fake(WORD_DASH, 22, 52), fake(WORD_DASH, 43, 53)),
+        ),
+        (
+            "sentry-user-token",
+            "SENTRY",
+            format!("sntryu_{}", fake(HEX, 64, 54)),
+        ),
+        (
+            "shopify-access-token",
+            "SHOPIFY",
+            format!("shpat_{}", fake(HEX, 32, 55)),
+        ),
+        (
+            "shopify-custom-access-token",
+            "SHOPIFY",
+            format!("shpca_{}", fake(HEX, 32, 56)),
+        ),
+        (
+            "shopify-private-app-access-token",
+            "SHOPIFY",
+            format!("shppa_{}", fake(HEX, 32, 57)),
+        ),
+        (
+            "shopify-shared-secret",
+            "SHOPIFY",
+            format!("shpss_{}", fake(HEX, 32, 58)),
+        ),
+        (
+            "slack-app-token",
+            "SLACK",
+            format!(
+                "xapp-1-A{}-{}-{}",
+                fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10, 59),
+                fake("0123456789", 13, 60),
+                fake(HEX, 64, 61)
+            ),
+        ),
+        (
+            "slack-bot-token",
+            "SLACK",
+            format!(
+                "xoxb-{}-{}-{}",
+                fake("0123456789", 13, 62),
+                fake("0123456789", 13, 63),
+                fake(ALNUM, 24, 64)
+            ),
+        ),
+        (
+            "slack-legacy-bot-token",
+            "SLACK",
+            format!(
+                "xoxb-{}-{}",
+                fake("0123456789", 12, 65),
+                fake_from_letter(ALNUM, 24, 66)
+            ),
+        ),
+        (
+            "slack-legacy-token",
+            "SLACK",
+            format!(
+                "xoxs-{}-{}-{}-{}",
+                fake("0123456789", 10, 67),
+                fake("0123456789", 10, 68),
+                fake("0123456789", 10, 69),
+                fake(HEX, 64, 70)
+            ),
+        ),
+        (
+            "slack-legacy-workspace-token",
+            "SLACK",
+            format!("xoxa-2-{}", fake(ALNUM, 40, 71)),
+        ),
+        (
+            "slack-user-token",
+            "SLACK",
+            format!(
+                "xoxp-{}-{}-{}-{}",
+                fake("0123456789", 10, 72),
+                fake("0123456789", 10, 73),
+                fake("0123456789", 12, 74),
+                fake(ALNUM, 32, 75)
+            ),
+        ),
+        (
+            "slack-webhook-url",
+            "SLACK_WEBHOOK",
+            format!(
+                "https://hooks.slack.com/services/T{}/B{}/{}",
+                fake(&ALNUM[..36], 10, 76),
+                fake(&ALNUM[..36], 10, 77),
+                fake(ALNUM, 24, 78)
+            ),
+        ),
+        (
+            "square-access-token",
+            "SQUARE",
+            format!("sq0atp-{}", fake(WORD_DASH, 22, 79)),
+        ),
+        (
+            "stripe-access-token",
+            "STRIPE",
+            format!("sk_{}_{}", "live", fake(ALNUM, 24, 80)),
+        ),
+        (
+            "stripe-access-token",
+            "STRIPE",
+            format!("sk_{}_{}", "test", fake(ALNUM, 24, 81)),
+        ),
+        (
+            "stripe-access-token",
+            "STRIPE",
+            format!("rk_{}_{}", "live", fake(ALNUM, 24, 82)),
+        ),
+        (
+            "twilio-api-key",
+            "TWILIO",
+            format!("SK{}", fake(HEX, 32, 83)),
+        ),
+        (
+            "vault-service-token",
+            "VAULT",
+            format!("hvs.{}", fake(WORD_DASH, 100, 84)),
+        ),
+        (
+            "vault-service-token",
+            "VAULT",
+            format!("s.{}", fake(ALNUM, 24, 85)),
+        ),
+        (
+            "database-url-with-password",
+            "DATABASE_URL",
+            format!(
+                "postgres://app:{}@db.example.com:5432/orders",
+                fake(ALNUM, 20, 86)
+            ),
+        ),
+        (
+            "database-url-with-password",
+            "DATABASE_URL",
+            format!(
+                "postgresql://app:{}@db.example.com/orders?sslmode=require",
+                fake(ALNUM, 20, 87)
+            ),
+        ),
+        (
+            "database-url-with-password",
+            "DB",
+            format!(
+                "mysql://app:{}@db.example.com:3306/orders",
+                fake(ALNUM, 16, 88)
+            ),
+        ),
+        (
+            "database-url-with-password",
+            "DB",
+            format!(
+                "mongodb+srv://app:{}@cluster0.example.net/orders",
+                fake(ALNUM, 16, 89)
+            ),
+        ),
+        (
+            "database-url-with-password",
+            "CACHE",
+            format!("rediss://:{}@cache.example.com:6380/0", fake(ALNUM, 16, 90)),
+        ),
+        (
+            "database-url-with-password",
+            "BROKER",
+            format!("amqps://app:{}@mq.example.com/vhost", fake(ALNUM, 16, 91)),
+        ),
+        (
+            "url-with-password",
+            "SEARCH",
+            format!(
+                "https://elastic:{}@search.example.com:9243",
+                fake(ALNUM, 16, 92)
+            ),
+        ),
+        (
+            "stripe-webhook-secret",
+            "STRIPE_WEBHOOK",
+            format!("whsec_{}", fake(ALNUM, 32, 93)),
+        ),
     ]
 }
 
@@ -145,7 +490,10 @@ fn every_rule_compiles_and_has_a_positive_sample() {
             "a sample for {id}, which is no rule"
         );
     }
-    assert!(detector.rules().iter().any(|r| r.origin() == Origin::Holdfast));
+    assert!(detector
+        .rules()
+        .iter()
+        .any(|r| r.origin() == Origin::Holdfast));
 }
 
 #[test]
@@ -166,7 +514,10 @@ fn a_sample_is_found_in_quotes_and_after_a_newline_too() {
     let detector = Detector::builtin();
     let token = format!("ghp_{}", fake(ALNUM, 36, 18));
     for value in [format!("token {token}"), format!("a\n{token}\n")] {
-        assert_eq!(detector.scan("X", &value).map(|h| h.rule), Some("github-pat".into()));
+        assert_eq!(
+            detector.scan("X", &value).map(|h| h.rule),
+            Some("github-pat".into())
+        );
     }
 }
 
@@ -230,7 +581,11 @@ fn negatives_are_not_reported() {
     let detector = Detector::builtin();
     let reported: Vec<String> = negatives()
         .into_iter()
-        .filter_map(|(key, value)| detector.scan(key, &value).map(|hit| format!("{key}={value}: {hit:?}")))
+        .filter_map(|(key, value)| {
+            detector
+                .scan(key, &value)
+                .map(|hit| format!("{key}={value}: {hit:?}"))
+        })
         .collect();
     assert!(reported.is_empty(), "{}", reported.join("\n"));
 }
@@ -253,7 +608,17 @@ fn the_key_name_rule_at_its_thresholds() {
     // The same value under a key that names no credential: not reported.
     assert!(!by_key_name("DB_USER", "abcdefghi"));
     // Spellings of credential keys.
-    for key in ["PASSWORD", "SECRET_KEY", "jwtSecret", "stripe-api-key", "OAUTH_CLIENT_SECRET", "GITHUB_TOKEN", "MAPS_APIKEY", "TLS_PRIVATE_KEY", "LEGACY_PASSWD"] {
+    for key in [
+        "PASSWORD",
+        "SECRET_KEY",
+        "jwtSecret",
+        "stripe-api-key",
+        "OAUTH_CLIENT_SECRET",
+        "GITHUB_TOKEN",
+        "MAPS_APIKEY",
+        "TLS_PRIVATE_KEY",
+        "LEGACY_PASSWD",
+    ] {
         assert!(by_key_name(key, "Xk9mQ2vL7pR4wZ"), "{key}");
     }
     // A placeholder-like literal is left to entropy.
@@ -263,8 +628,13 @@ fn the_key_name_rule_at_its_thresholds() {
 #[test]
 fn a_pattern_hit_is_preferred_to_the_key_name() {
     let value = format!("sk_{}_{}", "live", fake(ALNUM, 24, 95));
-    let hit = Detector::builtin().scan("STRIPE_SECRET_KEY", &value).unwrap();
-    assert_eq!((hit.rule.as_str(), hit.by), ("stripe-access-token", MatchedBy::Pattern));
+    let hit = Detector::builtin()
+        .scan("STRIPE_SECRET_KEY", &value)
+        .unwrap();
+    assert_eq!(
+        (hit.rule.as_str(), hit.by),
+        ("stripe-access-token", MatchedBy::Pattern)
+    );
 }
 
 #[test]
@@ -295,10 +665,16 @@ fn the_value_never_appears_in_a_hit_or_the_detector() {
 
 #[test]
 fn references() {
-    assert!(is_reference("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/orders-AbCdEf"));
-    assert!(is_reference("arn:aws-cn:ssm:cn-north-1:123456789012:parameter/prod/x"));
+    assert!(is_reference(
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/orders-AbCdEf"
+    ));
+    assert!(is_reference(
+        "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/prod/x"
+    ));
     assert!(is_reference("/prod/orders/db-password"));
-    assert!(is_reference("{{resolve:ssm-secure:/prod/orders/db-password:1}}"));
+    assert!(is_reference(
+        "{{resolve:ssm-secure:/prod/orders/db-password:1}}"
+    ));
     assert!(!is_reference("arn:aws:kms:eu-west-1:123456789012:key/abc"));
     assert!(!is_reference(""));
     assert!(!is_reference("hunter2"));

@@ -101,7 +101,11 @@ impl Detector {
     pub fn from_sources(sources: &[RuleSource<'_>]) -> Result<Detector, RuleError> {
         let rules = rules::compile(sources)?;
         let prefilter = Prefilter::new(&rules).map_err(|e| RuleError::Rule {
-            file: sources.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+            file: sources
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", "),
             rule: "(keywords)".into(),
             message: e.to_string(),
         })?;

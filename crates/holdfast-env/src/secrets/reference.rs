@@ -21,7 +21,10 @@ pub fn is_reference(value: &str) -> bool {
 /// name in path form (`prod/orders/db`, `alias/orders`: lower case, at least one `/`).
 pub(crate) fn is_not_a_credential(value: &str) -> bool {
     let value = value.trim();
-    is_reference(value) || arn_service(value).is_some() || is_placeholder(value) || is_path_name(value)
+    is_reference(value)
+        || arn_service(value).is_some()
+        || is_placeholder(value)
+        || is_path_name(value)
 }
 
 /// `{{resolve:secretsmanager:…}}`, `{{resolve:ssm-secure:…}}` or `{{resolve:ssm:…}}`.
@@ -72,7 +75,9 @@ fn is_placeholder(value: &str) -> bool {
         value.len() > open.len() + close.len() && value.starts_with(open) && value.ends_with(close)
     };
     let name = |s: &str| {
-        s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     };
     wrapped("${", "}")
@@ -106,13 +111,17 @@ mod tests {
         assert!(is_reference(
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
         ));
-        assert!(is_reference("arn:aws:ssm:us-east-1:123456789012:parameter/prod/db/password"));
+        assert!(is_reference(
+            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db/password"
+        ));
         assert!(is_reference(
             "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:x"
         ));
         assert!(!is_reference("arn:aws:kms:eu-west-1:123456789012:key/1234"));
         assert!(!is_reference("arn:aws:secretsmanager"));
-        assert!(!is_reference("arn:aws:secretsmanager:eu-west-1:123456789012:"));
+        assert!(!is_reference(
+            "arn:aws:secretsmanager:eu-west-1:123456789012:"
+        ));
     }
 
     #[test]
@@ -142,7 +151,13 @@ mod tests {
 
     #[test]
     fn literals_are_not_references() {
-        for value in ["", "hunter2", "orders-prod", "https://example.com/a/b", "changeme"] {
+        for value in [
+            "",
+            "hunter2",
+            "orders-prod",
+            "https://example.com/a/b",
+            "changeme",
+        ] {
             assert!(!is_reference(value), "{value}");
         }
     }

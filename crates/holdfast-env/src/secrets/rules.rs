@@ -209,7 +209,10 @@ pub(crate) fn compile(sources: &[RuleSource<'_>]) -> Result<Vec<Rule>, RuleError
         let file: RuleFile = toml::from_str(source.text).map_err(|e| RuleError::Format {
             file: source.name.to_owned(),
             line: e.span().map_or(1, |span| {
-                1 + source.text[..span.start].bytes().filter(|&b| b == b'\n').count()
+                1 + source.text[..span.start]
+                    .bytes()
+                    .filter(|&b| b == b'\n')
+                    .count()
             }),
             message: e.message().to_owned(),
         })?;
@@ -293,7 +296,10 @@ mod tests {
             assert!(!rule.description().is_empty(), "{}", rule.id());
             assert!(!rule.keywords().is_empty(), "{} has no keyword", rule.id());
         }
-        let gitleaks = rules.iter().filter(|r| r.origin() == Origin::Gitleaks).count();
+        let gitleaks = rules
+            .iter()
+            .filter(|r| r.origin() == Origin::Gitleaks)
+            .count();
         assert!(gitleaks >= 30, "{gitleaks} gitleaks rules");
     }
 
@@ -326,7 +332,10 @@ mod tests {
         let e = error(&format!("{rule}{rule}"));
         assert_eq!(e, "test.toml: rule x: the id is used by another rule");
         let e = error(&format!("{rule}secretGroup = 2\n"));
-        assert_eq!(e, "test.toml: rule x: secretGroup 2 but the regex has 1 groups");
+        assert_eq!(
+            e,
+            "test.toml: rule x: secretGroup 2 but the regex has 1 groups"
+        );
         let e = error("[[rules]]\nid = \"\"\ndescription = \"d\"\nregex = 'a'\n");
         assert_eq!(e, "test.toml: rule : the id is empty");
         let e = error(&format!("{rule}keywords = ['']\n"));
