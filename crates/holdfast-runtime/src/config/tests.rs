@@ -216,7 +216,11 @@ fn defaults_follow_the_stages_environment_and_variables_win() {
         assert_eq!(config.stage(), Some(stage));
         let staged: Staged = config.load().unwrap();
         assert_eq!(
-            (staged.log_level.as_str(), staged.memory, staged.table.as_str()),
+            (
+                staged.log_level.as_str(),
+                staged.memory,
+                staged.table.as_str()
+            ),
             (level, memory, "orders"),
             "{stage}"
         );
