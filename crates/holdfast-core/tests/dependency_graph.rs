@@ -2,7 +2,8 @@
 //! (normal, build and dev dependencies alike: a lock file does not tell them apart, so this is
 //! stricter than needed): the pure model reaches no runtime, database or AWS crate; the output
 //! contract reaches nothing of Holdfast's; the Lambda function never links clap and the CLI never
-//! links lambda_runtime; no binary reaches a second TLS crypto provider.
+//! links lambda_runtime; no binary reaches a second TLS crypto provider; what users' functions
+//! link (holdfast-runtime) reaches no other Holdfast crate, lambda_runtime or aws-lc-rs.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -87,6 +88,25 @@ fn no_binary_reaches_aws_lc_rs() {
         assert!(
             !graph.contains("aws-lc-rs") && !graph.contains("aws-lc-sys"),
             "{root} reaches aws-lc-rs: two rustls crypto providers in one process can panic"
+        );
+    }
+}
+
+#[test]
+fn users_functions_get_no_other_holdfast_crate_nor_lambda_runtime_nor_aws_lc_rs() {
+    let runtime = reachable("holdfast-runtime");
+    assert!(runtime.contains("aws-sdk-ssm"), "the graph was read");
+    let holdfast: Vec<&String> = runtime
+        .iter()
+        .filter(|name| name.starts_with("holdfast-"))
+        // The test kit is a dev-dependency (the lock file does not tell them apart).
+        .filter(|name| !matches!(name.as_str(), "holdfast-runtime" | "holdfast-testkit"))
+        .collect();
+    assert!(holdfast.is_empty(), "holdfast-runtime reaches {holdfast:?}");
+    for crate_name in ["lambda_runtime", "aws-lc-rs", "aws-lc-sys", "clap"] {
+        assert!(
+            !runtime.contains(crate_name),
+            "holdfast-runtime reaches {crate_name}"
         );
     }
 }

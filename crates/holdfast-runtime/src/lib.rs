@@ -9,7 +9,13 @@
 //!   every problem in one error, never quoting a value;
 //! - [`guard`]: the stage guard, refusing a cold start with a payment key of the wrong mode.
 //!
-//! These modules are pure (no AWS crate, no tokio) and stay available with
+//! With the default feature `aws`:
+//!
+//! - [`secrets`]: Secrets Manager secrets and Parameter Store parameters, cached with a time to
+//!   live, a bound, one call per item at a time, refresh on rotation and JSON keys, read
+//!   through the AWS SDK or the Parameters and Secrets Lambda Extension.
+//!
+//! The other modules are pure (no AWS crate, no tokio) and stay available with
 //! `default-features = false`, so Holdfast's own checks share their exact semantics.
 
 #![forbid(unsafe_code)]
@@ -17,4 +23,6 @@
 pub mod config;
 pub mod guard;
 pub mod live_key;
+#[cfg(feature = "aws")]
+pub mod secrets;
 pub mod stage;

@@ -23,6 +23,7 @@ impl Message {
             200 => "OK",
             202 => "Accepted",
             400 => "Bad Request",
+            401 => "Unauthorized",
             404 => "Not Found",
             500 => "Internal Server Error",
             _ => "Status",

@@ -21,6 +21,9 @@
 //! REST-JSON protocol that runs the statements on the test PostgreSQL (see [`data_api`] for
 //! what it does not emulate).
 //!
+//! The AWS Parameters and Secrets Lambda Extension comes from [`SecretsExtension::start`]: a
+//! stand-in speaking its HTTP protocol (see [`secrets_extension`]).
+//!
 //! Tools other than services (Node.js with a CDK app's `node_modules`, cfn-lint, zig) are
 //! installed by the test script up front; a test checks for its own with [`tools`], which fails
 //! naming what is missing and never installs.
@@ -33,6 +36,7 @@ pub mod fault_proxy;
 mod http1;
 pub mod lambda;
 pub mod moto;
+pub mod secrets_extension;
 mod server;
 pub mod tools;
 
@@ -41,6 +45,7 @@ pub use dynamodb::DynamoDbLocal;
 pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats, Faults};
 pub use lambda::{LambdaRuntime, ResponseReceiver};
 pub use moto::Moto;
+pub use secrets_extension::SecretsExtension;
 use sqlx::{AnyConnection, Connection, Executor, Row};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
