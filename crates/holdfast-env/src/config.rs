@@ -43,6 +43,14 @@ pub struct EnvSettings {
     /// Per-rule levels, e.g. `env-unknown = "block"`.
     #[serde(default)]
     pub rules: BTreeMap<String, RuleLevel>,
+    /// The stacks whose functions are this stage's, for `env verify` (usually in
+    /// `[stages.NAME.env]`; read when neither `--stack` nor `--function` is given, and for
+    /// `--compare-stage`).
+    #[serde(default)]
+    pub stacks: Vec<String>,
+    /// The deployed functions (names or ARNs) that are this stage's, as `stacks`.
+    #[serde(default)]
+    pub functions: Vec<String>,
 }
 
 /// What one environment variable must hold.
@@ -69,6 +77,9 @@ pub struct KeySpec {
     pub secret: Option<SecretMode>,
     /// Globs (`*`, `?`) of the logical ids or function names the key applies to; none: all.
     pub functions: Option<Vec<String>>,
+    /// For a key that refers to a JSON secret: the fields the secret must hold, each non-empty
+    /// (checked by `env verify`, which reads the secret).
+    pub json_keys: Option<Vec<String>>,
     /// What the key is for (documentation only).
     pub description: Option<String>,
     /// Overrides for production stages.
@@ -294,6 +305,10 @@ impl EnvConfig {
         if let Some(s) = stage.and_then(|name| self.stages.get(name)) {
             out.keys.extend(s.keys.clone());
             out.rules.extend(s.rules.clone());
+            if !s.stacks.is_empty() || !s.functions.is_empty() {
+                out.stacks.clone_from(&s.stacks);
+                out.functions.clone_from(&s.functions);
+            }
         }
         out
     }

@@ -25,6 +25,7 @@ pub mod rules;
 pub mod secrets;
 pub mod unresolved;
 pub mod values;
+pub mod verify;
 
 use check::{Context, Findings};
 use config::{EnvConfig, SchemaError};
@@ -57,6 +58,9 @@ pub enum EnvError {
     Schema(#[from] SchemaError),
     #[error(transparent)]
     Input(#[from] SideError),
+    /// A deployed function, stack, secret or parameter that could not be read.
+    #[error(transparent)]
+    Deployed(#[from] verify::deployed::DeployedError),
     /// A setting that cannot be used (an unknown rule id, no input).
     #[error("{0}")]
     Usage(String),
@@ -67,6 +71,7 @@ impl Classify for EnvError {
         match self {
             EnvError::Schema(e) => e.outcome(),
             EnvError::Input(e) => e.outcome(),
+            EnvError::Deployed(e) => e.outcome(),
             EnvError::Usage(_) => Outcome::Usage,
         }
     }
@@ -74,6 +79,7 @@ impl Classify for EnvError {
     fn remedy(&self) -> Option<holdfast_core::remedy::Remedy> {
         match self {
             EnvError::Input(e) => e.remedy(),
+            EnvError::Deployed(e) => e.remedy(),
             _ => None,
         }
     }
@@ -154,5 +160,6 @@ pub fn report(
                 }
             })
             .collect(),
+        verify: None,
     }
 }

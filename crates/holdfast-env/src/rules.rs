@@ -52,6 +52,12 @@ rules! {
     LIVE_KEY = "env-live-key", Block,
         "a live payment key outside production, or a test key in production",
         "use the provider's test keys outside production and live keys only in production";
+    REFERENCE = "env-reference", Block,
+        "a deployed function names a secret or parameter that does not exist, is empty or lacks a JSON key the schema names",
+        "create the secret or parameter (with the keys the schema names), or point the variable at the right one";
+    SHARED_SECRET = "env-shared-secret", Block,
+        "a secret value is the same in this stage and the stage compared with (env verify --compare-stage)",
+        "give each stage its own credentials: rotate the shared one and store a new value for this stage";
     UNKNOWN = "env-unknown", Warn,
         "a key the schema does not name",
         "add the key to [env.keys], or remove the variable";

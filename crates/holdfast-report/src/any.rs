@@ -60,7 +60,9 @@ impl AnyReport {
                 AnyReport::Transfer(serde_json::from_value(value)?)
             }
             Command::DynamoMigrate => AnyReport::DataMigrate(serde_json::from_value(value)?),
-            Command::EnvCheck => AnyReport::Env(serde_json::from_value(value)?),
+            Command::EnvCheck | Command::EnvVerify => {
+                AnyReport::Env(serde_json::from_value(value)?)
+            }
             Command::EnvInit => AnyReport::EnvInit(serde_json::from_value(value)?),
         })
     }

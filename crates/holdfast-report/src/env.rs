@@ -50,6 +50,27 @@ pub struct EnvReport {
     pub findings: Vec<EnvFinding>,
     /// The functions checked: stack and logical id (or deployed name).
     pub functions: Vec<String>,
+    /// `env verify`: the references resolved and the stages compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<EnvVerifySummary>,
+}
+
+/// What `env verify` read beyond the functions' environments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EnvVerifySummary {
+    /// Variables that name a secret or parameter.
+    pub references: usize,
+    /// Distinct secrets and parameters read that exist.
+    pub resolved: usize,
+    /// The stage compared with (`--compare-stage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_stage: Option<String>,
+    /// Its functions read.
+    pub compared_functions: usize,
+    /// This stage's secret values compared.
+    pub compared_values: usize,
+    /// Variables (or JSON keys) whose secret value the compared stage holds too.
+    pub shared: usize,
 }
 
 reports!(EnvReport);

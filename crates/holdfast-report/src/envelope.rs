@@ -79,6 +79,7 @@ commands! {
     "env" (section: true) {
         EnvCheck => "env check",
         EnvInit => "env init",
+        EnvVerify => "env verify",
     }
 }
 impl Command {

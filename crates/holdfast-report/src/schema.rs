@@ -53,7 +53,7 @@ pub fn schemas() -> Vec<ReportSchema> {
                     schema_of::<dynamo::TransferReport>(name, c)
                 }
                 Command::DynamoMigrate => schema_of::<dynamo::DataMigrateReport>(name, c),
-                Command::EnvCheck => schema_of::<env::EnvReport>(name, c),
+                Command::EnvCheck | Command::EnvVerify => schema_of::<env::EnvReport>(name, c),
                 Command::EnvInit => schema_of::<env::EnvInitReport>(name, c),
             }
         })

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod data_api;
+pub mod deployed;
 pub mod dynamodb;
 pub mod fault_proxy;
 mod http1;

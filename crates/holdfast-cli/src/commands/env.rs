@@ -7,6 +7,7 @@ use crate::settings::{self, UsageError};
 use clap::{Args, Subcommand};
 use holdfast_env::config::EnvConfig;
 use holdfast_env::fingerprint::Fingerprinter;
+use holdfast_env::verify::{StageFunctions, VerifyRequest};
 use holdfast_env::{CheckRequest, EnvError};
 use holdfast_guard::deployed::AwsOptions;
 use holdfast_guard::inputs::{parameters_file, Sides};
@@ -21,6 +22,11 @@ pub enum EnvCommand {
     /// missing and mistyped keys, unresolved ${…} variables, plaintext secrets, live payment
     /// keys and other stages' resources. Never prints a value. Exit 3 on blocking findings.
     Check(EnvCheckArgs),
+    /// Verify deployed functions (a stack's, or named ones) against the [env] schema, resolve
+    /// the secrets and parameters their variables name, and with --compare-stage fail when
+    /// the two stages share a secret value. Reads only; never prints a value. Exit 3 on
+    /// blocking findings.
+    Verify(EnvVerifyArgs),
     /// Draft the [env] schema from today's functions (keys, types, required, secret; never a
     /// value), to paste into holdfast.toml.
     Init(EnvInitArgs),
@@ -37,6 +43,38 @@ pub struct EnvCheckArgs {
     /// Also write the findings as SARIF 2.1.0 to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvVerifyArgs {
+    /// A deployed stack whose functions (nested stacks' too) are the stage's; repeatable.
+    /// Neither --stack nor --function: the stage's `stacks`/`functions` in holdfast.toml.
+    #[arg(long = "stack", value_name = "NAME")]
+    pub stacks: Vec<String>,
+    /// A deployed function (name or ARN) of the stage; repeatable.
+    #[arg(long = "function", value_name = "NAME")]
+    pub functions: Vec<String>,
+    /// The stage to compare with: fail when both hold the same secret value.
+    #[arg(long, value_name = "STAGE")]
+    pub compare_stage: Option<String>,
+    /// A stack of the compared stage; repeatable (default: its `stacks` in holdfast.toml).
+    #[arg(
+        long = "compare-stack",
+        value_name = "NAME",
+        requires = "compare_stage"
+    )]
+    pub compare_stacks: Vec<String>,
+    /// A function of the compared stage; repeatable (default: its `functions`).
+    #[arg(
+        long = "compare-function",
+        value_name = "NAME",
+        requires = "compare_stage"
+    )]
+    pub compare_functions: Vec<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]
@@ -62,6 +100,7 @@ impl EnvCommand {
     pub(super) fn info(&self) -> Info {
         match self {
             EnvCommand::Check(a) => Info::new(ReportCommand::EnvCheck, a.output),
+            EnvCommand::Verify(a) => Info::new(ReportCommand::EnvVerify, a.output),
             EnvCommand::Init(a) => Info::new(ReportCommand::EnvInit, a.output).without_config(),
         }
     }
@@ -113,6 +152,34 @@ pub async fn run(global: &GlobalArgs, command: &EnvCommand) -> CommandResult {
                     fail(UsageError(format!("{}: cannot write: {e}", path.display())))
                 })?;
             }
+            output::report(args.output, &report, output::env_text);
+            Ok(code(report.outcome()))
+        }
+        EnvCommand::Verify(args) => {
+            let config = settings::load_config(global).map_err(fail)?;
+            let env = EnvConfig::read(&config).map_err(fail)?;
+            let Some(stage) = global.stage.clone() else {
+                return Err(fail(UsageError(
+                    "env verify: --stage is required (the stage the functions are deployed as)"
+                        .into(),
+                )));
+            };
+            let request = VerifyRequest {
+                target: StageFunctions {
+                    stage,
+                    stacks: args.stacks.clone(),
+                    functions: args.functions.clone(),
+                },
+                compare: args.compare_stage.as_ref().map(|stage| StageFunctions {
+                    stage: stage.clone(),
+                    stacks: args.compare_stacks.clone(),
+                    functions: args.compare_functions.clone(),
+                }),
+                aws: aws_options(&args.aws),
+            };
+            let report = holdfast_env::verify::verify(&request, &env, &Fingerprinter::from_env())
+                .await
+                .map_err(fail)?;
             output::report(args.output, &report, output::env_text);
             Ok(code(report.outcome()))
         }

@@ -40,11 +40,29 @@ pub fn env_text(r: &holdfast_report::env::EnvReport) -> String {
                 .as_deref()
                 .map(|fp| format!(" [{fp}]"))
                 .unwrap_or_default();
+            let function = if f.stack.is_empty() {
+                f.function.clone()
+            } else {
+                format!("{}/{}", f.stack, f.function)
+            };
             out.push_str(&format!(
-                "  [{}] {}/{} {}: {}{fp}{at}\n      fix: {}\n",
-                f.rule, f.stack, f.function, f.key, f.message, f.fix
+                "  [{}] {function} {}: {}{fp}{at}\n      fix: {}\n",
+                f.rule, f.key, f.message, f.fix
             ));
         }
+    }
+    if let Some(v) = &r.verify {
+        out.push_str(&format!(
+            "\n{} references, {} secrets and parameters read",
+            v.references, v.resolved
+        ));
+        if let Some(stage) = &v.compare_stage {
+            out.push_str(&format!(
+                "; compared with stage {stage} ({} functions): {} secret values, {} shared",
+                v.compared_functions, v.compared_values, v.shared
+            ));
+        }
+        out.push('\n');
     }
     out.push_str(&format!(
         "\n{} blocking, {} warnings, {} notes\n",
