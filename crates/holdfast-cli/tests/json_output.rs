@@ -276,6 +276,38 @@ fn env_reports_match_their_snapshots() {
     };
     env("env_check", &["check", "--stage", "staging"], 3);
     env("env_init", &["init"], 0);
+
+    // env verify, on a function deployed in moto: a reference that does not resolve, a
+    // resolved one, and a key the schema requires.
+    let moto = holdfast_testkit::moto::Moto::start();
+    let aws = holdfast_testkit::deployed::Deployer::new(&moto);
+    let secret = aws.secret("staging/api", r#"{"token":"t"}"#);
+    aws.stack(
+        "app-staging",
+        &[holdfast_testkit::deployed::FunctionSpec {
+            logical_id: "Api",
+            name: Some("api-staging"),
+            variables: &[
+                ("API_SECRET_ARN", &secret),
+                ("GONE_PARAM", "/app/staging/gone"),
+                ("PORT", "8080"),
+            ],
+        }],
+    );
+    let output = holdfast_aws(cwd.path())
+        .env("HOLDFAST_FINGERPRINT_KEY", "snapshot")
+        .args([
+            "env",
+            "verify",
+            "--stage",
+            "staging",
+            "--function",
+            "api-staging",
+        ])
+        .args(["--endpoint-url", &moto.endpoint(), "--json"])
+        .output()
+        .expect("run holdfast");
+    check_value("env_verify", Run::from(output).expect(3).json(), "");
 }
 
 #[test]

@@ -148,6 +148,7 @@ pub async fn handle(event: Value, deadline: SystemTime, role: Role) -> Result<Va
                 finish_by,
                 is_update: false,
                 custom_resource: false,
+                stack_id: None,
             };
             let result = guarded(run::run(operation, ctx), answer_by).await;
             match result.status {
@@ -209,6 +210,7 @@ async fn custom_resource(
                         finish_by,
                         is_update: request.request_type == RequestType::Update,
                         custom_resource: true,
+                        stack_id: Some(request.stack_id.clone()),
                     };
                     let mut result = guarded(run::run(operation, ctx), answer_by).await;
                     result.stamp(command);

@@ -130,6 +130,7 @@ pub enum Operation {
     DynamoVerify(DynamoVerify),
     DynamoCopy(Box<DynamoCopy>),
     DynamoMigrate(DynamoMigrate),
+    EnvVerify(crate::run::env::EnvVerify),
 }
 
 /// A property that is missing, malformed or unknown.
@@ -147,19 +148,19 @@ impl holdfast_core::exit::Classify for PropertyError {
 }
 
 /// The properties, read once each; whatever is left unread at the end is unknown.
-struct Props {
+pub(crate) struct Props {
     map: Map<String, Value>,
 }
 
 impl Props {
-    fn error(key: &str, problem: impl Into<String>) -> PropertyError {
+    pub(crate) fn error(key: &str, problem: impl Into<String>) -> PropertyError {
         PropertyError {
             key: key.to_owned(),
             problem: problem.into(),
         }
     }
 
-    fn take_text(&mut self, key: &str) -> Result<Option<String>, PropertyError> {
+    pub(crate) fn take_text(&mut self, key: &str) -> Result<Option<String>, PropertyError> {
         match self.map.remove(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Err(Self::error(key, "is empty")),
@@ -170,12 +171,36 @@ impl Props {
         }
     }
 
-    fn text(&mut self, key: &str) -> Result<String, PropertyError> {
+    /// A list of names: a JSON array of strings, or one string of names separated by commas
+    /// (what a CloudFormation `!Join` or a single value gives); absent: empty.
+    pub(crate) fn list(&mut self, key: &str) -> Result<Vec<String>, PropertyError> {
+        let split = |s: &str| -> Vec<String> {
+            s.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        match self.map.remove(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::String(s)) => Ok(split(&s)),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                    _ => Err(Self::error(key, "must be a list of non-empty strings")),
+                })
+                .collect(),
+            Some(_) => Err(Self::error(key, "must be a list of names")),
+        }
+    }
+
+    pub(crate) fn text(&mut self, key: &str) -> Result<String, PropertyError> {
         self.take_text(key)?
             .ok_or_else(|| Self::error(key, "is required"))
     }
 
-    fn flag(&mut self, key: &str) -> Result<bool, PropertyError> {
+    pub(crate) fn flag(&mut self, key: &str) -> Result<bool, PropertyError> {
         match self.take_text(key)?.as_deref() {
             None => Ok(false),
             Some("true" | "True" | "TRUE") => Ok(true),
@@ -287,11 +312,14 @@ impl Operation {
                 dry_run: p.flag("DryRun")?,
                 deadline: p.optional_duration("Deadline")?,
             }),
+            "EnvVerify" => {
+                Operation::EnvVerify(crate::run::env::EnvVerify::from_properties(&mut p)?)
+            }
             other => {
                 return Err(Props::error(
                     "Operation",
                     format!(
-                    "`{other}` is not one of SqlMigrate, DynamoVerify, DynamoCopy, DynamoMigrate"
+                    "`{other}` is not one of SqlMigrate, DynamoVerify, DynamoCopy, DynamoMigrate, EnvVerify"
                 ),
                 ))
             }

@@ -94,6 +94,27 @@ impl Deployer {
         });
     }
 
+    /// The stack's id (its ARN), as a custom resource's `StackId` carries it.
+    ///
+    /// # Panics
+    /// When the stack does not exist.
+    pub fn stack_id(&self, name: &str) -> String {
+        let client = aws_sdk_cloudformation::Client::new(&self.config);
+        self.runtime.block_on(async {
+            client
+                .describe_stacks()
+                .stack_name(name)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("DescribeStacks {name}: {e:?}"))
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_id())
+                .unwrap_or_else(|| panic!("{name}: no stack id"))
+                .to_string()
+        })
+    }
+
     /// Creates the stack `name` holding a role and `functions`; returns the functions'
     /// physical names, in order.
     ///

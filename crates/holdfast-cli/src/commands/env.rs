@@ -175,6 +175,7 @@ pub async fn run(global: &GlobalArgs, command: &EnvCommand) -> CommandResult {
                     stacks: args.compare_stacks.clone(),
                     functions: args.compare_functions.clone(),
                 }),
+                skip: Vec::new(),
                 aws: aws_options(&args.aws),
             };
             let report = holdfast_env::verify::verify(&request, &env, &Fingerprinter::from_env())

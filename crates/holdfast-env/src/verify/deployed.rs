@@ -9,7 +9,6 @@
 //! `Ok(None)` for it.
 
 use crate::functions::{Function, VarValue, Variable};
-use futures_util::{stream, StreamExt, TryStreamExt};
 use holdfast_aws::{AwsError, AwsOptions, CallError, FailureKind};
 use holdfast_core::exit::{Classify, Outcome};
 use holdfast_core::remedy::Remedy;
@@ -134,13 +133,17 @@ impl Aws {
         }
         let mut seen = std::collections::BTreeSet::new();
         wanted.retain(|(_, _, name)| seen.insert(name.clone()));
-        stream::iter(wanted)
-            .map(|(stack, logical_id, name)| async move {
-                self.function(&stack, &logical_id, &name).await
-            })
-            .buffered(CONCURRENT_READS)
-            .try_collect()
-            .await
+        // In chunks, without a stream of closures: the future stays `Send` for the Lambda
+        // function's task.
+        let mut out = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(CONCURRENT_READS) {
+            let reads: Vec<_> = chunk
+                .iter()
+                .map(|(stack, logical_id, name)| self.function(stack, logical_id, name))
+                .collect();
+            out.extend(futures_util::future::try_join_all(reads).await?);
+        }
+        Ok(out)
     }
 
     /// Every `AWS::Lambda::Function` of `stack` and of its nested stacks.
@@ -149,7 +152,7 @@ impl Aws {
         stack: &str,
         out: &mut Vec<(String, String, String)>,
     ) -> Result<(), DeployedError> {
-        let mut pending = vec![(stack.to_string(), stack.to_string())];
+        let mut pending = vec![(stack_label(stack).to_string(), stack.to_string())];
         while let Some((label, id)) = pending.pop() {
             let what = format!("stack:{label}");
             let mut pages = self
@@ -333,5 +336,28 @@ impl Aws {
             region: self.region.clone(),
             endpoint: self.endpoint.clone(),
         }
+    }
+}
+
+/// A stack's name for reports: a stack id (`arn:…:stack/NAME/UUID`, as a custom resource's
+/// `StackId`) gives its name; a name is itself.
+fn stack_label(stack: &str) -> &str {
+    stack
+        .strip_prefix("arn:")
+        .and_then(|_| stack.split_once(":stack/"))
+        .and_then(|(_, rest)| rest.split('/').next())
+        .filter(|name| !name.is_empty())
+        .unwrap_or(stack)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_stack_id_is_reported_by_its_name() {
+        assert_eq!(
+            super::stack_label("arn:aws:cloudformation:eu-west-1:1:stack/billing-staging/0a1b"),
+            "billing-staging"
+        );
+        assert_eq!(super::stack_label("billing-staging"), "billing-staging");
     }
 }

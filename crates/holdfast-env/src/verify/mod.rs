@@ -16,7 +16,6 @@ use crate::fingerprint::Fingerprinter;
 use crate::functions::{Function, VarValue};
 use crate::{cross_stage, EnvError};
 use deployed::{Aws, StoredValue};
-use futures_util::{stream, StreamExt};
 use holdfast_aws::AwsOptions;
 use holdfast_report::env::{EnvReport, EnvVerifySummary};
 use holdfast_report::Command;
@@ -44,6 +43,9 @@ pub struct VerifyRequest {
     /// Fails when the two stages share a secret value. Empty stacks and functions: that
     /// stage's `stacks`/`functions` in `holdfast.toml`.
     pub compare: Option<StageFunctions>,
+    /// Function names left out of the verified stage (the Lambda function verifying its own
+    /// stack leaves itself out).
+    pub skip: Vec<String>,
     pub aws: AwsOptions,
 }
 
@@ -74,14 +76,26 @@ pub async fn verify_with(
     fingerprints: &Fingerprinter,
 ) -> Result<EnvReport, EnvError> {
     let (target, compare) = sides(request, config)?;
-    verify_sides(aws, &target, compare.as_ref(), config, fingerprints).await
+    verify_sides(
+        aws,
+        &target,
+        compare.as_ref(),
+        &request.skip,
+        config,
+        fingerprints,
+    )
+    .await
 }
 
 fn sides(
     request: &VerifyRequest,
     config: &EnvConfig,
 ) -> Result<(StageFunctions, Option<StageFunctions>), EnvError> {
-    if let Some(c) = request.compare.as_ref().filter(|c| c.stage == request.target.stage) {
+    if let Some(c) = request
+        .compare
+        .as_ref()
+        .filter(|c| c.stage == request.target.stage)
+    {
         return Err(EnvError::Usage(format!(
             "env verify: --compare-stage names the stage verified (`{}`)",
             c.stage
@@ -125,12 +139,14 @@ async fn verify_sides(
     aws: &Aws,
     target: &StageFunctions,
     compare: Option<&StageFunctions>,
+    skip: &[String],
     config: &EnvConfig,
     fingerprints: &Fingerprinter,
 ) -> Result<EnvReport, EnvError> {
     let ctx = crate::context(config, Some(&target.stage));
     let mut findings = Findings::new(&ctx.settings, fingerprints).map_err(EnvError::Usage)?;
-    let functions = aws.functions(&target.stacks, &target.functions).await?;
+    let mut functions = aws.functions(&target.stacks, &target.functions).await?;
+    functions.retain(|f| !f.name.as_ref().is_some_and(|n| skip.contains(n)));
     check::check(&functions, &ctx, &mut findings);
 
     let refs = references(&functions, &ctx, true);
@@ -220,28 +236,34 @@ fn references<'a>(
     out
 }
 
-/// Reads each distinct reference once.
+async fn read_one(
+    aws: &Aws,
+    reference: &Reference,
+) -> Result<(Reference, Option<StoredValue>), deployed::DeployedError> {
+    let value = match reference.store {
+        Store::Secret => aws.secret(&reference.id).await?,
+        Store::Parameter => aws.parameter(&reference.id).await?,
+    };
+    Ok((reference.clone(), value))
+}
+
+/// Reads each distinct reference once, a few at a time.
 async fn read_all<'a>(
     aws: &Aws,
     references: impl Iterator<Item = &'a Reference>,
 ) -> Result<BTreeMap<Reference, Option<StoredValue>>, EnvError> {
-    let distinct: std::collections::BTreeSet<&Reference> = references.collect();
-    let read: Vec<Result<(Reference, Option<StoredValue>), deployed::DeployedError>> =
-        stream::iter(distinct)
-            .map(|r| async move {
-                let value = match r.store {
-                    Store::Secret => aws.secret(&r.id).await?,
-                    Store::Parameter => aws.parameter(&r.id).await?,
-                };
-                Ok((r.clone(), value))
-            })
-            .buffered(CONCURRENT_READS)
-            .collect()
-            .await;
+    let distinct: Vec<&Reference> = references
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut out = BTreeMap::new();
-    for item in read {
-        let (reference, value) = item?;
-        out.insert(reference, value);
+    // In chunks, without a stream of closures: the future stays `Send` for the Lambda
+    // function's task.
+    for chunk in distinct.chunks(CONCURRENT_READS) {
+        let reads: Vec<_> = chunk.iter().map(|r| read_one(aws, r)).collect();
+        for (reference, value) in futures_util::future::try_join_all(reads).await? {
+            out.insert(reference, value);
+        }
     }
     Ok(out)
 }

@@ -296,6 +296,7 @@ mod tests {
             finish_by: tokio::time::Instant::now() + Duration::from_secs(60),
             is_update: false,
             custom_resource,
+            stack_id: None,
         }
     }
 

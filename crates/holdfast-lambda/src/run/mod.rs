@@ -5,6 +5,7 @@
 
 mod clients;
 mod dynamo;
+pub(crate) mod env;
 mod sql;
 
 use crate::properties::Operation;
@@ -88,6 +89,8 @@ pub struct RunContext {
     /// A custom resource request (rather than a direct job): a copy resumes its own checkpoint
     /// when the request is repeated or the stack is deployed again.
     pub custom_resource: bool,
+    /// The custom resource's stack (its `StackId`); `None` for a direct job.
+    pub stack_id: Option<String>,
 }
 
 impl RunContext {
@@ -107,6 +110,7 @@ impl Operation {
             Operation::DynamoVerify(_) => Command::DynamoVerify,
             Operation::DynamoCopy(_) => Command::DynamoCopy,
             Operation::DynamoMigrate(_) => Command::DynamoMigrate,
+            Operation::EnvVerify(_) => Command::EnvVerify,
         }
     }
 }
@@ -121,6 +125,7 @@ pub fn run(
         Operation::DynamoVerify(op) => Box::pin(async move { dynamo::verify(&op, &ctx).await }),
         Operation::DynamoCopy(op) => Box::pin(async move { dynamo::copy(&op, &ctx).await }),
         Operation::DynamoMigrate(op) => Box::pin(async move { dynamo::migrate(&op, &ctx).await }),
+        Operation::EnvVerify(op) => Box::pin(async move { env::verify(&op, &ctx).await }),
     }
 }
 
