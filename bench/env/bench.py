@@ -10,12 +10,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from benchtext import cell, fmt_ms, machine_facts, reflow, write_section  # noqa: E402
 
 SECTION_HEADING = "## Environment and secrets"
 
@@ -32,6 +33,14 @@ type = "url"
 required = true
 [env.keys.FEATURE_CHECKOUT]
 type = "bool"
+[env.keys.ORDERS_TABLE]
+type = "table"
+required = true
+[env.keys.USERS_TABLE]
+type = "table"
+[env.keys.QUEUE_URL]
+type = "url"
+[env.keys.POWERTOOLS_SERVICE_NAME]
 """
 
 
@@ -55,45 +64,6 @@ def timed(cmd, cwd, expect_codes):
     if proc.returncode not in expect_codes:
         raise BenchError(f"{' '.join(cmd)} exited {proc.returncode} (expected {expect_codes})")
     return elapsed
-
-
-def fmt_ms(seconds):
-    ms = seconds * 1000
-    if ms >= 10000:
-        return f"{ms:,.0f} ms"
-    if ms >= 100:
-        return f"{ms:.0f} ms"
-    return f"{ms:.1f} ms"
-
-
-def cell(times):
-    return f"{fmt_ms(statistics.median(times))} <sub>({fmt_ms(min(times))}–{fmt_ms(max(times))})</sub>"
-
-
-def reflow(section):
-    out = []
-    for para in section.strip("\n").split("\n\n"):
-        if para.startswith(("#", "|", "-")):
-            out.append(para)
-        else:
-            out.append(textwrap.fill(" ".join(para.split()), width=100, break_on_hyphens=False,
-                                     break_long_words=False))
-    return "\n\n".join(out) + "\n"
-
-
-def machine_facts():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return {"nproc": nproc, "cpu": cpu, "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
 
 
 def holdfast_findings(cmd, cwd):
@@ -153,6 +123,11 @@ def main():
     hf_version = capture([a.holdfast, "--version"])
     checkov_version = capture([a.checkov, "--version"])
     ds_version = capture([a.detect_secrets, "--version"])
+    # The package's own version string can differ from the PyPI release installed.
+    python = os.path.join(os.path.dirname(a.detect_secrets), "python")
+    dist = capture([python, "-c", "import importlib.metadata as m; print(m.version('detect-secrets'))"])
+    if dist and dist != ds_version:
+        ds_version = f"{dist} (PyPI; `--version` says {ds_version})"
     facts = machine_facts()
     log(f"{hf_version}; checkov {checkov_version}; detect-secrets {ds_version}")
 
@@ -190,7 +165,9 @@ def main():
     credentials = planted["stripe_live"] + planted["github"] + planted["aws_key"] * 2
     ds_total = sum(ds_kinds.values())
     ds_list = ", ".join(f"{v} {k}" for k, v in sorted(ds_kinds.items())) or "none"
-    rule_list = ", ".join(f"{v} `{k}`" for k, v in sorted(rules.items()))
+    rule_list = ", ".join(f"{v} `{k}`" for k, v in sorted(rules.items()) if k != "env-unknown")
+    if rules.get("env-unknown"):
+        rule_list += f"; and {report['summary']['warnings']} warnings ({rules['env-unknown']} `env-unknown`)"
     section = f"""{SECTION_HEADING}
 
 Reproduce: `bench/env/run.sh` (repetitions: `HOLDFAST_BENCH_RUNS`, default 5; functions:
@@ -202,8 +179,9 @@ roles in {len(templates)} stacks ({size:,} bytes of templates), each function wi
 Planted: {planted['stripe_live']} literal Stripe live keys, {planted['github']} GitHub tokens,
 {planted['aws_key']} AWS access key pairs ({credentials} literal credentials in all), {planted['unresolved']}
 `${{env:SECRET_KEY}}` left literal, {planted['cross_stage']} staging functions naming `/prod/…` parameters.
-`holdfast env check cdk.out --stage staging` applies the whole rule set and a small schema
-(`bench/env/bench.py`); checkov runs only its Lambda-environment check CKV_AWS_45 on the same
+`holdfast env check cdk.out --stage staging` applies the whole rule set and a schema of the
+application's eight keys (`bench/env/bench.py`; the planted keys are not in it, so each is also an
+`env-unknown` warning); checkov runs only its Lambda-environment check CKV_AWS_45 on the same
 folder (`--framework cloudformation`); detect-secrets scans the template files with its default
 plugins. Each time is one process from spawn to exit; median of {a.runs} repetitions, tools
 interleaved (order rotated each repetition) after one untimed round that also counted the findings.
@@ -230,13 +208,7 @@ such as the asset keys), where holdfast's are per variable and rule (a live Stri
     if a.no_write:
         log("BENCHMARKS.md left alone (--no-write)")
     else:
-        path = os.path.join(a.root, "BENCHMARKS.md")
-        section_file = os.path.join(a.work, "section.md")
-        with open(section_file, "w") as f:
-            f.write(section)
-        subprocess.run([sys.executable, os.path.join(a.root, "bench/lib/write_section.py"), path,
-                        SECTION_HEADING, section_file], check=True)
-        log(f"wrote {path}")
+        write_section(a.root, SECTION_HEADING, section)
     log(f"whole run: {elapsed:.0f} s; input in {a.work}")
     return 0
 

@@ -8,16 +8,17 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from benchtext import cell, fmt_ms, machine_facts, reflow, write_section  # noqa: E402
 
 SECTION_HEADING = "## Deploy guard"
 
@@ -41,45 +42,6 @@ def timed(cmd, expect_codes):
     if proc.returncode not in expect_codes:
         raise BenchError(f"{' '.join(cmd)} exited {proc.returncode} (expected {expect_codes})")
     return elapsed
-
-
-def machine_facts():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"nproc": capture(["nproc"]), "cpu": cpu, "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
-
-
-def fmt_ms(seconds):
-    ms = seconds * 1000
-    if ms >= 10000:
-        return f"{ms:,.0f} ms"
-    if ms >= 100:
-        return f"{ms:.0f} ms"
-    return f"{ms:.1f} ms"
-
-
-def cell(times):
-    return f"{fmt_ms(statistics.median(times))} <sub>({fmt_ms(min(times))}–{fmt_ms(max(times))})</sub>"
-
-
-def reflow(section):
-    """Wraps prose paragraphs at 100 columns; headings and tables stay as they are."""
-    out = []
-    for para in section.strip("\n").split("\n\n"):
-        if para.startswith(("#", "|")):
-            out.append(para)
-        else:
-            out.append(textwrap.fill(" ".join(para.split()), width=100, break_on_hyphens=False,
-                                     break_long_words=False))
-    return "\n\n".join(out) + "\n"
 
 
 def main():
@@ -201,18 +163,7 @@ replaces the other.
     if a.no_write:
         log("BENCHMARKS.md left alone (--no-write)")
     else:
-        path = os.path.join(a.root, "BENCHMARKS.md")
-        text = open(path).read()
-        start = text.find(SECTION_HEADING + "\n")
-        if start < 0:
-            text = text.rstrip("\n") + "\n\n" + section
-        else:
-            nxt = text.find("\n## ", start + len(SECTION_HEADING))
-            rest = text[nxt + 1:] if nxt >= 0 else ""
-            text = text[:start] + section + ("\n" + rest if rest else "")
-        with open(path, "w") as f:
-            f.write(text)
-        log(f"wrote {path}")
+        write_section(a.root, SECTION_HEADING, section)
     log(f"whole run: {elapsed:.0f} s; templates in {a.work}")
     return 0
 

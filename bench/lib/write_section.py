@@ -2,17 +2,14 @@
 
     python3 bench/lib/write_section.py BENCHMARKS.md "## DynamoDB copy" SECTION_FILE
 """
+import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchtext import write_section  # noqa: E402
+
 path, heading, section_path = sys.argv[1], sys.argv[2], sys.argv[3]
-section = open(section_path).read().rstrip("\n") + "\n"
-text = open(path).read()
-start = text.find("\n" + heading + "\n")
-if start < 0:
-    text = text.rstrip("\n") + "\n\n" + section
-else:
-    start += 1
-    nxt = text.find("\n## ", start + len(heading))
-    rest = text[nxt + 1:] if nxt >= 0 else ""
-    text = text[:start] + section + ("\n" + rest if rest else "")
-open(path, "w").write(text)
+if os.path.basename(path) != "BENCHMARKS.md":
+    sys.exit(f"write_section.py: {path} is not a BENCHMARKS.md")
+write_section(os.path.dirname(os.path.abspath(path)), heading,
+              open(section_path).read().rstrip("\n") + "\n")
