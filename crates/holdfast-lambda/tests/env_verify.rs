@@ -86,7 +86,8 @@ fn a_deploy_passes_on_good_environments_and_fails_on_bad_ones() {
     // Its own stack: the good environments pass.
     let body = create(
         "billing-staging",
-        json!({"Operation": "EnvVerify", "Stage": "staging", "ConfigPath": config}),
+        json!({"Operation": "EnvVerify", "Stage": "staging", "ConfigPath": config,
+               "Revision": "3|7"}),
     );
     assert_eq!(body["Status"], "SUCCESS", "{body:?}");
     assert_eq!(data(&body, "Command"), "env verify");

@@ -4,7 +4,8 @@
 //! commas; neither: the custom resource's own stack, or for a direct job the stage's
 //! `stacks`/`functions` in `holdfast.toml`); `CompareStage` with `CompareStacks` /
 //! `CompareFunctions` (default: that stage's in `holdfast.toml`); `ConfigPath` (default
-//! `/var/task/holdfast.toml`). The verifying function itself is left out (its own environment
+//! `/var/task/holdfast.toml`); `Revision` (read by nothing: a value that changes with the
+//! functions makes CloudFormation run the check again). The verifying function itself is left out (its own environment
 //! is Holdfast's, not the application's).
 //!
 //! A blocking finding fails the resource, so CloudFormation rolls the deploy back. The reason
@@ -55,6 +56,8 @@ impl EnvVerify {
             compare_functions: p.list("CompareFunctions")?,
             config_path: p.take_text("ConfigPath")?.map(PathBuf::from),
         };
+        // Read by nothing: it changes with the functions so that CloudFormation sends an Update.
+        p.take_text("Revision")?;
         if op.compare_stage.is_none()
             && !(op.compare_stacks.is_empty() && op.compare_functions.is_empty())
         {
