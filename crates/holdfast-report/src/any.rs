@@ -2,7 +2,7 @@
 //! error, by its `error` field).
 
 use crate::envelope::{Command, ErrorReport};
-use crate::{dynamo, env, guard, migrate};
+use crate::{dynamo, env, guard, migrate, refresh};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,6 +23,7 @@ pub enum AnyReport {
     DataMigrate(dynamo::DataMigrateReport),
     Env(env::EnvReport),
     EnvInit(env::EnvInitReport),
+    RefreshPlan(refresh::RefreshPlanReport),
     Error(ErrorReport),
 }
 
@@ -64,6 +65,7 @@ impl AnyReport {
                 AnyReport::Env(serde_json::from_value(value)?)
             }
             Command::EnvInit => AnyReport::EnvInit(serde_json::from_value(value)?),
+            Command::RefreshPlan => AnyReport::RefreshPlan(serde_json::from_value(value)?),
         })
     }
 
@@ -83,6 +85,7 @@ impl AnyReport {
             AnyReport::DataMigrate(r) => r.envelope,
             AnyReport::Env(r) => r.envelope,
             AnyReport::EnvInit(r) => r.envelope,
+            AnyReport::RefreshPlan(r) => r.envelope,
             AnyReport::Error(_) => return "error".into(),
         };
         envelope.command().slug()

@@ -81,6 +81,9 @@ commands! {
         EnvInit => "env init",
         EnvVerify => "env verify",
     }
+    "refresh" (section: true) {
+        RefreshPlan => "refresh plan",
+    }
 }
 impl Command {
     /// The name of its schema file, `schemas/<slug>.schema.json`: `migrate-status`.
@@ -229,6 +232,6 @@ mod tests {
     #[test]
     fn the_config_sections_are_the_groups_that_have_settings() {
         let sections: Vec<_> = Command::config_sections().collect();
-        assert_eq!(sections, ["migrate", "guard", "env"]);
+        assert_eq!(sections, ["migrate", "guard", "env", "refresh"]);
     }
 }

@@ -19,6 +19,7 @@ pub mod envelope;
 pub mod guard;
 pub mod migrate;
 pub mod outcome;
+pub mod refresh;
 pub mod remedy;
 pub mod sarif;
 mod schema;

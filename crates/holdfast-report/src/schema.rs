@@ -1,7 +1,7 @@
 //! The JSON Schema of every report, by command: what `schemas/<command>.schema.json` holds.
 
 use crate::envelope::{Command, ErrorReport};
-use crate::{dynamo, env, guard, migrate};
+use crate::{dynamo, env, guard, migrate, refresh};
 use schemars::JsonSchema;
 
 /// One published schema.
@@ -55,6 +55,7 @@ pub fn schemas() -> Vec<ReportSchema> {
                 Command::DynamoMigrate => schema_of::<dynamo::DataMigrateReport>(name, c),
                 Command::EnvCheck | Command::EnvVerify => schema_of::<env::EnvReport>(name, c),
                 Command::EnvInit => schema_of::<env::EnvInitReport>(name, c),
+                Command::RefreshPlan => schema_of::<refresh::RefreshPlanReport>(name, c),
             }
         })
         .collect();

@@ -1,0 +1,77 @@
+//! `holdfast refresh …` reports. They name tables, columns, types and rules, never a value:
+//! a suggestion drawn from a sample of values says only which rule the values look like.
+
+use crate::envelope::{reports, Envelope};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a column is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnClass {
+    /// A rule replaces its values.
+    Sanitize,
+    /// Kept, with the reason given in `holdfast.toml`.
+    Keep,
+    /// A number, date, boolean, enum or UUID without a rule: kept.
+    DefaultKeep,
+    /// Computed by the server from other columns: follows them.
+    Generated,
+    /// Text, JSON, bytes, an address or an array without a rule: the refresh refuses to run.
+    Unclassified,
+}
+
+/// One column's classification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ColumnPlan {
+    /// `schema.table`.
+    pub table: String,
+    pub column: String,
+    /// The type as the server names it.
+    pub data_type: String,
+    pub class: ColumnClass,
+    /// The rule's transform (`email`), or `keep`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// A `keep`'s reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For an unclassified column: the rule its name or its values suggest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// The partitioned table (`schema.table`) whose rules this partition's column follows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_of: Option<String>,
+}
+
+/// Counts of a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshPlanSummary {
+    pub tables: usize,
+    pub columns: usize,
+    pub sanitized: usize,
+    pub kept: usize,
+    pub default_kept: usize,
+    pub generated: usize,
+    pub unclassified: usize,
+    /// Rules naming a table or column the database does not have.
+    pub unmatched_rules: usize,
+}
+
+/// `refresh plan`: every column of every table classified; nothing copied or changed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshPlanReport {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    /// The database read (its URL, redacted).
+    pub database: String,
+    /// `postgres` or `mysql`.
+    pub engine: String,
+    pub summary: RefreshPlanSummary,
+    pub columns: Vec<ColumnPlan>,
+    /// `schema.table.column` (or `table.column` as written) of each rule that matches nothing:
+    /// a renamed or dropped column, whose new name is then unclassified.
+    pub unmatched_rules: Vec<String>,
+}
+
+reports!(RefreshPlanReport);
