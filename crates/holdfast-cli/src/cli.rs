@@ -51,6 +51,10 @@ pub enum Command {
     /// Environment and secrets: check functions' environments against a per-stage schema.
     #[command(subcommand)]
     Env(crate::commands::env::EnvCommand),
+    /// Staging refresh: every column classified, PII replaced by deterministic fakes, and
+    /// proof that no original remains.
+    #[command(subcommand)]
+    Refresh(crate::commands::refresh::RefreshCommand),
 }
 
 #[derive(Debug, Subcommand)]

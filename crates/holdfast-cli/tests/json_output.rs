@@ -353,3 +353,21 @@ fn dynamo_reports_match_their_snapshots() {
         0,
     );
 }
+
+#[test]
+fn refresh_reports_match_their_snapshots() {
+    let db = TempDatabase::new(Engine::Postgres);
+    db.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, nickname text, born date)");
+    db.execute("CREATE TABLE notes (body text)");
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("holdfast.toml"),
+        "[refresh.tables.users]\nemail = \"email\"\nnickname = { keep = \"public handles\" }\nphone = \"phone\"\n",
+    )
+    .unwrap();
+    let output = holdfast(cwd.path())
+        .args(["refresh", "plan", "--json", "--source", &db.url])
+        .output()
+        .expect("run holdfast");
+    check("refresh_plan", Run::from(output).expect(3), &db);
+}

@@ -8,6 +8,7 @@ mod dynamo;
 pub mod env;
 mod guard;
 mod migrate;
+pub mod refresh;
 
 use crate::cli::{Cli, Command, OutputArgs};
 use crate::output;
@@ -71,6 +72,7 @@ pub async fn run(cli: Cli, explicit: ExplicitGlobals) -> i32 {
         Command::Guard(c) => c.info(),
         Command::Dynamo(c) => c.info(),
         Command::Env(c) => c.info(),
+        Command::Refresh(c) => c.info(),
     };
     let result = match refuse_config(&info, &explicit) {
         Err(e) => Err(e),
@@ -79,6 +81,7 @@ pub async fn run(cli: Cli, explicit: ExplicitGlobals) -> i32 {
             Command::Guard(c) => guard::run(&cli.global, c).await,
             Command::Dynamo(c) => dynamo::run(&cli.global, c).await,
             Command::Env(c) => env::run(&cli.global, c).await,
+            Command::Refresh(c) => refresh::run(&cli.global, c).await,
         },
     };
     match result {

@@ -6,11 +6,13 @@ mod dynamo;
 mod env;
 mod guard;
 mod migrate;
+mod refresh;
 
 pub use dynamo::{dynamo_compare_text, dynamo_copy_text, dynamo_migrate_text, dynamo_verify_text};
 pub use env::env_text;
 pub use guard::guard_text;
 pub use migrate::{plan_text, repair_text, status_text, up_text};
+pub use refresh::refresh_plan_text;
 
 use crate::cli::OutputArgs;
 use holdfast_core::exit;

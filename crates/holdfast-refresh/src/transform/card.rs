@@ -8,7 +8,7 @@ use rand::RngExt;
 #[must_use]
 pub fn luhn_valid(number: &str) -> bool {
     let digits: Vec<u32> = number.chars().filter_map(|c| c.to_digit(10)).collect();
-    digits.len() >= 2 && luhn_sum(&digits) % 10 == 0
+    digits.len() >= 2 && luhn_sum(&digits).is_multiple_of(10)
 }
 
 /// The Luhn sum of `digits`, the last being the check digit.
