@@ -371,3 +371,45 @@ fn refresh_reports_match_their_snapshots() {
         .expect("run holdfast");
     check("refresh_plan", Run::from(output).expect(3), &db);
 }
+
+#[test]
+fn refresh_copy_and_verify_reports_match_their_snapshots() {
+    let source = TempDatabase::new(Engine::Postgres);
+    source.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, nickname text)");
+    source.execute("INSERT INTO users VALUES (1, 'ann@corp.example', 'annie')");
+    let target = TempDatabase::new(Engine::Postgres);
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("holdfast.toml"),
+        "[refresh]\nkey = { env = \"HOLDFAST_REFRESH_KEY\" }\n[refresh.tables.users]\nemail = \"email\"\nnickname = { keep = \"public handles\" }\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = holdfast(cwd.path())
+            .env("HOLDFAST_REFRESH_KEY", "snapshot-key-0123456789")
+            .args(args)
+            .output()
+            .expect("run holdfast");
+        let mut value = Run::from(output).expect(0).json();
+        for (field, db) in [("source", &source), ("target", &target)] {
+            value[field] = Value::String(
+                value[field]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace(&db.url, &format!("<{field}>")),
+            );
+        }
+        value
+    };
+    let (s, t) = (source.url.as_str(), target.url.as_str());
+    check_value(
+        "refresh_copy",
+        run(&["refresh", "copy", "--json", "--source", s, "--target", t]),
+        "",
+    );
+    check_value(
+        "refresh_verify",
+        run(&["refresh", "verify", "--json", "--source", s, "--target", t]),
+        "",
+    );
+}

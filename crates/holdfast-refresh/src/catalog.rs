@@ -45,6 +45,8 @@ pub struct Column {
     pub generated: bool,
     /// The partitioned table (`schema`, `table`) this table is a partition of: its rules apply.
     pub partition_of: Option<(String, String)>,
+    /// The table is itself partitioned (PostgreSQL): its rows are in its partitions.
+    pub partitioned: bool,
 }
 
 impl Column {
@@ -61,7 +63,7 @@ SELECT n.nspname AS schema_name, c.relname AS table_name, a.attname AS column_na
        COALESCE(bt.typname, t.typname)::text AS base_type,
        COALESCE(bt.typcategory, t.typcategory)::text AS category,
        a.attgenerated::text <> '' AS generated,
-       pn.nspname AS parent_schema, p.relname AS parent_table
+       pn.nspname AS parent_schema, p.relname AS parent_table, c.relkind = 'p' AS partitioned
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -135,6 +137,7 @@ pub async fn columns(url: &DbUrl, conn: &mut Conn) -> Result<Vec<Column>, Refres
                         kind: postgres_kind(&base, &category),
                         generated: r.try_get("generated")?,
                         partition_of: parent_schema.zip(parent_table),
+                        partitioned: r.try_get("partitioned")?,
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()
@@ -157,6 +160,7 @@ pub async fn columns(url: &DbUrl, conn: &mut Conn) -> Result<Vec<Column>, Refres
                         kind: mysql_kind(&base),
                         generated: extra.to_ascii_uppercase().contains("GENERATED"),
                         partition_of: None,
+                        partitioned: false,
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()

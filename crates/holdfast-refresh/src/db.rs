@@ -74,6 +74,11 @@ impl DbUrl {
         })
     }
 
+    /// The URL as given (with its password): only for the database clients, never for output.
+    pub(crate) fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// Opens a connection.
     ///
     /// # Errors

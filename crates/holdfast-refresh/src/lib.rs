@@ -18,10 +18,17 @@
 
 pub mod catalog;
 pub mod config;
+pub mod copy;
+pub mod copy_text;
 pub mod db;
 pub mod detect;
 mod error;
+pub mod key;
+pub mod leak;
 pub mod plan;
+mod schema_dump;
+pub mod tables;
 pub mod transform;
+pub mod verify;
 
 pub use error::RefreshError;

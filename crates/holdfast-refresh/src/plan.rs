@@ -158,6 +158,7 @@ mod tests {
             kind,
             generated: false,
             partition_of: None,
+            partitioned: false,
         }
     }
 

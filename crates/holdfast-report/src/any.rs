@@ -24,6 +24,8 @@ pub enum AnyReport {
     Env(env::EnvReport),
     EnvInit(env::EnvInitReport),
     RefreshPlan(refresh::RefreshPlanReport),
+    RefreshCopy(refresh::RefreshCopyReport),
+    RefreshVerify(refresh::RefreshVerifyReport),
     Error(ErrorReport),
 }
 
@@ -66,6 +68,8 @@ impl AnyReport {
             }
             Command::EnvInit => AnyReport::EnvInit(serde_json::from_value(value)?),
             Command::RefreshPlan => AnyReport::RefreshPlan(serde_json::from_value(value)?),
+            Command::RefreshCopy => AnyReport::RefreshCopy(serde_json::from_value(value)?),
+            Command::RefreshVerify => AnyReport::RefreshVerify(serde_json::from_value(value)?),
         })
     }
 
@@ -86,6 +90,8 @@ impl AnyReport {
             AnyReport::Env(r) => r.envelope,
             AnyReport::EnvInit(r) => r.envelope,
             AnyReport::RefreshPlan(r) => r.envelope,
+            AnyReport::RefreshCopy(r) => r.envelope,
+            AnyReport::RefreshVerify(r) => r.envelope,
             AnyReport::Error(_) => return "error".into(),
         };
         envelope.command().slug()

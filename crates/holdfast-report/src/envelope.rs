@@ -83,6 +83,8 @@ commands! {
     }
     "refresh" (section: true) {
         RefreshPlan => "refresh plan",
+        RefreshCopy => "refresh copy",
+        RefreshVerify => "refresh verify",
     }
 }
 impl Command {

@@ -75,3 +75,82 @@ pub struct RefreshPlanReport {
 }
 
 reports!(RefreshPlanReport);
+
+/// Originals of one column found in the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LeakHit {
+    /// `schema.table`.
+    pub table: String,
+    pub column: String,
+    /// Values of the column that hold an original.
+    pub values: u64,
+}
+
+/// The leak proof: the target scanned for every recorded original.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LeakProof {
+    /// Distinct original values recorded (as keyed hashes) from the sanitized columns.
+    pub originals: usize,
+    /// Text and JSON columns of the target scanned.
+    pub columns_scanned: usize,
+    /// Non-null values scanned.
+    pub values_scanned: u64,
+    /// Columns holding originals: any makes the proof fail (exit 3).
+    pub hits: Vec<LeakHit>,
+    /// Sanitized columns whose transform draws from a small dictionary or writes a constant
+    /// (`schema.table.column`): their originals are not looked for elsewhere — a real name
+    /// elsewhere is not a leak — and each value is replaced by a different one.
+    pub dictionary_columns: Vec<String>,
+}
+
+/// One table copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TableCopy {
+    /// `schema.table`.
+    pub table: String,
+    pub rows: u64,
+    /// The columns a rule rewrote on the way.
+    pub sanitized_columns: Vec<String>,
+}
+
+/// Counts of a copy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshCopySummary {
+    pub tables: usize,
+    pub rows: u64,
+    pub sanitized_columns: usize,
+    pub sequences: usize,
+    pub elapsed_ms: u64,
+}
+
+/// `refresh copy`: the source's schema and rows in the target, sanitized on the way, and the
+/// leak proof of the result. Refused (exit 3, nothing written) while a column is unclassified.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshCopyReport {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    /// Both URLs, redacted.
+    pub source: String,
+    pub target: String,
+    pub summary: RefreshCopySummary,
+    pub tables: Vec<TableCopy>,
+    /// The columns without a rule that made the copy refuse to start.
+    pub unclassified: Vec<ColumnPlan>,
+    /// Rules that match nothing in the source (the copy refuses to start).
+    pub unmatched_rules: Vec<String>,
+    /// The leak proof run on the target at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<LeakProof>,
+}
+
+/// `refresh verify`: the leak proof of a target against its source.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshVerifyReport {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    pub source: String,
+    pub target: String,
+    pub proof: LeakProof,
+}
+
+reports!(RefreshCopyReport, RefreshVerifyReport);

@@ -56,6 +56,8 @@ pub fn schemas() -> Vec<ReportSchema> {
                 Command::EnvCheck | Command::EnvVerify => schema_of::<env::EnvReport>(name, c),
                 Command::EnvInit => schema_of::<env::EnvInitReport>(name, c),
                 Command::RefreshPlan => schema_of::<refresh::RefreshPlanReport>(name, c),
+                Command::RefreshCopy => schema_of::<refresh::RefreshCopyReport>(name, c),
+                Command::RefreshVerify => schema_of::<refresh::RefreshVerifyReport>(name, c),
             }
         })
         .collect();

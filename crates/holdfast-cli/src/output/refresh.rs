@@ -64,3 +64,88 @@ pub fn refresh_plan_text(r: &RefreshPlanReport) -> String {
     ));
     out
 }
+
+/// The leak proof as text.
+fn proof_text(p: &holdfast_report::refresh::LeakProof) -> String {
+    let mut out = format!(
+        "\nLeak proof: {} originals looked for in {} values of {} text and JSON columns: ",
+        p.originals, p.values_scanned, p.columns_scanned
+    );
+    if p.hits.is_empty() {
+        out.push_str("none found\n");
+    } else {
+        out.push_str("ORIGINALS FOUND\n");
+        for h in &p.hits {
+            out.push_str(&format!(
+                "  {}.{}: {} values\n",
+                h.table, h.column, h.values
+            ));
+        }
+    }
+    if !p.dictionary_columns.is_empty() {
+        out.push_str(&format!(
+            "  checked by their rule only (names, cities, constants): {}\n",
+            p.dictionary_columns.join(", ")
+        ));
+    }
+    out
+}
+
+/// A copy as text: refused (with the unclassified columns), or the tables, counts and proof.
+pub fn refresh_copy_text(r: &holdfast_report::refresh::RefreshCopyReport) -> String {
+    let mut out = format!("Refresh copy — {} → {}\n", r.source, r.target);
+    if !r.unclassified.is_empty() || !r.unmatched_rules.is_empty() {
+        out.push_str("\nNothing copied: every column needs a rule first (see refresh plan).\n");
+        for c in &r.unclassified {
+            out.push_str(&format!(
+                "  unclassified {}.{} ({}){}\n",
+                c.table,
+                c.column,
+                c.data_type,
+                c.suggestion
+                    .as_deref()
+                    .map(|s| format!(" suggested: {s}"))
+                    .unwrap_or_default()
+            ));
+        }
+        for rule in &r.unmatched_rules {
+            out.push_str(&format!("  rule matches no column: {rule}\n"));
+        }
+        return out;
+    }
+    let rows: Vec<Vec<String>> = r
+        .tables
+        .iter()
+        .map(|t| {
+            vec![
+                t.table.clone(),
+                format!("{} rows", t.rows),
+                t.sanitized_columns.join(", "),
+            ]
+        })
+        .collect();
+    out.push_str(&super::table(&rows));
+    let s = &r.summary;
+    out.push_str(&format!(
+        "\n{} tables, {} rows, {} sanitized columns, {} sequences set in {:.1} s\n",
+        s.tables,
+        s.rows,
+        s.sanitized_columns,
+        s.sequences,
+        s.elapsed_ms as f64 / 1000.0
+    ));
+    if let Some(p) = &r.verify {
+        out.push_str(&proof_text(p));
+    }
+    out
+}
+
+/// A verification as text.
+pub fn refresh_verify_text(r: &holdfast_report::refresh::RefreshVerifyReport) -> String {
+    format!(
+        "Refresh verify — {} against {}\n{}",
+        r.target,
+        r.source,
+        proof_text(&r.proof)
+    )
+}

@@ -126,6 +126,23 @@ fn visit(v: &mut Value, steps: &[Step], f: &mut dyn FnMut(&mut Value)) {
     }
 }
 
+/// The strings (and numbers, as text) the paths reach in the document `value`.
+#[must_use]
+pub fn leaves_at(value: &str, paths: &[(JsonPath, Transform)]) -> Vec<String> {
+    let Ok(mut doc) = serde_json::from_str::<Value>(value) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (path, _) in paths {
+        visit(&mut doc, &path.steps, &mut |leaf| match leaf {
+            Value::String(s) => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
+            _ => {}
+        });
+    }
+    out
+}
+
 /// The document `value` with each path's values transformed.
 pub(super) fn apply(
     value: &str,

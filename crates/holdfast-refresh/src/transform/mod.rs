@@ -17,7 +17,7 @@ mod text;
 pub use card::luhn_valid;
 pub use fakes::{calling_code, Locale};
 pub use iban::iban_valid;
-pub use json::JsonPath;
+pub use json::{leaves_at, JsonPath};
 
 use hmac::{Hmac, Mac};
 use rand::SeedableRng;

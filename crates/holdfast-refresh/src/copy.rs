@@ -1,0 +1,366 @@
+//! `refresh copy` for PostgreSQL: the source read in one exported snapshot by read-only
+//! sessions, its schema created in an empty target around the rows (pre-data, rows, post-data),
+//! every table streamed `COPY … TO STDOUT` → rules → `COPY … FROM STDIN`, tables in parallel,
+//! in constant memory; sequences set; then the leak proof on the target.
+//!
+//! Nothing is written while a column is unclassified or a rule matches nothing: the report
+//! lists them (exit 3). A target that already holds tables is refused (exit 2): a copy only
+//! fills an empty database, so a failed copy is undone by dropping and re-creating the target.
+
+use crate::catalog::{self, TypeKind};
+use crate::config::{RefreshConfig, Rule};
+use crate::copy_text;
+use crate::db::{quote, Conn, DbUrl, Engine};
+use crate::leak::Originals;
+use crate::plan::classify;
+use crate::schema_dump::{copy_section, Section};
+use crate::tables::{tables, Table};
+use crate::transform::{Key, RowContext};
+use crate::verify;
+use crate::RefreshError;
+use futures_util::{StreamExt, TryStreamExt};
+use holdfast_report::refresh::{ColumnClass, RefreshCopyReport, RefreshCopySummary, TableCopy};
+use holdfast_report::{Command, Envelope, Outcome};
+use sqlx::{Connection, Executor, PgConnection};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Bytes gathered before each write into the target's `COPY`.
+const SEND_BYTES: usize = 1 << 20;
+
+/// What to copy where.
+#[derive(Debug, Clone)]
+pub struct CopyRequest {
+    pub source: DbUrl,
+    pub target: DbUrl,
+    /// Tables copied at once.
+    pub jobs: usize,
+}
+
+fn db_err(url: &DbUrl) -> impl Fn(sqlx::Error) -> RefreshError + '_ {
+    move |e| RefreshError::database(&url.to_string(), &e)
+}
+
+/// A read-only session of `url` in `snapshot`.
+async fn snapshot_session(url: &DbUrl, snapshot: &str) -> Result<PgConnection, RefreshError> {
+    let mut c = PgConnection::connect(url.raw())
+        .await
+        .map_err(db_err(url))?;
+    c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(db_err(url))?;
+    c.execute(format!("SET TRANSACTION SNAPSHOT '{snapshot}'").as_str())
+        .await
+        .map_err(db_err(url))?;
+    Ok(c)
+}
+
+/// Copies `request.source` into `request.target` under `rules`.
+///
+/// # Errors
+/// Bad input (a MySQL URL, a target that is not empty), or a database or tool failure; the
+/// message says what was written.
+pub async fn copy(
+    request: &CopyRequest,
+    rules: &RefreshConfig,
+    key: &Key,
+) -> Result<RefreshCopyReport, RefreshError> {
+    let started = Instant::now();
+    let (source, target) = (&request.source, &request.target);
+    if source.engine != Engine::Postgres || target.engine != Engine::Postgres {
+        return Err(RefreshError::Usage(
+            "refresh copy moves PostgreSQL databases; for MySQL/MariaDB restore the source into the target, then run refresh sanitize --in-place".into(),
+        ));
+    }
+    let mut report = RefreshCopyReport {
+        envelope: Envelope::new(Command::RefreshCopy, Outcome::Success),
+        source: source.to_string(),
+        target: target.to_string(),
+        summary: RefreshCopySummary::default(),
+        tables: Vec::new(),
+        unclassified: Vec::new(),
+        unmatched_rules: Vec::new(),
+        verify: None,
+    };
+
+    // The snapshot every reader shares, held open by this session until the end.
+    let mut holder = PgConnection::connect(source.raw())
+        .await
+        .map_err(db_err(source))?;
+    holder
+        .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(db_err(source))?;
+    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+        .fetch_one(&mut holder)
+        .await
+        .map_err(db_err(source))?;
+    let mut conn = Conn::Postgres(holder);
+    let columns = catalog::columns(source, &mut conn).await?;
+    let Conn::Postgres(mut holder) = conn else {
+        unreachable!("a PostgreSQL connection stays one")
+    };
+
+    let (plans, unmatched) = classify(&columns, rules);
+    report.unclassified = plans
+        .into_iter()
+        .filter(|p| p.class == ColumnClass::Unclassified)
+        .collect();
+    report.unmatched_rules = unmatched;
+    if !report.unclassified.is_empty() || !report.unmatched_rules.is_empty() {
+        report.envelope.set_outcome(Outcome::CheckFailed);
+        return Ok(report);
+    }
+
+    let mut target_conn = PgConnection::connect(target.raw())
+        .await
+        .map_err(db_err(target))?;
+    let existing: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg_toast%'",
+    )
+    .fetch_one(&mut target_conn)
+    .await
+    .map_err(db_err(target))?;
+    if existing > 0 {
+        return Err(RefreshError::Usage(format!(
+            "--target {target} already holds {existing} tables: refresh copy fills an empty database (drop and re-create it first)"
+        )));
+    }
+
+    let (src_raw, dst_raw, snap) = (
+        source.raw().to_string(),
+        target.raw().to_string(),
+        snapshot.clone(),
+    );
+    tokio::task::spawn_blocking(move || copy_section(&src_raw, &dst_raw, Section::PreData, &snap))
+        .await
+        .map_err(|e| RefreshError::Usage(e.to_string()))?
+        .map_err(|e| partial(e, target, "the schema (pre-data) was being created"))?;
+
+    let work = tables(&columns, rules);
+    let key = Arc::new(key.clone());
+    let copied: Vec<(TableCopy, Originals)> = futures_util::stream::iter(work.clone())
+        .map(|table| {
+            let (source, target, snapshot, key) = (
+                source.clone(),
+                target.clone(),
+                snapshot.clone(),
+                Arc::clone(&key),
+            );
+            tokio::spawn(async move { copy_table(&source, &target, &snapshot, &table, &key).await })
+        })
+        .buffer_unordered(request.jobs.max(1))
+        .map(|joined| joined.map_err(|e| RefreshError::Usage(e.to_string()))?)
+        .try_collect()
+        .await
+        .map_err(|e| partial(e, target, "rows were being copied"))?;
+    let mut originals = Originals::default();
+    for (table, o) in copied {
+        report.summary.rows += table.rows;
+        report.summary.sanitized_columns += table.sanitized_columns.len();
+        report.tables.push(table);
+        originals.merge(o);
+    }
+    report.tables.sort_by(|a, b| a.table.cmp(&b.table));
+    report.summary.tables = report.tables.len();
+
+    let (src_raw, dst_raw, snap) = (
+        source.raw().to_string(),
+        target.raw().to_string(),
+        snapshot.clone(),
+    );
+    tokio::task::spawn_blocking(move || copy_section(&src_raw, &dst_raw, Section::PostData, &snap))
+        .await
+        .map_err(|e| RefreshError::Usage(e.to_string()))?
+        .map_err(|e| {
+            partial(
+                e,
+                target,
+                "the indexes and constraints (post-data) were being created",
+            )
+        })?;
+
+    let sequences: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT schemaname::text, sequencename::text, last_value FROM pg_sequences WHERE last_value IS NOT NULL",
+    )
+    .fetch_all(&mut holder)
+    .await
+    .map_err(db_err(source))?;
+    for (schema, name, value) in &sequences {
+        let seq = format!(
+            "{}.{}",
+            quote(Engine::Postgres, schema),
+            quote(Engine::Postgres, name)
+        );
+        sqlx::query("SELECT setval($1::regclass, $2, true)")
+            .bind(&seq)
+            .bind(value)
+            .execute(&mut target_conn)
+            .await
+            .map_err(db_err(target))?;
+    }
+    report.summary.sequences = sequences.len();
+    holder.execute("COMMIT").await.map_err(db_err(source))?;
+
+    let proof = verify::scan(target, &work, &originals, &key).await?;
+    if !proof.hits.is_empty() {
+        report.envelope.set_outcome(Outcome::CheckFailed);
+    }
+    report.verify = Some(proof);
+    report.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(report)
+}
+
+/// A failure after the target was written: what stands, and how to start over.
+fn partial(e: RefreshError, target: &DbUrl, when: &str) -> RefreshError {
+    RefreshError::Database {
+        database: target.to_string(),
+        message: format!(
+            "{e} — the copy stopped while {when}; the target holds part of the copy: drop and re-create it, then run refresh copy again"
+        ),
+    }
+}
+
+/// Copies one table's rows, rewriting its sanitized columns, and records their originals.
+async fn copy_table(
+    source: &DbUrl,
+    target: &DbUrl,
+    snapshot: &str,
+    table: &Table,
+    key: &Key,
+) -> Result<(TableCopy, Originals), RefreshError> {
+    let mut src = snapshot_session(source, snapshot).await?;
+    let mut dst = PgConnection::connect(target.raw())
+        .await
+        .map_err(db_err(target))?;
+    let name = format!(
+        "{}.{}",
+        quote(Engine::Postgres, &table.schema),
+        quote(Engine::Postgres, &table.name)
+    );
+    let cols = table
+        .columns
+        .iter()
+        .map(|c| quote(Engine::Postgres, &c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut out = src
+        .copy_out_raw(format!("COPY {name} ({cols}) TO STDOUT").as_str())
+        .await
+        .map_err(db_err(source))?;
+    let mut sink = dst
+        .copy_in_raw(format!("COPY {name} ({cols}) FROM STDIN").as_str())
+        .await
+        .map_err(db_err(target))?;
+    let sanitized = table.is_sanitized();
+    let mut originals = Originals::default();
+    let (mut pending, mut batch, mut rows) = (
+        Vec::<u8>::new(),
+        Vec::<u8>::with_capacity(SEND_BYTES * 2),
+        0u64,
+    );
+    let mut failure = None;
+    while let Some(chunk) = out.next().await {
+        let chunk = chunk.map_err(db_err(source))?;
+        if !sanitized {
+            rows += bytecount_newlines(&chunk);
+            batch.extend_from_slice(&chunk);
+        } else {
+            pending.extend_from_slice(&chunk);
+            let mut start = 0;
+            while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
+                let line = &pending[start..start + nl];
+                if let Err(e) = rewrite_row(line, table, key, &mut originals, &mut batch) {
+                    failure = Some(e);
+                    break;
+                }
+                batch.push(b'\n');
+                rows += 1;
+                start += nl + 1;
+            }
+            pending.drain(..start);
+        }
+        if failure.is_some() {
+            break;
+        }
+        if batch.len() >= SEND_BYTES {
+            sink.send(std::mem::take(&mut batch))
+                .await
+                .map_err(db_err(target))?;
+        }
+    }
+    drop(out);
+    if let Some(message) = failure {
+        let _ = sink.abort(message.clone()).await;
+        return Err(RefreshError::Rules(message));
+    }
+    if !batch.is_empty() {
+        sink.send(batch).await.map_err(db_err(target))?;
+    }
+    sink.finish().await.map_err(db_err(target))?;
+    let _ = src.execute("COMMIT").await;
+    Ok((
+        TableCopy {
+            table: table.path(),
+            rows,
+            sanitized_columns: table
+                .columns
+                .iter()
+                .filter(|c| c.rule.is_some())
+                .map(|c| c.name.clone())
+                .collect(),
+        },
+        originals,
+    ))
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// One row in COPY text form, its sanitized fields rewritten, appended to `out`.
+fn rewrite_row(
+    line: &[u8],
+    table: &Table,
+    key: &Key,
+    originals: &mut Originals,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let fields: Vec<&[u8]> = copy_text::fields(line).collect();
+    for (i, (field, column)) in fields.iter().zip(&table.columns).enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        let Some(Rule::Transform(transform)) = &column.rule else {
+            out.extend_from_slice(field);
+            continue;
+        };
+        let value = copy_text::decode(field);
+        let entity = column
+            .entity
+            .and_then(|e| fields.get(e))
+            .and_then(|f| copy_text::decode(f));
+        let new = transform
+            .apply(
+                key,
+                value.as_deref(),
+                RowContext {
+                    entity: entity.as_deref(),
+                },
+            )
+            .map_err(|e| format!("{}.{}: {e}", table.path(), column.name))?;
+        if let (Some(v), Some(rule)) = (value.as_deref(), &column.rule) {
+            originals.add(key, rule, v);
+        }
+        if column.kind == TypeKind::Document && transform.name() != "json" {
+            // A non-JSON fake in a JSON column: written as a JSON string.
+            let json = new.map(|v| serde_json::Value::String(v).to_string());
+            copy_text::encode(json.as_deref(), out);
+        } else {
+            copy_text::encode(new.as_deref(), out);
+        }
+    }
+    Ok(())
+}
