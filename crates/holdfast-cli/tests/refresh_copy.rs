@@ -239,3 +239,41 @@ fn an_unclassified_column_stops_the_copy_before_anything_is_written() {
         run.stderr
     );
 }
+
+#[test]
+fn a_fake_that_does_not_fit_its_column_fails_naming_it() {
+    let src = TempDatabase::new(Engine::Postgres);
+    src.execute("CREATE TABLE contacts (id int PRIMARY KEY, email varchar(12))");
+    src.execute("INSERT INTO contacts VALUES (1, 'ann@corp.io')");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("holdfast.toml"),
+        "[refresh]\nkey = { env = \"HOLDFAST_REFRESH_KEY\" }\n[refresh.tables.contacts]\nemail = \"email\"\n",
+    )
+    .unwrap();
+    let target = TempDatabase::new(Engine::Postgres);
+    let failed = run(
+        dir.path(),
+        &[
+            "refresh",
+            "copy",
+            "--source",
+            &src.url,
+            "--target",
+            &target.url,
+        ],
+    );
+    failed.expect(1);
+    assert!(
+        failed.stderr.contains("public.contacts.email") && failed.stderr.contains("does not fit"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("drop and re-create it"),
+        "{}",
+        failed.stderr
+    );
+    assert!(!failed.all().contains("ann@corp.io"), "{}", failed.all());
+    assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
+}

@@ -45,6 +45,8 @@ pub struct Column {
     pub generated: bool,
     /// The partitioned table (`schema`, `table`) this table is a partition of: its rules apply.
     pub partition_of: Option<(String, String)>,
+    /// The most characters a value may have (`varchar(n)`, `char(n)`).
+    pub max_chars: Option<usize>,
     /// The table is itself partitioned (PostgreSQL): its rows are in its partitions.
     pub partitioned: bool,
 }
@@ -63,7 +65,9 @@ SELECT n.nspname AS schema_name, c.relname AS table_name, a.attname AS column_na
        COALESCE(bt.typname, t.typname)::text AS base_type,
        COALESCE(bt.typcategory, t.typcategory)::text AS category,
        a.attgenerated::text <> '' AS generated,
-       pn.nspname AS parent_schema, p.relname AS parent_table, c.relkind = 'p' AS partitioned
+       pn.nspname AS parent_schema, p.relname AS parent_table, c.relkind = 'p' AS partitioned,
+       CASE WHEN COALESCE(bt.typname, t.typname) IN ('varchar', 'bpchar')
+            THEN COALESCE(NULLIF(a.atttypmod, -1), NULLIF(t.typtypmod, -1)) - 4 END AS max_chars
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -80,7 +84,8 @@ ORDER BY n.nspname, c.relname, a.attnum";
 const MYSQL_COLUMNS: &str = r"
 SELECT c.TABLE_SCHEMA AS schema_name, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
        CAST(c.COLUMN_TYPE AS CHAR) AS data_type, CAST(c.DATA_TYPE AS CHAR) AS base_type,
-       CAST(c.EXTRA AS CHAR) AS extra
+       CAST(c.EXTRA AS CHAR) AS extra,
+       CASE WHEN c.DATA_TYPE IN ('char', 'varchar') THEN CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED) END AS max_chars
 FROM information_schema.COLUMNS c
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'
@@ -138,6 +143,9 @@ pub async fn columns(url: &DbUrl, conn: &mut Conn) -> Result<Vec<Column>, Refres
                         generated: r.try_get("generated")?,
                         partition_of: parent_schema.zip(parent_table),
                         partitioned: r.try_get("partitioned")?,
+                        max_chars: r
+                            .try_get::<Option<i32>, _>("max_chars")?
+                            .and_then(|n| usize::try_from(n).ok()),
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()
@@ -161,6 +169,9 @@ pub async fn columns(url: &DbUrl, conn: &mut Conn) -> Result<Vec<Column>, Refres
                         generated: extra.to_ascii_uppercase().contains("GENERATED"),
                         partition_of: None,
                         partitioned: false,
+                        max_chars: r
+                            .try_get::<Option<i64>, _>("max_chars")?
+                            .and_then(|n| usize::try_from(n).ok()),
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()

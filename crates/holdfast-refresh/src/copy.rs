@@ -351,6 +351,17 @@ fn rewrite_row(
                 },
             )
             .map_err(|e| format!("{}.{}: {e}", table.path(), column.name))?;
+        if let (Some(max), Some(v)) = (column.max_chars, new.as_deref()) {
+            let len = v.chars().count();
+            if len > max {
+                return Err(format!(
+                    "{}.{}: a {} fake of {len} characters does not fit the column's {max}; widen the column or choose a shorter transform (nothing is truncated)",
+                    table.path(),
+                    column.name,
+                    transform.name()
+                ));
+            }
+        }
         if let (Some(v), Some(rule)) = (value.as_deref(), &column.rule) {
             originals.add(key, rule, v);
         }

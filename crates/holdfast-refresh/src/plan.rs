@@ -159,6 +159,7 @@ mod tests {
             generated: false,
             partition_of: None,
             partitioned: false,
+            max_chars: None,
         }
     }
 

@@ -12,6 +12,8 @@ pub struct TableColumn {
     pub kind: TypeKind,
     /// The rule, when it rewrites values (a `keep` is `None`).
     pub rule: Option<Rule>,
+    /// The most characters a value may have.
+    pub max_chars: Option<usize>,
     /// For a date shift `by` another column: that column's position in the table's columns.
     pub entity: Option<usize>,
 }
@@ -67,6 +69,7 @@ pub fn tables(columns: &[Column], rules: &RefreshConfig) -> Vec<Table> {
                 name: c.name.clone(),
                 kind: c.kind,
                 rule,
+                max_chars: c.max_chars,
                 entity: None,
             });
         }
