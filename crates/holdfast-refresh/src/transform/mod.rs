@@ -26,9 +26,10 @@ use sha2::Sha256;
 /// The generator every fake is drawn from (ChaCha8: the same stream on every platform).
 pub type Draw = rand::rngs::ChaCha8Rng;
 
-/// The secret key of the deterministic transforms. Its `Debug` shows nothing of it.
+/// The secret key of the deterministic transforms, kept as its keyed HMAC state (cloned for
+/// each value, so the key's own blocks are hashed once). Its `Debug` shows nothing of it.
 #[derive(Clone)]
-pub struct Key(Vec<u8>);
+pub struct Key(Hmac<Sha256>);
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,13 +54,15 @@ impl Key {
                 Key::MIN_LEN
             ));
         }
-        Ok(Key(bytes))
+        Ok(Key(
+            Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC takes any key length")
+        ))
     }
 
     /// HMAC-SHA256 of the parts, each ended by a zero byte (so that parts cannot run together).
     #[must_use]
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.0.clone();
         for part in parts {
             mac.update(part);
             mac.update(&[0]);
@@ -239,7 +242,8 @@ impl Transform {
             return Ok(None);
         };
         let identity = self.identity();
-        let mut draw = key.draw(&identity, value);
+        let seed = key.mac(&[identity.as_bytes(), value.as_bytes()]);
+        let mut draw = Draw::from_seed(seed);
         Ok(Some(match self {
             Transform::Null => return Ok(None),
             Transform::Constant { value } => value.clone(),
@@ -256,7 +260,7 @@ impl Transform {
                         .to_string(),
                     (None, false) => "example.com".to_string(),
                 };
-                let tag = hex(&key.mac(&[identity.as_bytes(), value.as_bytes()])[..4]);
+                let tag = hex(&seed[..4]);
                 format!("{}.{tag}@{domain}", fakes::email_local(*locale, &mut draw))
             }
             Transform::FirstName(l) => {
@@ -282,7 +286,7 @@ impl Transform {
                 TextMode::Redact => text::redact(value, key),
             },
             Transform::Hash { length } => {
-                let mut out = hex(&key.mac(&[identity.as_bytes(), value.as_bytes()]));
+                let mut out = hex(&seed);
                 out.truncate(*length);
                 out
             }
