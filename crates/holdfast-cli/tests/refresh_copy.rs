@@ -8,15 +8,10 @@
 //! written; no original appears in any output.
 
 mod common;
+mod refresh_fixture;
 use common::*;
+use refresh_fixture::*;
 use std::path::Path;
-
-const KEY: &str = "k3y-for-the-refresh-tests-0123456789";
-const ORIGINALS: &[&str] = &[
-    "ann.real@corp.example",
-    "bob.real@corp.example",
-    "+44 7700 900123",
-];
 
 const SCHEMA: &[&str] = &[
     "CREATE TYPE mood AS ENUM ('happy', 'sad')",
@@ -31,38 +26,6 @@ const SCHEMA: &[&str] = &[
     "INSERT INTO audit VALUES ('2024-05-01', '{\"user\": {\"email\": \"bob.real@corp.example\"}, \"action\": \"login\", \"ip\": \"203.0.113.9\"}')",
     "INSERT INTO events SELECT g, date '2024-01-01' + g, ('198.51.100.' || (g % 250))::inet FROM generate_series(1, 300) g",
 ];
-
-const RULES: &str = r#"
-[refresh]
-key = { env = "HOLDFAST_REFRESH_KEY" }
-[refresh.tables.users]
-email = "email"
-full_name = "full_name"
-phone = "phone"
-notes = { keep = "reviewed: preferences only" }
-[refresh.tables.orders]
-user_email = "email"
-card = "card"
-[refresh.tables.audit]
-payload = { transform = "json", paths = { "$..email" = "email", "$.ip" = "ip" } }
-[refresh.tables.events]
-ip = "ip"
-"#;
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let run = Run::from(
-        holdfast(dir)
-            .env("HOLDFAST_REFRESH_KEY", KEY)
-            .args(args)
-            .output()
-            .expect("run holdfast"),
-    );
-    for v in ORIGINALS.iter().chain(&[KEY]) {
-        assert!(!run.all().contains(v), "printed {v}:\n{}", run.all());
-    }
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
-}
 
 fn source() -> TempDatabase {
     let db = TempDatabase::new(Engine::Postgres);

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod redact;
 pub mod resume;
 pub mod split;
+pub mod stopping;
 pub mod txn;
 
 pub use holdfast_report::remedy;

@@ -7,13 +7,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Why a run stopped early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    Deadline,
-    Interrupted,
-}
+pub use holdfast_core::stopping::StopReason;
 
 /// A shared stop signal with an optional deadline.
 #[derive(Debug)]
@@ -102,5 +96,11 @@ mod tests {
         stop.interrupt();
         assert_eq!(stop.reason(), Some(StopReason::Interrupted));
         assert!(!stop.sleep(Duration::from_secs(10)).await);
+    }
+}
+
+impl holdfast_core::stopping::StopSignal for Stop {
+    fn reason(&self) -> Option<StopReason> {
+        Stop::reason(self)
     }
 }

@@ -78,7 +78,7 @@ LEFT JOIN pg_class p ON p.oid = i.inhparent
 LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-  AND n.nspname NOT LIKE 'pg_temp%'
+  AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname <> 'holdfast_refresh'
 ORDER BY n.nspname, c.relname, a.attnum";
 
 const MYSQL_COLUMNS: &str = r"
@@ -89,6 +89,7 @@ SELECT c.TABLE_SCHEMA AS schema_name, c.TABLE_NAME AS table_name, c.COLUMN_NAME 
 FROM information_schema.COLUMNS c
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'
+  AND c.TABLE_NAME NOT LIKE 'holdfast\\_refresh\\_%' AND c.COLUMN_NAME <> 'holdfast_refresh_rowid'
 ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";
 
 /// The kind of a PostgreSQL type, from its category (`pg_type.typcategory`) and name.

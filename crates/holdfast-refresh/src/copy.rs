@@ -7,19 +7,20 @@
 //! lists them (exit 3). A target that already holds tables is refused (exit 2): a copy only
 //! fills an empty database, so a failed copy is undone by dropping and re-creating the target.
 
-use crate::catalog::{self, TypeKind};
-use crate::config::{RefreshConfig, Rule};
+use crate::catalog;
+use crate::config::RefreshConfig;
 use crate::copy_text;
 use crate::db::{quote, Conn, DbUrl, Engine};
 use crate::leak::Originals;
-use crate::plan::classify;
+use crate::plan::gate;
+use crate::rewrite::new_value;
 use crate::schema_dump::{copy_section, Section};
 use crate::tables::{tables, Table};
-use crate::transform::{Key, RowContext};
+use crate::transform::Key;
 use crate::verify;
 use crate::RefreshError;
 use futures_util::{StreamExt, TryStreamExt};
-use holdfast_report::refresh::{ColumnClass, RefreshCopyReport, RefreshCopySummary, TableCopy};
+use holdfast_report::refresh::{RefreshCopyReport, RefreshCopySummary, TableCopy};
 use holdfast_report::{Command, Envelope, Outcome};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
@@ -101,12 +102,7 @@ pub async fn copy(
         unreachable!("a PostgreSQL connection stays one")
     };
 
-    let (plans, unmatched) = classify(&columns, rules);
-    report.unclassified = plans
-        .into_iter()
-        .filter(|p| p.class == ColumnClass::Unclassified)
-        .collect();
-    report.unmatched_rules = unmatched;
+    (report.unclassified, report.unmatched_rules) = gate(&columns, rules);
     if !report.unclassified.is_empty() || !report.unmatched_rules.is_empty() {
         report.envelope.set_outcome(Outcome::CheckFailed);
         return Ok(report);
@@ -163,6 +159,7 @@ pub async fn copy(
         report.tables.push(table);
         originals.merge(o);
     }
+    originals.seal();
     report.tables.sort_by(|a, b| a.table.cmp(&b.table));
     report.summary.tables = report.tables.len();
 
@@ -333,45 +330,24 @@ fn rewrite_row(
         if i > 0 {
             out.push(b'\t');
         }
-        let Some(Rule::Transform(transform)) = &column.rule else {
+        if column.rule.is_none() {
             out.extend_from_slice(field);
             continue;
-        };
+        }
         let value = copy_text::decode(field);
         let entity = column
             .entity
             .and_then(|e| fields.get(e))
             .and_then(|f| copy_text::decode(f));
-        let new = transform
-            .apply(
-                key,
-                value.as_deref(),
-                RowContext {
-                    entity: entity.as_deref(),
-                },
-            )
-            .map_err(|e| format!("{}.{}: {e}", table.path(), column.name))?;
-        if let (Some(max), Some(v)) = (column.max_chars, new.as_deref()) {
-            let len = v.chars().count();
-            if len > max {
-                return Err(format!(
-                    "{}.{}: a {} fake of {len} characters does not fit the column's {max}; widen the column or choose a shorter transform (nothing is truncated)",
-                    table.path(),
-                    column.name,
-                    transform.name()
-                ));
-            }
-        }
-        if let (Some(v), Some(rule)) = (value.as_deref(), &column.rule) {
-            originals.add(key, rule, v);
-        }
-        if column.kind == TypeKind::Document && transform.name() != "json" {
-            // A non-JSON fake in a JSON column: written as a JSON string.
-            let json = new.map(|v| serde_json::Value::String(v).to_string());
-            copy_text::encode(json.as_deref(), out);
-        } else {
-            copy_text::encode(new.as_deref(), out);
-        }
+        let new = new_value(
+            table,
+            column,
+            value.as_deref(),
+            entity.as_deref(),
+            key,
+            Some(originals),
+        )?;
+        copy_text::encode(new.as_deref(), out);
     }
     Ok(())
 }

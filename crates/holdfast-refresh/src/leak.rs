@@ -13,12 +13,14 @@
 use crate::config::Rule;
 use crate::detect::{self, Kind};
 use crate::transform::{leaves_at, Key, TextMode, Transform};
-use std::collections::HashSet;
 
-/// The keyed hashes of the originals.
+/// The keyed hashes of the originals: 8 bytes per distinct original, kept sorted (a set of
+/// hashes costs twice that and grows by doubling).
 #[derive(Debug, Default, Clone)]
 pub struct Originals {
-    hashes: HashSet<u64>,
+    hashes: Vec<u64>,
+    /// How many of `hashes`, from the start, are sorted and distinct.
+    sorted: usize,
 }
 
 /// The normalised forms of `text` the proof compares: the whole (if not trivial) and every
@@ -69,16 +71,45 @@ impl Originals {
             _ => forms(value, true, &mut out),
         }
         self.hashes.extend(out.iter().map(|f| hash(key, f)));
+        if self.hashes.len() >= 2 * self.sorted.max(1 << 16) {
+            self.seal();
+        }
     }
 
     /// Adds another table's originals.
     pub fn merge(&mut self, other: Originals) {
         self.hashes.extend(other.hashes);
+        self.seal();
+    }
+
+    /// Sorts and de-duplicates what was added (done by `merge`, and before the first lookup).
+    pub fn seal(&mut self) {
+        if self.sorted != self.hashes.len() {
+            self.hashes.sort_unstable();
+            self.hashes.dedup();
+            self.sorted = self.hashes.len();
+        }
+    }
+
+    /// The recorded hashes, sorted.
+    #[must_use]
+    pub fn hashes(&mut self) -> &[u64] {
+        self.seal();
+        &self.hashes
+    }
+
+    /// Originals from recorded hashes.
+    #[must_use]
+    pub fn from_hashes(hashes: Vec<u64>) -> Originals {
+        let mut o = Originals { hashes, sorted: 0 };
+        o.seal();
+        o
     }
 
     /// How many distinct originals are recorded.
     #[must_use]
     pub fn len(&self) -> usize {
+        debug_assert_eq!(self.sorted, self.hashes.len(), "seal before counting");
         self.hashes.len()
     }
 
@@ -88,9 +119,11 @@ impl Originals {
         self.hashes.is_empty()
     }
 
-    /// Whether the target value `value` (of a text or JSON column) holds an original.
+    /// Whether the target value `value` (of a text or JSON column) holds an original. Call
+    /// [`Originals::seal`] first.
     #[must_use]
     pub fn hit(&self, key: &Key, value: &str, is_json: bool) -> bool {
+        debug_assert_eq!(self.sorted, self.hashes.len(), "seal before looking up");
         if self.hashes.is_empty() {
             return false;
         }
@@ -101,8 +134,78 @@ impl Originals {
                 json_strings(&doc, &mut |s| forms(s, true, &mut out));
             }
         }
-        out.iter().any(|f| self.hashes.contains(&hash(key, f)))
+        out.iter()
+            .any(|f| self.hashes.binary_search(&hash(key, f)).is_ok())
     }
+}
+
+/// The identity of a key, as recorded with a sanitize run and in an originals file: a keyed
+/// hash of a constant, which tells two keys apart and says nothing of either.
+#[must_use]
+pub fn key_id(key: &Key) -> String {
+    hex(&key.mac(&[b"holdfast-refresh-key-id"])[..8])
+}
+
+/// Lower-case hexadecimal.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first line of an originals file.
+const FILE_MAGIC: &str = "holdfast-refresh-originals 1";
+
+/// Writes `hashes` (sorted) to `path` for a later `refresh verify --originals`: a header
+/// naming the key's identity, then the hashes as little-endian 64-bit words. They are keyed:
+/// without the key they say nothing, but with it they answer "was this value an original?",
+/// so the file is kept like the key (created readable by its owner only).
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_file(path: &std::path::Path, key_id: &str, hashes: &[u64]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = std::io::BufWriter::new(options.open(path)?);
+    writeln!(out, "{FILE_MAGIC}\n{key_id}")?;
+    for h in hashes {
+        out.write_all(&h.to_le_bytes())?;
+    }
+    out.flush()
+}
+
+/// Reads an originals file: the key identity it was written under, and the originals.
+///
+/// # Errors
+/// The file cannot be read or is not an originals file (the message says which).
+pub fn read_file(path: &std::path::Path) -> Result<(String, Originals), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bad = || {
+        format!(
+            "{}: not an originals file (refresh sanitize --originals-file writes them)",
+            path.display()
+        )
+    };
+    let mut lines = bytes.splitn(3, |&b| b == b'\n');
+    if lines.next() != Some(FILE_MAGIC.as_bytes()) {
+        return Err(bad());
+    }
+    let key_id = String::from_utf8(lines.next().ok_or_else(bad)?.to_vec()).map_err(|_| bad())?;
+    let body = lines.next().unwrap_or_default();
+    if body.len() % 8 != 0 {
+        return Err(format!(
+            "{}: truncated ({} bytes of hashes)",
+            path.display(),
+            body.len()
+        ));
+    }
+    let hashes = body
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect();
+    Ok((key_id, Originals::from_hashes(hashes)))
 }
 
 fn json_strings(v: &serde_json::Value, f: &mut dyn FnMut(&str)) {
@@ -137,6 +240,7 @@ mod tests {
             &Rule::Transform(Transform::FirstName(Locale::En)),
             "Ann",
         );
+        o.seal();
         assert!(o.hit(&key, "ann.real@corp.example", false));
         assert!(o.hit(&key, "write to ann.real@corp.example today", false));
         assert!(o.hit(&key, "ring 447700900123", false));
@@ -153,6 +257,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(!o.hit(&key, &fake, false));
+        let dir = std::env::temp_dir().join(format!("holdfast-leak-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("originals");
+        write_file(&file, "abc", o.hashes()).unwrap();
+        let (id, back) = read_file(&file).unwrap();
+        assert_eq!(id, "abc");
+        assert!(back.hit(&key, "ann.real@corp.example", false));
+        std::fs::write(&file, b"not it").unwrap();
+        assert!(read_file(&file)
+            .unwrap_err()
+            .contains("not an originals file"));
+        std::fs::remove_dir_all(&dir).unwrap();
         let other_key = Key::new(vec![2u8; 32]).unwrap();
         assert!(!o.hit(&other_key, "ann.real@corp.example", false));
     }

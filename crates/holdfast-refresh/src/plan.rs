@@ -72,6 +72,20 @@ pub fn classify(columns: &[Column], rules: &RefreshConfig) -> (Vec<ColumnPlan>, 
     (plans, unmatched)
 }
 
+/// What stops a copy or a sanitize before it touches anything: the unclassified columns and
+/// the rules that match nothing (both empty: it may go on).
+#[must_use]
+pub fn gate(columns: &[Column], rules: &RefreshConfig) -> (Vec<ColumnPlan>, Vec<String>) {
+    let (plans, unmatched) = classify(columns, rules);
+    (
+        plans
+            .into_iter()
+            .filter(|p| p.class == ColumnClass::Unclassified)
+            .collect(),
+        unmatched,
+    )
+}
+
 /// The report of a classification.
 #[must_use]
 pub fn report(

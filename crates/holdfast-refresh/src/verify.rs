@@ -14,16 +14,16 @@ use crate::RefreshError;
 use futures_util::StreamExt;
 use holdfast_report::refresh::{LeakHit, LeakProof, RefreshVerifyReport};
 use holdfast_report::{Command, Envelope, Outcome};
-use sqlx::{Connection, PgConnection};
+use sqlx::Row;
 
 fn db_err(url: &DbUrl) -> impl Fn(sqlx::Error) -> RefreshError + '_ {
     move |e| RefreshError::database(&url.to_string(), &e)
 }
 
 /// Streams the non-null values of `columns` of `table`, calling `f(column index, value)`.
-async fn each_value(
+pub(crate) async fn each_value(
     url: &DbUrl,
-    conn: &mut PgConnection,
+    conn: &mut Conn,
     table: &Table,
     columns: &[usize],
     mut f: impl FnMut(usize, &str),
@@ -31,33 +31,61 @@ async fn each_value(
     if columns.is_empty() {
         return Ok(());
     }
-    let list = columns
-        .iter()
-        .map(|&i| format!("{}::text", quote(Engine::Postgres, &table.columns[i].name)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let engine = match conn {
+        Conn::Postgres(_) => Engine::Postgres,
+        Conn::MySql(_) => Engine::MySql,
+    };
     let name = format!(
         "{}.{}",
-        quote(Engine::Postgres, &table.schema),
-        quote(Engine::Postgres, &table.name)
+        quote(engine, &table.schema),
+        quote(engine, &table.name)
     );
-    let mut out = conn
-        .copy_out_raw(format!("COPY (SELECT {list} FROM ONLY {name}) TO STDOUT").as_str())
-        .await
-        .map_err(db_err(url))?;
-    let mut pending = Vec::new();
-    while let Some(chunk) = out.next().await {
-        pending.extend_from_slice(&chunk.map_err(db_err(url))?);
-        let mut start = 0;
-        while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
-            for (field, &column) in copy_text::fields(&pending[start..start + nl]).zip(columns) {
-                if let Some(v) = copy_text::decode(field) {
-                    f(column, &v);
+    match conn {
+        Conn::Postgres(conn) => {
+            let list = columns
+                .iter()
+                .map(|&i| format!("{}::text", quote(engine, &table.columns[i].name)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut out = conn
+                .copy_out_raw(format!("COPY (SELECT {list} FROM ONLY {name}) TO STDOUT").as_str())
+                .await
+                .map_err(db_err(url))?;
+            let mut pending = Vec::new();
+            while let Some(chunk) = out.next().await {
+                pending.extend_from_slice(&chunk.map_err(db_err(url))?);
+                let mut start = 0;
+                while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
+                    for (field, &column) in
+                        copy_text::fields(&pending[start..start + nl]).zip(columns)
+                    {
+                        if let Some(v) = copy_text::decode(field) {
+                            f(column, &v);
+                        }
+                    }
+                    start += nl + 1;
+                }
+                pending.drain(..start);
+            }
+        }
+        Conn::MySql(conn) => {
+            let list = columns
+                .iter()
+                .map(|&i| format!("CAST({} AS CHAR)", quote(engine, &table.columns[i].name)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT {list} FROM {name}");
+            let mut rows = sqlx::query(&sql).fetch(&mut *conn);
+            while let Some(row) = rows.next().await {
+                let row = row.map_err(db_err(url))?;
+                for (i, &column) in columns.iter().enumerate() {
+                    let v: Option<String> = row.try_get(i).map_err(db_err(url))?;
+                    if let Some(v) = v {
+                        f(column, &v);
+                    }
                 }
             }
-            start += nl + 1;
         }
-        pending.drain(..start);
     }
     Ok(())
 }
@@ -72,9 +100,7 @@ pub async fn scan(
     originals: &Originals,
     key: &Key,
 ) -> Result<LeakProof, RefreshError> {
-    let mut conn = PgConnection::connect(target.raw())
-        .await
-        .map_err(db_err(target))?;
+    let mut conn = target.connect().await?;
     let mut proof = LeakProof {
         originals: originals.len(),
         ..LeakProof::default()
@@ -129,42 +155,70 @@ pub async fn originals_of(
 ) -> Result<Originals, RefreshError> {
     let mut conn = source.connect().await?;
     let columns = catalog::columns(source, &mut conn).await?;
-    let Conn::Postgres(mut pg) = conn else {
-        return Err(RefreshError::Usage(
-            "refresh verify reads PostgreSQL databases".into(),
-        ));
-    };
+    originals_in(source, &mut conn, &tables(&columns, rules), key).await
+}
+
+/// The originals of the sanitized columns of `of`, read through `conn`.
+///
+/// # Errors
+/// A table cannot be read.
+pub async fn originals_in(
+    url: &DbUrl,
+    conn: &mut Conn,
+    of: &[Table],
+    key: &Key,
+) -> Result<Originals, RefreshError> {
     let mut originals = Originals::default();
-    for table in tables(&columns, rules) {
+    for table in of {
         let recorded: Vec<usize> = (0..table.columns.len())
             .filter(|&i| matches!(&table.columns[i].rule, Some(r) if Originals::records(r)))
             .collect();
-        each_value(source, &mut pg, &table, &recorded, |i, v| {
+        each_value(url, conn, table, &recorded, |i, v| {
             if let Some(rule @ Rule::Transform(_)) = &table.columns[i].rule {
                 originals.add(key, rule, v);
             }
         })
         .await?;
     }
+    originals.seal();
     Ok(originals)
 }
 
-/// The leak proof of `target` against `source`.
+/// Where the originals of a verification come from.
+#[derive(Debug, Clone)]
+pub enum OriginalsFrom {
+    /// The source database, read now.
+    Source(DbUrl),
+    /// A file written by `sanitize --originals-file`.
+    File(std::path::PathBuf),
+}
+
+/// The leak proof of `target` against originals from `from`.
 ///
 /// # Errors
-/// Either database cannot be read.
+/// A database cannot be read, or the file is not an originals file of this key.
 pub async fn verify(
-    source: &DbUrl,
+    from: &OriginalsFrom,
     target: &DbUrl,
     rules: &RefreshConfig,
     key: &Key,
 ) -> Result<RefreshVerifyReport, RefreshError> {
-    if source.engine != Engine::Postgres || target.engine != Engine::Postgres {
-        return Err(RefreshError::Usage(
-            "refresh verify reads PostgreSQL databases".into(),
-        ));
-    }
-    let originals = originals_of(source, rules, key).await?;
+    let (source, originals) = match from {
+        OriginalsFrom::Source(source) => {
+            (source.to_string(), originals_of(source, rules, key).await?)
+        }
+        OriginalsFrom::File(path) => {
+            let (id, originals) = crate::leak::read_file(path).map_err(RefreshError::Usage)?;
+            if id != crate::leak::key_id(key) {
+                return Err(RefreshError::Usage(format!(
+                    "{}: written under another refresh key than [refresh] key in {}; its hashes cannot be compared",
+                    path.display(),
+                    rules.file
+                )));
+            }
+            (format!("originals file {}", path.display()), originals)
+        }
+    };
     let mut conn = target.connect().await?;
     let columns = catalog::columns(target, &mut conn).await?;
     let proof = scan(target, &tables(&columns, rules), &originals, key).await?;
@@ -175,7 +229,7 @@ pub async fn verify(
     };
     Ok(RefreshVerifyReport {
         envelope: Envelope::new(Command::RefreshVerify, outcome),
-        source: source.to_string(),
+        source,
         target: target.to_string(),
         proof,
     })

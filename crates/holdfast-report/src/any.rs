@@ -26,6 +26,7 @@ pub enum AnyReport {
     RefreshPlan(refresh::RefreshPlanReport),
     RefreshCopy(refresh::RefreshCopyReport),
     RefreshVerify(refresh::RefreshVerifyReport),
+    RefreshSanitize(refresh::RefreshSanitizeReport),
     Error(ErrorReport),
 }
 
@@ -70,6 +71,7 @@ impl AnyReport {
             Command::RefreshPlan => AnyReport::RefreshPlan(serde_json::from_value(value)?),
             Command::RefreshCopy => AnyReport::RefreshCopy(serde_json::from_value(value)?),
             Command::RefreshVerify => AnyReport::RefreshVerify(serde_json::from_value(value)?),
+            Command::RefreshSanitize => AnyReport::RefreshSanitize(serde_json::from_value(value)?),
         })
     }
 
@@ -92,6 +94,7 @@ impl AnyReport {
             AnyReport::RefreshPlan(r) => r.envelope,
             AnyReport::RefreshCopy(r) => r.envelope,
             AnyReport::RefreshVerify(r) => r.envelope,
+            AnyReport::RefreshSanitize(r) => r.envelope,
             AnyReport::Error(_) => return "error".into(),
         };
         envelope.command().slug()

@@ -84,6 +84,7 @@ commands! {
     "refresh" (section: true) {
         RefreshPlan => "refresh plan",
         RefreshCopy => "refresh copy",
+        RefreshSanitize => "refresh sanitize",
         RefreshVerify => "refresh verify",
     }
 }

@@ -153,4 +153,53 @@ pub struct RefreshVerifyReport {
     pub proof: LeakProof,
 }
 
-reports!(RefreshCopyReport, RefreshVerifyReport);
+/// Counts of a sanitize.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshSanitizeSummary {
+    pub tables: usize,
+    /// Rows rewritten by this run (a resumed run counts only its own).
+    pub rows: u64,
+    pub sanitized_columns: usize,
+    /// Tables a previous, stopped run had finished.
+    pub tables_already_done: usize,
+    /// Whether this run continued a stopped one.
+    pub resumed: bool,
+    /// An earlier run with the same key and rules sanitized and proved the database: nothing
+    /// was done.
+    pub finished_before: bool,
+    pub elapsed_ms: u64,
+}
+
+/// `refresh sanitize --in-place`: a database rewritten where it stands, checkpointed per
+/// table and batch, and the leak proof of the result. Refused (exit 3, nothing changed)
+/// while a column is unclassified.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RefreshSanitizeReport {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    /// The database rewritten (its URL, redacted).
+    pub database: String,
+    pub summary: RefreshSanitizeSummary,
+    /// The tables with a sanitized column, and the rows this run rewrote in each.
+    pub tables: Vec<TableCopy>,
+    pub unclassified: Vec<ColumnPlan>,
+    pub unmatched_rules: Vec<String>,
+    /// `deadline` or `interrupted` when the run stopped early (exit 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// How to continue, when there is something left to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<crate::remedy::NextStep>,
+    /// The file the originals' keyed hashes were written to, for a later `refresh verify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub originals_file: Option<String>,
+    /// The leak proof run at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<LeakProof>,
+}
+
+reports!(
+    RefreshCopyReport,
+    RefreshVerifyReport,
+    RefreshSanitizeReport
+);

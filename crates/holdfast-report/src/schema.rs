@@ -58,6 +58,7 @@ pub fn schemas() -> Vec<ReportSchema> {
                 Command::RefreshPlan => schema_of::<refresh::RefreshPlanReport>(name, c),
                 Command::RefreshCopy => schema_of::<refresh::RefreshCopyReport>(name, c),
                 Command::RefreshVerify => schema_of::<refresh::RefreshVerifyReport>(name, c),
+                Command::RefreshSanitize => schema_of::<refresh::RefreshSanitizeReport>(name, c),
             }
         })
         .collect();

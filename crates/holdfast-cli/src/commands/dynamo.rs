@@ -77,7 +77,7 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
         DynamoCommand::Export(args) => {
             let client = data_client(&args.aws).await?;
             let stop = Arc::new(Stop::new(None));
-            stop_on_ctrl_c(&stop);
+            super::stop_on_ctrl_c(&stop);
             let mut request = ExportRequest::new(&args.table, args.dir.clone());
             request.segments = args.segments;
             let report = transfer::export(&client, &request, stop)
@@ -93,7 +93,7 @@ pub async fn run(_global: &GlobalArgs, command: &DynamoCommand) -> CommandResult
             request.allow_nonempty_target = args.allow_nonempty_target;
             let client = data_client(&args.aws).await?;
             let stop = Arc::new(Stop::new(None));
-            stop_on_ctrl_c(&stop);
+            super::stop_on_ctrl_c(&stop);
             let report = transfer::import(&client, &request, stop)
                 .await
                 .map_err(fail)?;
@@ -142,20 +142,6 @@ fn parse_range(text: &str, total: u32) -> Result<std::ops::Range<u32>, UsageErro
         .map_err(|why| UsageError(format!("--segment-range {text}: {why}")))
 }
 
-/// Ctrl-C stops the run at the next page, with the checkpoint saved.
-fn stop_on_ctrl_c(stop: &Arc<Stop>) {
-    let stop = Arc::clone(stop);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            output::progress("interrupted: finishing the pages in flight and saving the checkpoint (Ctrl-C again to kill)");
-            stop.interrupt();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(holdfast_core::exit::STOPPED_RESUMABLE);
-            }
-        }
-    });
-}
-
 /// `dynamo copy`'s flags as the library's request.
 fn copy_request(args: &DynamoCopyArgs) -> Result<CopyRequest, UsageError> {
     let checkpoint = match (&args.checkpoint, &args.checkpoint_table) {
@@ -193,7 +179,7 @@ async fn run_copy(args: &DynamoCopyArgs) -> CommandResult {
     let request = copy_request(args).map_err(fail)?;
     let client = data_client(&args.aws).await?;
     let stop = Arc::new(Stop::new(args.deadline));
-    stop_on_ctrl_c(&stop);
+    super::stop_on_ctrl_c(&stop);
     if let Some(keys_from) = &args.keys_from {
         let keys_request =
             KeysCopyRequest::from_copy(&request, keys_from.clone(), args.delete_only_in_target);
@@ -229,7 +215,7 @@ async fn run_compare(args: &DynamoCompareArgs) -> CommandResult {
     );
     let client = data_client(&args.aws).await?;
     let stop = Arc::new(Stop::new(None));
-    stop_on_ctrl_c(&stop);
+    super::stop_on_ctrl_c(&stop);
     let report = compare_tables(&client, &request, stop)
         .await
         .map_err(fail)?;
@@ -250,7 +236,7 @@ async fn run_migrate(args: &DynamoMigrateArgs) -> CommandResult {
     request.keys_dir = Some(PathBuf::from(holdfast_dynamo::copy::LOCAL_DIR));
     let client = data_client(&args.aws).await?;
     let stop = Arc::new(Stop::new(args.deadline));
-    stop_on_ctrl_c(&stop);
+    super::stop_on_ctrl_c(&stop);
     let report = migrate(&client, &request, stop).await.map_err(fail)?;
     if args.output.json {
         output::print_json(&report);

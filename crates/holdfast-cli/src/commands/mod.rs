@@ -126,3 +126,18 @@ pub fn fail<E: Failure + 'static>(e: E) -> Box<dyn Failure> {
 pub fn code(outcome: Outcome) -> i32 {
     outcome.code()
 }
+
+/// Ctrl-C stops a long run at its next page or batch, with its progress saved; a second
+/// Ctrl-C exits at once (exit 4: what was recorded stands).
+pub(crate) fn stop_on_ctrl_c(stop: &std::sync::Arc<holdfast_dynamo::stop::Stop>) {
+    let stop = std::sync::Arc::clone(stop);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            output::progress("interrupted: finishing the work in flight and saving the progress (Ctrl-C again to kill)");
+            stop.interrupt();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(holdfast_core::exit::STOPPED_RESUMABLE);
+            }
+        }
+    });
+}

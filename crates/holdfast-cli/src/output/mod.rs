@@ -12,7 +12,9 @@ pub use dynamo::{dynamo_compare_text, dynamo_copy_text, dynamo_migrate_text, dyn
 pub use env::env_text;
 pub use guard::guard_text;
 pub use migrate::{plan_text, repair_text, status_text, up_text};
-pub use refresh::{refresh_copy_text, refresh_plan_text, refresh_verify_text};
+pub use refresh::{
+    refresh_copy_text, refresh_plan_text, refresh_sanitize_text, refresh_verify_text,
+};
 
 use crate::cli::OutputArgs;
 use holdfast_core::exit;

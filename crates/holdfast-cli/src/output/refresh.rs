@@ -96,35 +96,10 @@ pub fn refresh_copy_text(r: &holdfast_report::refresh::RefreshCopyReport) -> Str
     let mut out = format!("Refresh copy — {} → {}\n", r.source, r.target);
     if !r.unclassified.is_empty() || !r.unmatched_rules.is_empty() {
         out.push_str("\nNothing copied: every column needs a rule first (see refresh plan).\n");
-        for c in &r.unclassified {
-            out.push_str(&format!(
-                "  unclassified {}.{} ({}){}\n",
-                c.table,
-                c.column,
-                c.data_type,
-                c.suggestion
-                    .as_deref()
-                    .map(|s| format!(" suggested: {s}"))
-                    .unwrap_or_default()
-            ));
-        }
-        for rule in &r.unmatched_rules {
-            out.push_str(&format!("  rule matches no column: {rule}\n"));
-        }
+        out.push_str(&refused_columns(&r.unclassified, &r.unmatched_rules));
         return out;
     }
-    let rows: Vec<Vec<String>> = r
-        .tables
-        .iter()
-        .map(|t| {
-            vec![
-                t.table.clone(),
-                format!("{} rows", t.rows),
-                t.sanitized_columns.join(", "),
-            ]
-        })
-        .collect();
-    out.push_str(&super::table(&rows));
+    out.push_str(&tables_text(&r.tables));
     let s = &r.summary;
     out.push_str(&format!(
         "\n{} tables, {} rows, {} sanitized columns, {} sequences set in {:.1} s\n",
@@ -148,4 +123,82 @@ pub fn refresh_verify_text(r: &holdfast_report::refresh::RefreshVerifyReport) ->
         r.source,
         proof_text(&r.proof)
     )
+}
+
+/// A sanitize as text: refused (with the unclassified columns), stopped (with how to go on),
+/// or the tables, counts and proof.
+pub fn refresh_sanitize_text(r: &holdfast_report::refresh::RefreshSanitizeReport) -> String {
+    let mut out = format!("Refresh sanitize — {} (in place)\n", r.database);
+    if !r.unclassified.is_empty() || !r.unmatched_rules.is_empty() {
+        out.push_str("\nNothing changed: every column needs a rule first (see refresh plan).\n");
+        out.push_str(&refused_columns(&r.unclassified, &r.unmatched_rules));
+        return out;
+    }
+    let s = &r.summary;
+    if s.finished_before {
+        out.push_str("\nAlready sanitized and proven by an earlier run with this key and these rules: nothing to do.\n");
+        return out;
+    }
+    out.push_str(&tables_text(&r.tables));
+    out.push_str(&format!(
+        "\n{} tables ({} done by an earlier run{}), {} rows rewritten, {} sanitized columns in {:.1} s\n",
+        s.tables,
+        s.tables_already_done,
+        if s.resumed { ", resumed" } else { "" },
+        s.rows,
+        s.sanitized_columns,
+        s.elapsed_ms as f64 / 1000.0
+    ));
+    if let Some(stopped) = &r.stopped {
+        out.push_str(&format!("\nStopped ({stopped}).\n"));
+    }
+    if let Some(resume) = &r.resume {
+        out.push_str(&format!("{}\n", resume.render(&crate::remedies::Flags)));
+    }
+    if let Some(p) = &r.verify {
+        out.push_str(&proof_text(p));
+    }
+    if let Some(file) = &r.originals_file {
+        out.push_str(&format!("Originals' keyed hashes written to {file}\n"));
+    }
+    out
+}
+
+/// The columns and rules that make a copy or a sanitize refuse to start.
+fn refused_columns(
+    unclassified: &[holdfast_report::refresh::ColumnPlan],
+    unmatched_rules: &[String],
+) -> String {
+    let mut out = String::new();
+    for c in unclassified {
+        out.push_str(&format!(
+            "  unclassified {}.{} ({}){}\n",
+            c.table,
+            c.column,
+            c.data_type,
+            c.suggestion
+                .as_deref()
+                .map(|s| format!(" suggested: {s}"))
+                .unwrap_or_default()
+        ));
+    }
+    for rule in unmatched_rules {
+        out.push_str(&format!("  rule matches no column: {rule}\n"));
+    }
+    out
+}
+
+/// The tables a copy or sanitize wrote: rows and sanitized columns.
+fn tables_text(tables: &[holdfast_report::refresh::TableCopy]) -> String {
+    let rows: Vec<Vec<String>> = tables
+        .iter()
+        .map(|t| {
+            vec![
+                t.table.clone(),
+                format!("{} rows", t.rows),
+                t.sanitized_columns.join(", "),
+            ]
+        })
+        .collect();
+    super::table(&rows)
 }

@@ -1,0 +1,55 @@
+//! One sanitized value: the rule applied to it (with the row's entity value for a date shift
+//! `by` another column), the fake checked against the column's length, a non-JSON fake in a
+//! JSON column written as a JSON string, and the original recorded for the leak proof.
+//! `copy` and `sanitize` both rewrite through here.
+
+use crate::catalog::TypeKind;
+use crate::config::Rule;
+use crate::leak::Originals;
+use crate::tables::{Table, TableColumn};
+use crate::transform::{Key, RowContext};
+
+/// The new value of column `column` of `table` for the original `value`, recording the
+/// original in `originals` when given. `entity` is the value of the column a date shift is
+/// keyed by. A column without a rule keeps its value.
+///
+/// # Errors
+/// The transform cannot make a value, or its fake does not fit the column: the message names
+/// the table and column, never the value.
+pub fn new_value(
+    table: &Table,
+    column: &TableColumn,
+    value: Option<&str>,
+    entity: Option<&str>,
+    key: &Key,
+    originals: Option<&mut Originals>,
+) -> Result<Option<String>, String> {
+    let Some(Rule::Transform(transform)) = &column.rule else {
+        return Ok(value.map(str::to_string));
+    };
+    let new = transform
+        .apply(key, value, RowContext { entity })
+        .map_err(|e| format!("{}.{}: {e}", table.path(), column.name))?;
+    if let (Some(max), Some(v)) = (column.max_chars, new.as_deref()) {
+        let len = v.chars().count();
+        if len > max {
+            return Err(format!(
+                "{}.{}: a {} fake of {len} characters does not fit the column's {max}; widen the column or choose a shorter transform (nothing is truncated)",
+                table.path(),
+                column.name,
+                transform.name()
+            ));
+        }
+    }
+    if let (Some(v), Some(rule), Some(originals)) = (value, &column.rule, originals) {
+        originals.add(key, rule, v);
+    }
+    Ok(
+        if column.kind == TypeKind::Document && transform.name() != "json" {
+            // A non-JSON fake in a JSON column: written as a JSON string.
+            new.map(|v| serde_json::Value::String(v).to_string())
+        } else {
+            new
+        },
+    )
+}
