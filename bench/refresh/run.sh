@@ -2,7 +2,9 @@
 # Staging refresh benchmark (PostgreSQL): `holdfast refresh copy` (copy and sanitize in one
 # pass, then the leak proof) against the floor `pg_dump -Fd -j N | pg_restore -j N` (a plain
 # copy, nothing sanitized) and against the usual two-step pipeline, that floor followed by
-# pganonymize (PyPI) on the copy, with the same columns sanitized.
+# pganonymize (PyPI) on the copy, with the same columns sanitized. Then in place:
+# `holdfast refresh sanitize --in-place` against the floor of one server-side
+# `UPDATE … SET c = md5(c)` per table and against pganonymize, each on a fresh image of the source.
 #
 #   bench/refresh/run.sh                 # install pganonymize (once, cached), build, measure, write BENCHMARKS.md
 #   bench/refresh/run.sh --install-only  # only install the peer into the cache folder
@@ -48,7 +50,7 @@ main() {
     case "${1:-}" in
         --install-only) install_pganonymize; log "tools ready in $tools"; return ;;
         "") ;;
-        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
         *) die "unknown argument: $1 (try --help)" ;;
     esac
     need psql; need pg_dump; need pg_restore; need python3
