@@ -50,7 +50,7 @@ main() {
     case "${1:-}" in
         --install-only) install_pganonymize; log "tools ready in $tools"; return ;;
         "") ;;
-        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
+        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
         *) die "unknown argument: $1 (try --help)" ;;
     esac
     need psql; need pg_dump; need pg_restore; need python3
