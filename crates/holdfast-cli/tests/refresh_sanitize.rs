@@ -247,7 +247,7 @@ fn refusals_change_nothing() {
     );
     wrong.expect(2);
     assert!(
-        wrong.stderr.contains("--expect-name staging") && wrong.stderr.contains(db.name()),
+        wrong.stderr.contains("`staging`") && wrong.stderr.contains(db.name()),
         "{}",
         wrong.stderr
     );

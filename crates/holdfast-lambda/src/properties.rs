@@ -131,6 +131,7 @@ pub enum Operation {
     DynamoCopy(Box<DynamoCopy>),
     DynamoMigrate(DynamoMigrate),
     EnvVerify(crate::run::env::EnvVerify),
+    RefreshSanitize(Box<crate::run::refresh::RefreshSanitize>),
 }
 
 /// A property that is missing, malformed or unknown.
@@ -209,7 +210,7 @@ impl Props {
         }
     }
 
-    fn number<T>(
+    pub(crate) fn number<T>(
         &mut self,
         key: &str,
         range: std::ops::RangeInclusive<T>,
@@ -245,7 +246,10 @@ impl Props {
         }
     }
 
-    fn optional_duration(&mut self, key: &str) -> Result<Option<Duration>, PropertyError> {
+    pub(crate) fn optional_duration(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<Duration>, PropertyError> {
         self.take_text(key)?
             .map(|text| {
                 humantime::parse_duration(text.trim())
@@ -315,11 +319,14 @@ impl Operation {
             "EnvVerify" => {
                 Operation::EnvVerify(crate::run::env::EnvVerify::from_properties(&mut p)?)
             }
+            "RefreshSanitize" => Operation::RefreshSanitize(Box::new(
+                crate::run::refresh::RefreshSanitize::from_properties(&mut p)?,
+            )),
             other => {
                 return Err(Props::error(
                     "Operation",
                     format!(
-                    "`{other}` is not one of SqlMigrate, DynamoVerify, DynamoCopy, DynamoMigrate, EnvVerify"
+                    "`{other}` is not one of SqlMigrate, DynamoVerify, DynamoCopy, DynamoMigrate, EnvVerify, RefreshSanitize"
                 ),
                 ))
             }
@@ -329,7 +336,9 @@ impl Operation {
     }
 }
 
-fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
+/// The database the properties name: exactly one of `DatabaseSecretArn` (with `Host`, `Port`,
+/// `DatabaseName`, `Engine` for what the secret lacks), `DatabaseUrl` or `DataApi`.
+pub(crate) fn database(p: &mut Props) -> Result<Database, PropertyError> {
     let secret = p.take_text("DatabaseSecretArn")?;
     let url = p.take_text("DatabaseUrl")?;
     let data_api = match p.map.remove("DataApi") {
@@ -385,6 +394,11 @@ fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
             ))
         }
     };
+    Ok(database)
+}
+
+fn sql_migrate(p: &mut Props) -> Result<SqlMigrate, PropertyError> {
+    let database = database(p)?;
     let settings = MigrateSettings {
         history_table: p.take_text("HistoryTable")?,
         history_schema: p.take_text("HistorySchema")?,

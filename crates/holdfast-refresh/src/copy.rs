@@ -70,7 +70,7 @@ pub async fn copy(
     let (source, target) = (&request.source, &request.target);
     if source.engine != Engine::Postgres || target.engine != Engine::Postgres {
         return Err(RefreshError::Usage(
-            "refresh copy moves PostgreSQL databases; for MySQL/MariaDB restore the source into the target, then run refresh sanitize --in-place".into(),
+            "refresh copy moves PostgreSQL databases; for MySQL/MariaDB restore the source into the target, then sanitize it in place".into(),
         ));
     }
     let mut report = RefreshCopyReport {
@@ -121,7 +121,7 @@ pub async fn copy(
     .map_err(db_err(target))?;
     if existing > 0 {
         return Err(RefreshError::Usage(format!(
-            "--target {target} already holds {existing} tables: refresh copy fills an empty database (drop and re-create it first)"
+            "the target {target} already holds {existing} tables: refresh copy fills an empty database (drop and re-create it first)"
         )));
     }
 

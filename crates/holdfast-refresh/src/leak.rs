@@ -184,7 +184,7 @@ pub fn read_file(path: &std::path::Path) -> Result<(String, Originals), String> 
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let bad = || {
         format!(
-            "{}: not an originals file (refresh sanitize --originals-file writes them)",
+            "{}: not an originals file (refresh sanitize writes them when asked)",
             path.display()
         )
     };

@@ -38,7 +38,7 @@ pub fn expect_name(url: &DbUrl, actual: &str, expected: &str) -> Result<(), Refr
         Ok(())
     } else {
         Err(RefreshError::Refused(format!(
-            "--expect-name {expected}: {url} is the database `{actual}`; nothing was changed (name the database you mean to rewrite)"
+            "{url} is the database `{actual}`, not the expected `{expected}`; nothing was changed (name the database you mean to rewrite)"
         )))
     }
 }

@@ -6,6 +6,7 @@
 mod clients;
 mod dynamo;
 pub(crate) mod env;
+pub mod refresh;
 mod sql;
 
 use crate::properties::Operation;
@@ -111,6 +112,7 @@ impl Operation {
             Operation::DynamoCopy(_) => Command::DynamoCopy,
             Operation::DynamoMigrate(_) => Command::DynamoMigrate,
             Operation::EnvVerify(_) => Command::EnvVerify,
+            Operation::RefreshSanitize(_) => Command::RefreshSanitize,
         }
     }
 }
@@ -126,6 +128,9 @@ pub fn run(
         Operation::DynamoCopy(op) => Box::pin(async move { dynamo::copy(&op, &ctx).await }),
         Operation::DynamoMigrate(op) => Box::pin(async move { dynamo::migrate(&op, &ctx).await }),
         Operation::EnvVerify(op) => Box::pin(async move { env::verify(&op, &ctx).await }),
+        Operation::RefreshSanitize(op) => {
+            Box::pin(async move { refresh::sanitize(&op, &ctx).await })
+        }
     }
 }
 

@@ -112,7 +112,7 @@ fn config_settings(op: &SqlMigrate) -> Result<MigrateSettings, String> {
 }
 
 /// The URL of the database the properties name.
-async fn database_url(database: &Database) -> Result<String, OpResult> {
+pub(super) async fn database_url(database: &Database) -> Result<String, OpResult> {
     match database {
         Database::Url(url) => Ok(url.clone()),
         Database::Secret {
