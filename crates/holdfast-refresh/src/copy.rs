@@ -13,7 +13,7 @@ use crate::copy_text;
 use crate::db::{quote, Conn, DbUrl, Engine};
 use crate::leak::Originals;
 use crate::plan::gate;
-use crate::rewrite::new_value;
+use crate::rewrite::rewrite_copy_field;
 use crate::schema_dump::{copy_section, Section};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
@@ -334,20 +334,16 @@ fn rewrite_row(
             out.extend_from_slice(field);
             continue;
         }
-        let value = copy_text::decode(field);
-        let entity = column
-            .entity
-            .and_then(|e| fields.get(e))
-            .and_then(|f| copy_text::decode(f));
-        let new = new_value(
+        let entity = column.entity.and_then(|e| fields.get(e)).copied();
+        rewrite_copy_field(
             table,
             column,
-            value.as_deref(),
-            entity.as_deref(),
+            Some(field),
+            entity,
             key,
             Some(originals),
+            out,
         )?;
-        copy_text::encode(new.as_deref(), out);
     }
     Ok(())
 }

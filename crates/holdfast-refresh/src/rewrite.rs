@@ -5,6 +5,7 @@
 
 use crate::catalog::TypeKind;
 use crate::config::Rule;
+use crate::copy_text;
 use crate::leak::Originals;
 use crate::tables::{Table, TableColumn};
 use crate::transform::{Key, RowContext};
@@ -52,4 +53,32 @@ pub fn new_value(
             new
         },
     )
+}
+
+/// [`new_value`] for a field in `COPY` text form (`entity`: the field of the column a date
+/// shift is keyed by), appended to `out` in the same form.
+///
+/// # Errors
+/// As [`new_value`].
+pub fn rewrite_copy_field(
+    table: &Table,
+    column: &TableColumn,
+    field: Option<&[u8]>,
+    entity: Option<&[u8]>,
+    key: &Key,
+    originals: Option<&mut Originals>,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let value = field.and_then(copy_text::decode);
+    let entity = entity.and_then(copy_text::decode);
+    let new = new_value(
+        table,
+        column,
+        value.as_deref(),
+        entity.as_deref(),
+        key,
+        originals,
+    )?;
+    copy_text::encode(new.as_deref(), out);
+    Ok(())
 }

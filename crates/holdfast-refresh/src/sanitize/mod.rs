@@ -55,23 +55,18 @@ pub struct SanitizeRequest {
     pub originals_file: Option<PathBuf>,
 }
 
-/// What one table's rewrite did.
+/// What one table's rewrite did: rows rewritten, and whether the table is done (not done: it
+/// stopped at the signal, its progress recorded).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TableRun {
     pub rows: u64,
-    pub batches: u64,
     pub done: bool,
-    pub stopped: bool,
 }
 
 /// The identity of the rules under the key.
 fn rules_id(key: &Key, rules: &RefreshConfig) -> String {
     let text = format!("{:?}|{:?}", rules.locale, rules.tables);
-    hex(&key.mac(&[b"holdfast-refresh-rules-id", text.as_bytes()])[..8])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    crate::leak::hex(bytes)
+    crate::leak::hex(&key.mac(&[b"holdfast-refresh-rules-id", text.as_bytes()])[..8])
 }
 
 /// Rewrites `request.database` in place under `rules`.
@@ -256,9 +251,9 @@ pub async fn sanitize(
     }
     report.tables.sort_by(|a, b| a.table.cmp(&b.table));
     let done = work.len() - unfinished;
-    if url.engine == Engine::MySql && unfinished == 0 {
+    if let (crate::db::Conn::MySql(c), 0) = (&mut conn, unfinished) {
         for table in &work {
-            mysql::drop_rowid(url, table).await?;
+            mysql::drop_rowid(url, c, table).await?;
         }
     }
     if let Some(e) = failure {

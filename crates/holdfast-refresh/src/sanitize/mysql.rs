@@ -99,11 +99,12 @@ async fn no_update_triggers(
 ///
 /// # Errors
 /// The database refuses.
-pub(super) async fn drop_rowid(url: &DbUrl, table: &Table) -> Result<(), RefreshError> {
-    let mut conn = MySqlConnection::connect(url.raw())
-        .await
-        .map_err(err(url))?;
-    if has_rowid(url, &mut conn, table).await? {
+pub(super) async fn drop_rowid(
+    url: &DbUrl,
+    conn: &mut MySqlConnection,
+    table: &Table,
+) -> Result<(), RefreshError> {
+    if has_rowid(url, conn, table).await? {
         conn.execute(format!("ALTER TABLE {} DROP COLUMN {}", q(&table.name), q(ROWID)).as_str())
             .await
             .map_err(err(url))?;
@@ -245,7 +246,6 @@ pub(super) async fn rewrite_table(
     let mut run = TableRun::default();
     loop {
         if stop.is_stopped() {
-            run.stopped = true;
             return Ok(run);
         }
         conn.execute("BEGIN").await.map_err(err(url))?;
@@ -328,7 +328,6 @@ pub(super) async fn rewrite_table(
         state::record_progress_mysql(url, &mut conn, &table.path(), &progress).await?;
         conn.execute("COMMIT").await.map_err(err(url))?;
         run.rows += n as u64;
-        run.batches += 1;
         if progress.done {
             run.done = true;
             return Ok(run);

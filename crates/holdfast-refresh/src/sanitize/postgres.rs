@@ -15,7 +15,7 @@ use super::columns::RewriteColumns;
 use super::TableRun;
 use crate::copy_text;
 use crate::db::{quote, DbUrl, Engine};
-use crate::rewrite::new_value;
+use crate::rewrite::rewrite_copy_field;
 use crate::state::{self, TableProgress};
 use crate::tables::Table;
 use crate::transform::Key;
@@ -94,25 +94,21 @@ fn map_row(
     }
     for &c in &cols.sanitized {
         let column = &table.columns[c];
-        let value = cols
-            .field_of(key_len, c)
-            .and_then(|f| fields.get(f))
-            .and_then(|f| copy_text::decode(f));
-        let entity = column
-            .entity
-            .and_then(|e| cols.field_of(key_len, e))
-            .and_then(|f| fields.get(f))
-            .and_then(|f| copy_text::decode(f));
-        let new = new_value(
+        let field_of = |column: usize| {
+            cols.field_of(key_len, column)
+                .and_then(|f| fields.get(f))
+                .copied()
+        };
+        out.push(b'\t');
+        rewrite_copy_field(
             table,
             column,
-            value.as_deref(),
-            entity.as_deref(),
+            field_of(c),
+            column.entity.and_then(field_of),
             key,
             None,
+            out,
         )?;
-        out.push(b'\t');
-        copy_text::encode(new.as_deref(), out);
     }
     out.push(b'\n');
     Ok(())
@@ -245,7 +241,6 @@ async fn in_batches(
     let mut run = TableRun::default();
     loop {
         if stop.is_stopped() {
-            run.stopped = true;
             return Ok(run);
         }
         let after = progress
@@ -314,7 +309,6 @@ async fn in_batches(
         state::record_progress_postgres(url, &mut conn, &table.path(), &progress).await?;
         conn.execute("COMMIT").await.map_err(err(url))?;
         run.rows += rows as u64;
-        run.batches += 1;
         if progress.done {
             run.done = true;
             return Ok(run);
@@ -389,10 +383,7 @@ async fn whole_table(
         let _ = conn.execute("ROLLBACK").await;
         return match failure {
             Some(e) => Err(e),
-            None => Ok(TableRun {
-                stopped: true,
-                ..TableRun::default()
-            }),
+            None => Ok(TableRun::default()),
         };
     }
     if !batch.is_empty() {
@@ -421,12 +412,7 @@ async fn whole_table(
     )
     .await?;
     conn.execute("COMMIT").await.map_err(err(url))?;
-    Ok(TableRun {
-        rows,
-        batches: 1,
-        done: true,
-        stopped: false,
-    })
+    Ok(TableRun { rows, done: true })
 }
 
 /// A unique violation named as two originals that became the same fake.
