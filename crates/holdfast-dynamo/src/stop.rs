@@ -76,6 +76,12 @@ impl Stop {
     }
 }
 
+impl holdfast_core::stopping::StopSignal for Stop {
+    fn reason(&self) -> Option<StopReason> {
+        Stop::reason(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,11 +102,5 @@ mod tests {
         stop.interrupt();
         assert_eq!(stop.reason(), Some(StopReason::Interrupted));
         assert!(!stop.sleep(Duration::from_secs(10)).await);
-    }
-}
-
-impl holdfast_core::stopping::StopSignal for Stop {
-    fn reason(&self) -> Option<StopReason> {
-        Stop::reason(self)
     }
 }
