@@ -240,3 +240,28 @@ fn a_fake_that_does_not_fit_its_column_fails_naming_it() {
     assert!(!failed.all().contains("ann@corp.io"), "{}", failed.all());
     assert_eq!(failed.stderr.lines().count(), 1, "{}", failed.stderr);
 }
+
+/// A copy reads the originals before it writes a row: a fake that would re-create another
+/// user's real phone number is drawn again (the number found by a first copy).
+#[test]
+fn a_fake_equal_to_a_real_value_is_drawn_again() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("holdfast.toml"), RULES).unwrap();
+    let (src, first) = (source(), TempDatabase::new(Engine::Postgres));
+    copy(dir.path(), &src, &first).expect(0);
+    let fake = first.query_text("SELECT phone FROM users WHERE phone IS NOT NULL");
+    assert_eq!(fake.len(), 1, "{fake:?}");
+    let fake = &fake[0];
+
+    src.execute(&format!(
+        "INSERT INTO users (email, full_name, phone) VALUES ('carol.real@corp.example', 'Carol Real', '{fake}')"
+    ));
+    let second = TempDatabase::new(Engine::Postgres);
+    copy(dir.path(), &src, &second).expect(0);
+    let phones = second.query_text("SELECT phone FROM users WHERE phone IS NOT NULL ORDER BY id");
+    assert_eq!(phones.len(), 2, "{phones:?}");
+    assert!(
+        !phones.contains(fake),
+        "{fake} is still in the target: {phones:?}"
+    );
+}

@@ -326,6 +326,42 @@ fn a_unique_collision_names_the_column_and_a_fixed_rule_starts_over() {
     assert!(!logins.contains(&"ann".to_string()), "{logins:?}");
 }
 
+/// Ann's fake phone, found by sanitizing one database, is made another user's real phone in a
+/// second: there the fake would re-create a real number, so it is drawn again, and the leak
+/// proof passes with that number nowhere in the target.
+fn a_fake_equal_to_a_real_value_is_drawn_again(engine: Engine) {
+    let dir = rules_dir(RULES);
+    let first = database(engine);
+    sanitize(dir.path(), &first, &[]).expect(0);
+    let fake = first.query_text("SELECT phone FROM users WHERE phone IS NOT NULL");
+    assert_eq!(fake.len(), 1, "{fake:?}");
+    let fake = &fake[0];
+
+    let db = database(engine);
+    db.execute(&format!(
+        "INSERT INTO users (email, full_name, phone) VALUES ('carol.real@corp.example', 'Carol Real', '{fake}')"
+    ));
+    let run = sanitize(dir.path(), &db, &[]);
+    run.expect(0);
+    assert!(!run.all().contains(fake.as_str()), "{}", run.all());
+    let phones = db.query_text("SELECT phone FROM users WHERE phone IS NOT NULL ORDER BY id");
+    assert_eq!(phones.len(), 2, "{phones:?}");
+    assert!(
+        !phones.contains(fake),
+        "{fake} is still in the target: {phones:?}"
+    );
+}
+
+#[test]
+fn postgres_a_fake_equal_to_a_real_value_is_drawn_again() {
+    a_fake_equal_to_a_real_value_is_drawn_again(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_a_fake_equal_to_a_real_value_is_drawn_again() {
+    a_fake_equal_to_a_real_value_is_drawn_again(Engine::MySql);
+}
+
 /// Kills the run once its checkpoint shows progress, then resumes: the result equals an
 /// uninterrupted run's.
 fn kill_then_resume(engine: Engine) {

@@ -1,7 +1,8 @@
 //! `refresh copy` for PostgreSQL: the source read in one exported snapshot by read-only
 //! sessions, its schema created in an empty target around the rows (pre-data, rows, post-data),
-//! every table streamed `COPY … TO STDOUT` → rules → `COPY … FROM STDIN`, tables in parallel,
-//! in constant memory; sequences set; then the leak proof on the target.
+//! the originals of the sanitized columns read first (as keyed hashes, so that no fake is one
+//! of them), every table streamed `COPY … TO STDOUT` → rules → `COPY … FROM STDIN`, tables in
+//! parallel; sequences set; then the leak proof on the target.
 //!
 //! Nothing is written while a column is unclassified or a rule matches nothing: the report
 //! lists them (exit 3). A target that already holds tables is refused (exit 2): a copy only
@@ -13,7 +14,7 @@ use crate::copy_text;
 use crate::db::{quote, Conn, DbUrl, Engine};
 use crate::leak::Originals;
 use crate::plan::gate;
-use crate::rewrite::rewrite_copy_field;
+use crate::rewrite::{rewrite_copy_field, Fakes};
 use crate::schema_dump::{copy_section, Section};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
@@ -136,30 +137,32 @@ pub async fn copy(
         .map_err(|e| partial(e, target, "the schema (pre-data) was being created"))?;
 
     let work = tables(&columns, rules);
-    let key = Arc::new(key.clone());
-    let copied: Vec<(TableCopy, Originals)> = futures_util::stream::iter(work.clone())
+    let fakes = Arc::new(Fakes {
+        key: key.clone(),
+        originals: originals(source, &snapshot, &work, key, request.jobs).await?,
+    });
+    let copied: Vec<TableCopy> = futures_util::stream::iter(work.clone())
         .map(|table| {
-            let (source, target, snapshot, key) = (
+            let (source, target, snapshot, fakes) = (
                 source.clone(),
                 target.clone(),
                 snapshot.clone(),
-                Arc::clone(&key),
+                Arc::clone(&fakes),
             );
-            tokio::spawn(async move { copy_table(&source, &target, &snapshot, &table, &key).await })
+            tokio::spawn(
+                async move { copy_table(&source, &target, &snapshot, &table, &fakes).await },
+            )
         })
         .buffer_unordered(request.jobs.max(1))
         .map(|joined| joined.map_err(|e| RefreshError::Usage(e.to_string()))?)
         .try_collect()
         .await
         .map_err(|e| partial(e, target, "rows were being copied"))?;
-    let mut originals = Originals::default();
-    for (table, o) in copied {
+    for table in copied {
         report.summary.rows += table.rows;
         report.summary.sanitized_columns += table.sanitized_columns.len();
         report.tables.push(table);
-        originals.merge(o);
     }
-    originals.seal();
     report.tables.sort_by(|a, b| a.table.cmp(&b.table));
     report.summary.tables = report.tables.len();
 
@@ -201,7 +204,7 @@ pub async fn copy(
     report.summary.sequences = sequences.len();
     holder.execute("COMMIT").await.map_err(db_err(source))?;
 
-    let proof = verify::scan(target, &work, &originals, &key).await?;
+    let proof = verify::scan(target, &work, &fakes.originals, key).await?;
     if !proof.hits.is_empty() {
         report.envelope.set_outcome(Outcome::CheckFailed);
     }
@@ -220,14 +223,47 @@ fn partial(e: RefreshError, target: &DbUrl, when: &str) -> RefreshError {
     }
 }
 
-/// Copies one table's rows, rewriting its sanitized columns, and records their originals.
+/// The originals of the sanitized columns in `snapshot`, read before any row is copied (no
+/// fake may be one of them), tables in parallel.
+async fn originals(
+    source: &DbUrl,
+    snapshot: &str,
+    work: &[Table],
+    key: &Key,
+    jobs: usize,
+) -> Result<Originals, RefreshError> {
+    let key = Arc::new(key.clone());
+    let read: Vec<Originals> =
+        futures_util::stream::iter(work.iter().filter(|t| t.is_sanitized()).cloned())
+            .map(|table| {
+                let (source, snapshot, key) =
+                    (source.clone(), snapshot.to_string(), Arc::clone(&key));
+                tokio::spawn(async move {
+                    let mut conn = Conn::Postgres(snapshot_session(&source, &snapshot).await?);
+                    verify::originals_in(&source, &mut conn, std::slice::from_ref(&table), &key)
+                        .await
+                })
+            })
+            .buffer_unordered(jobs.max(1))
+            .map(|joined| joined.map_err(|e| RefreshError::Usage(e.to_string()))?)
+            .try_collect()
+            .await?;
+    let mut originals = Originals::default();
+    for o in read {
+        originals.merge(o);
+    }
+    originals.seal();
+    Ok(originals)
+}
+
+/// Copies one table's rows, rewriting its sanitized columns.
 async fn copy_table(
     source: &DbUrl,
     target: &DbUrl,
     snapshot: &str,
     table: &Table,
-    key: &Key,
-) -> Result<(TableCopy, Originals), RefreshError> {
+    fakes: &Fakes,
+) -> Result<TableCopy, RefreshError> {
     let mut src = snapshot_session(source, snapshot).await?;
     let mut dst = PgConnection::connect(target.raw())
         .await
@@ -252,7 +288,6 @@ async fn copy_table(
         .await
         .map_err(db_err(target))?;
     let sanitized = table.is_sanitized();
-    let mut originals = Originals::default();
     let (mut pending, mut batch, mut rows) = (
         Vec::<u8>::new(),
         Vec::<u8>::with_capacity(SEND_BYTES * 2),
@@ -269,7 +304,7 @@ async fn copy_table(
             let mut start = 0;
             while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
                 let line = &pending[start..start + nl];
-                if let Err(e) = rewrite_row(line, table, key, &mut originals, &mut batch) {
+                if let Err(e) = rewrite_row(line, table, fakes, &mut batch) {
                     failure = Some(e);
                     break;
                 }
@@ -298,19 +333,11 @@ async fn copy_table(
     }
     sink.finish().await.map_err(db_err(target))?;
     let _ = src.execute("COMMIT").await;
-    Ok((
-        TableCopy {
-            table: table.path(),
-            rows,
-            sanitized_columns: table
-                .columns
-                .iter()
-                .filter(|c| c.rule.is_some())
-                .map(|c| c.name.clone())
-                .collect(),
-        },
-        originals,
-    ))
+    Ok(TableCopy {
+        table: table.path(),
+        rows,
+        sanitized_columns: table.sanitized_columns(),
+    })
 }
 
 fn bytecount_newlines(bytes: &[u8]) -> u64 {
@@ -318,13 +345,7 @@ fn bytecount_newlines(bytes: &[u8]) -> u64 {
 }
 
 /// One row in COPY text form, its sanitized fields rewritten, appended to `out`.
-fn rewrite_row(
-    line: &[u8],
-    table: &Table,
-    key: &Key,
-    originals: &mut Originals,
-    out: &mut Vec<u8>,
-) -> Result<(), String> {
+fn rewrite_row(line: &[u8], table: &Table, fakes: &Fakes, out: &mut Vec<u8>) -> Result<(), String> {
     let fields: Vec<&[u8]> = copy_text::fields(line).collect();
     for (i, (field, column)) in fields.iter().zip(&table.columns).enumerate() {
         if i > 0 {
@@ -335,15 +356,7 @@ fn rewrite_row(
             continue;
         }
         let entity = column.entity.and_then(|e| fields.get(e)).copied();
-        rewrite_copy_field(
-            table,
-            column,
-            Some(field),
-            entity,
-            key,
-            Some(originals),
-            out,
-        )?;
+        rewrite_copy_field(table, column, Some(field), entity, fakes, out)?;
     }
     Ok(())
 }

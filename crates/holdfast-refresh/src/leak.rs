@@ -98,6 +98,13 @@ impl Originals {
         &self.hashes
     }
 
+    /// The recorded hashes, sorted (after [`Originals::seal`]).
+    #[must_use]
+    pub fn sealed(&self) -> &[u64] {
+        debug_assert_eq!(self.sorted, self.hashes.len(), "seal first");
+        &self.hashes
+    }
+
     /// Originals from recorded hashes.
     #[must_use]
     pub fn from_hashes(hashes: Vec<u64>) -> Originals {

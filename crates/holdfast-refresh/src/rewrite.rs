@@ -1,7 +1,8 @@
 //! One sanitized value: the rule applied to it (with the row's entity value for a date shift
 //! `by` another column), the fake checked against the column's length, a non-JSON fake in a
-//! JSON column written as a JSON string, and the original recorded for the leak proof.
-//! `copy` and `sanitize` both rewrite through here.
+//! JSON column written as a JSON string, and never a fake that is itself one of the data's
+//! originals (it is drawn again, [`crate::transform::Transform::apply_avoiding`]). `copy` and
+//! `sanitize` both rewrite through here.
 
 use crate::catalog::TypeKind;
 use crate::config::Rule;
@@ -10,9 +11,16 @@ use crate::leak::Originals;
 use crate::tables::{Table, TableColumn};
 use crate::transform::{Key, RowContext};
 
-/// The new value of column `column` of `table` for the original `value`, recording the
-/// original in `originals` when given. `entity` is the value of the column a date shift is
-/// keyed by. A column without a rule keeps its value.
+/// What new values are drawn with: the key, and the data's originals (sealed), which no fake
+/// may be.
+#[derive(Debug)]
+pub struct Fakes {
+    pub key: Key,
+    pub originals: Originals,
+}
+
+/// The new value of column `column` of `table` for the original `value`. `entity` is the
+/// value of the column a date shift is keyed by. A column without a rule keeps its value.
 ///
 /// # Errors
 /// The transform cannot make a value, or its fake does not fit the column: the message names
@@ -22,14 +30,16 @@ pub fn new_value(
     column: &TableColumn,
     value: Option<&str>,
     entity: Option<&str>,
-    key: &Key,
-    originals: Option<&mut Originals>,
+    fakes: &Fakes,
 ) -> Result<Option<String>, String> {
+    let Fakes { key, originals } = fakes;
     let Some(Rule::Transform(transform)) = &column.rule else {
         return Ok(value.map(str::to_string));
     };
     let new = transform
-        .apply(key, value, RowContext { entity })
+        .apply_avoiding(key, value, RowContext { entity }, &|fake| {
+            originals.hit(key, fake, false)
+        })
         .map_err(|e| format!("{}.{}: {e}", table.path(), column.name))?;
     if let (Some(max), Some(v)) = (column.max_chars, new.as_deref()) {
         let len = v.chars().count();
@@ -41,9 +51,6 @@ pub fn new_value(
                 transform.name()
             ));
         }
-    }
-    if let (Some(v), Some(rule), Some(originals)) = (value, &column.rule, originals) {
-        originals.add(key, rule, v);
     }
     Ok(
         if column.kind == TypeKind::Document && transform.name() != "json" {
@@ -65,20 +72,12 @@ pub fn rewrite_copy_field(
     column: &TableColumn,
     field: Option<&[u8]>,
     entity: Option<&[u8]>,
-    key: &Key,
-    originals: Option<&mut Originals>,
+    fakes: &Fakes,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     let value = field.and_then(copy_text::decode);
     let entity = entity.and_then(copy_text::decode);
-    let new = new_value(
-        table,
-        column,
-        value.as_deref(),
-        entity.as_deref(),
-        key,
-        originals,
-    )?;
+    let new = new_value(table, column, value.as_deref(), entity.as_deref(), fakes)?;
     copy_text::encode(new.as_deref(), out);
     Ok(())
 }

@@ -39,6 +39,16 @@ impl Table {
     pub fn is_sanitized(&self) -> bool {
         self.columns.iter().any(|c| c.rule.is_some())
     }
+
+    /// The names of the columns a rule rewrites.
+    #[must_use]
+    pub fn sanitized_columns(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| c.rule.is_some())
+            .map(|c| c.name.clone())
+            .collect()
+    }
 }
 
 /// The tables of `columns` under `rules`.

@@ -25,6 +25,7 @@ use crate::db::{DbUrl, Engine};
 use crate::leak::Originals;
 use crate::plan::gate;
 use crate::refusal;
+use crate::rewrite::Fakes;
 use crate::state::{self, Run, TableProgress};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
@@ -165,14 +166,19 @@ pub async fn sanitize(
         }
     };
 
-    // 1. The originals, before any of them is replaced.
-    let mut originals = if recorded.originals_recorded {
-        None
+    // 1. The originals, before any of them is replaced (on a resume: as recorded). No fake
+    // may be one of them.
+    let originals = if recorded.originals_recorded {
+        Originals::from_hashes(state::originals(url, &mut conn).await?)
     } else {
         let mut o = verify::originals_in(url, &mut conn, &work, key).await?;
         state::record_originals(url, &mut conn, o.hashes()).await?;
-        Some(o)
+        o
     };
+    let fakes = Arc::new(Fakes {
+        key: key.clone(),
+        originals,
+    });
 
     // 2. The rewrite, tables in parallel.
     let progress = state::progress(url, &mut conn).await?;
@@ -188,10 +194,9 @@ pub async fn sanitize(
             }
         })
         .collect();
-    let key_arc = Arc::new(key.clone());
     let results: Vec<(Table, Result<TableRun, RefreshError>)> = futures_util::stream::iter(pending)
         .map(|(table, progress)| {
-            let (url, key, stop) = (url.clone(), Arc::clone(&key_arc), Arc::clone(stop));
+            let (url, fakes, stop) = (url.clone(), Arc::clone(&fakes), Arc::clone(stop));
             let batch_rows = request.batch_rows.max(1);
             async move {
                 let run = tokio::spawn({
@@ -200,13 +205,13 @@ pub async fn sanitize(
                         match url.engine {
                             Engine::Postgres => {
                                 postgres::rewrite_table(
-                                    &url, &table, &key, progress, batch_rows, &*stop,
+                                    &url, &table, &fakes, progress, batch_rows, &*stop,
                                 )
                                 .await
                             }
                             Engine::MySql => {
                                 mysql::rewrite_table(
-                                    &url, &table, &key, progress, batch_rows, &*stop,
+                                    &url, &table, &fakes, progress, batch_rows, &*stop,
                                 )
                                 .await
                             }
@@ -235,12 +240,7 @@ pub async fn sanitize(
                 report.tables.push(TableCopy {
                     table: table.path(),
                     rows: run.rows,
-                    sanitized_columns: table
-                        .columns
-                        .iter()
-                        .filter(|c| c.rule.is_some())
-                        .map(|c| c.name.clone())
-                        .collect(),
+                    sanitized_columns: table.sanitized_columns(),
                 });
             }
             Err(e) => {
@@ -286,23 +286,18 @@ pub async fn sanitize(
     }
 
     // 3. The proof.
-    let mut originals = match originals.take() {
-        Some(o) => o,
-        None => Originals::from_hashes(state::originals(url, &mut conn).await?),
-    };
-    let proof = verify::scan(url, &all, &originals, key).await?;
+    let proof = verify::scan(url, &all, &fakes.originals, key).await?;
     let proven = proof.hits.is_empty();
     report.verify = Some(proof);
     if proven {
         if let Some(path) = &request.originals_file {
-            crate::leak::write_file(path, &crate::leak::key_id(key), originals.hashes()).map_err(
-                |e| {
+            crate::leak::write_file(path, &crate::leak::key_id(key), fakes.originals.sealed())
+                .map_err(|e| {
                     RefreshError::Resumable(format!(
                         "{}: cannot write the originals: {e}; the database is rewritten and proven",
                         path.display()
                     ))
-                },
-            )?;
+                })?;
             report.originals_file = Some(path.display().to_string());
         }
         state::finish(url, &mut conn).await?;

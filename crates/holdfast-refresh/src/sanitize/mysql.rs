@@ -14,10 +14,9 @@
 use super::columns::RewriteColumns;
 use super::TableRun;
 use crate::db::{quote, DbUrl, Engine};
-use crate::rewrite::new_value;
+use crate::rewrite::{new_value, Fakes};
 use crate::state::{self, TableProgress};
 use crate::tables::Table;
-use crate::transform::Key;
 use crate::RefreshError;
 use holdfast_core::stopping::StopSignal;
 use sqlx::{Connection, Executor, MySqlConnection, Row};
@@ -137,7 +136,7 @@ fn after(keys: &[String], values: &[String]) -> (String, Vec<String>) {
 pub(super) async fn rewrite_table(
     url: &DbUrl,
     table: &Table,
-    key: &Key,
+    fakes: &Fakes,
     mut progress: TableProgress,
     batch_rows: usize,
     stop: &dyn StopSignal,
@@ -282,8 +281,7 @@ pub(super) async fn rewrite_table(
                     .and_then(|e| cols.field_of(keys.len(), e))
                     .and_then(|f| fields[f].as_deref());
                 out.push(
-                    new_value(table, column, value, entity, key, None)
-                        .map_err(RefreshError::Rules)?,
+                    new_value(table, column, value, entity, fakes).map_err(RefreshError::Rules)?,
                 );
             }
             last = Some(

@@ -15,10 +15,9 @@ use super::columns::RewriteColumns;
 use super::TableRun;
 use crate::copy_text;
 use crate::db::{quote, DbUrl, Engine};
-use crate::rewrite::rewrite_copy_field;
+use crate::rewrite::{rewrite_copy_field, Fakes};
 use crate::state::{self, TableProgress};
 use crate::tables::Table;
-use crate::transform::Key;
 use crate::RefreshError;
 use futures_util::StreamExt;
 use holdfast_core::stopping::StopSignal;
@@ -83,7 +82,7 @@ fn map_row(
     key_len: usize,
     table: &Table,
     cols: &RewriteColumns,
-    key: &Key,
+    fakes: &Fakes,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     for (i, field) in fields.iter().take(key_len).enumerate() {
@@ -105,8 +104,7 @@ fn map_row(
             column,
             field_of(c),
             column.entity.and_then(field_of),
-            key,
-            None,
+            fakes,
             out,
         )?;
     }
@@ -173,7 +171,7 @@ fn set_list(table: &Table, cols: &RewriteColumns) -> String {
 pub(super) async fn rewrite_table(
     url: &DbUrl,
     table: &Table,
-    key: &Key,
+    fakes: &Fakes,
     progress: TableProgress,
     batch_rows: usize,
     stop: &dyn StopSignal,
@@ -187,10 +185,10 @@ pub(super) async fn rewrite_table(
             .any(|&c| &table.columns[c].name == name)
     });
     if pk.is_empty() || pk_sanitized {
-        whole_table(url, conn, table, &cols, key, stop).await
+        whole_table(url, conn, table, &cols, fakes, stop).await
     } else {
         in_batches(
-            url, conn, table, &pk, &cols, key, progress, batch_rows, stop,
+            url, conn, table, &pk, &cols, fakes, progress, batch_rows, stop,
         )
         .await
     }
@@ -203,7 +201,7 @@ async fn in_batches(
     table: &Table,
     pk: &[(String, String)],
     cols: &RewriteColumns,
-    key: &Key,
+    fakes: &Fakes,
     mut progress: TableProgress,
     batch_rows: usize,
     stop: &dyn StopSignal,
@@ -269,7 +267,7 @@ async fn in_batches(
         let mut last: Option<Vec<String>> = None;
         for line in read.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let fields: Vec<&[u8]> = copy_text::fields(line).collect();
-            map_row(&fields, keys.len(), table, cols, key, &mut map)
+            map_row(&fields, keys.len(), table, cols, fakes, &mut map)
                 .map_err(RefreshError::Rules)?;
             rows += 1;
             last = Some(
@@ -323,7 +321,7 @@ async fn whole_table(
     mut conn: PgConnection,
     table: &Table,
     cols: &RewriteColumns,
-    key: &Key,
+    fakes: &Fakes,
     stop: &dyn StopSignal,
 ) -> Result<TableRun, RefreshError> {
     let name = qualified(table);
@@ -360,7 +358,7 @@ async fn whole_table(
         let mut start = 0;
         while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
             let fields: Vec<&[u8]> = copy_text::fields(&pending[start..start + nl]).collect();
-            if let Err(e) = map_row(&fields, 1, table, cols, key, &mut batch) {
+            if let Err(e) = map_row(&fields, 1, table, cols, fakes, &mut batch) {
                 failure = Some(RefreshError::Rules(e));
                 break 'read;
             }

@@ -149,6 +149,7 @@ pub(super) fn apply(
     paths: &[(JsonPath, Transform)],
     key: &Key,
     row: RowContext<'_>,
+    is_real: &dyn Fn(&str) -> bool,
 ) -> Result<String, TransformError> {
     let mut doc: Value = serde_json::from_str(value).map_err(|e| {
         TransformError::Shape(format!(
@@ -165,7 +166,7 @@ pub(super) fn apply(
                 Value::Number(n) => n.to_string(),
                 _ => return,
             };
-            match transform.apply(key, Some(&original), row) {
+            match transform.apply_avoiding(key, Some(&original), row, is_real) {
                 Ok(Some(new)) => *leaf = Value::String(new),
                 Ok(None) => *leaf = Value::Null,
                 Err(e) => failed = Some(e),
@@ -214,9 +215,10 @@ mod tests {
         ];
         let doc =
             r#"{"email":"a@x.io","n":1,"card":"4242","items":[{"email":"b@x.io","sku":"s1"}]}"#;
-        let out: Value =
-            serde_json::from_str(&apply(doc, &paths, &key, RowContext::default()).unwrap())
-                .unwrap();
+        let out: Value = serde_json::from_str(
+            &apply(doc, &paths, &key, RowContext::default(), &|_| false).unwrap(),
+        )
+        .unwrap();
         let fake_a = email
             .apply(&key, Some("a@x.io"), RowContext::default())
             .unwrap()
@@ -226,6 +228,6 @@ mod tests {
         assert_eq!(out["items"][0]["sku"], "s1");
         assert_eq!(out["card"], Value::Null);
         assert_eq!(out["n"], 1);
-        assert!(apply("not json", &paths, &key, RowContext::default()).is_err());
+        assert!(apply("not json", &paths, &key, RowContext::default(), &|_| false).is_err());
     }
 }

@@ -5,7 +5,8 @@
 //! value: the same original gives the same fake in every table, column and run; a different
 //! key gives unrelated fakes. Nothing about the original can be read from the fake without the
 //! key. A transform that draws from a small dictionary (names, cities) draws again when it
-//! would give back the original.
+//! would give back the original; any drawn fake that is one of the data's originals (someone
+//! else's real phone number) is drawn again ([`Transform::apply_avoiding`]).
 
 mod card;
 mod date;
@@ -22,6 +23,9 @@ pub use json::{leaves_at, JsonPath};
 use hmac::{Hmac, Mac};
 use rand::SeedableRng;
 use sha2::Sha256;
+
+/// How many times [`Transform::apply_avoiding`] draws a fake that is a real value.
+pub const REDRAWS: u32 = 16;
 
 /// The generator every fake is drawn from (ChaCha8: the same stream on every platform).
 pub type Draw = rand::rngs::ChaCha8Rng;
@@ -227,6 +231,24 @@ impl Transform {
         )
     }
 
+    /// Whether the whole new value is drawn (so a second draw can differ from the first): a
+    /// constant, a null, a regex replacement or a date shift is fixed by its rule and the
+    /// value; a JSON document or a redacted text draws each value inside it.
+    fn draws(&self) -> bool {
+        !matches!(
+            self,
+            Transform::Null
+                | Transform::Constant { .. }
+                | Transform::Regex { .. }
+                | Transform::DateShift { .. }
+                | Transform::Json { .. }
+                | Transform::Text {
+                    mode: TextMode::Redact,
+                    ..
+                }
+        )
+    }
+
     /// The new value for `value` (`None`: SQL NULL). NULL stays NULL.
     ///
     /// # Errors
@@ -238,11 +260,60 @@ impl Transform {
         value: Option<&str>,
         row: RowContext<'_>,
     ) -> Result<Option<String>, TransformError> {
+        self.apply_avoiding(key, value, row, &|_| false)
+    }
+
+    /// [`Transform::apply`], drawing again while the fake is a value for which `is_real`
+    /// holds — an original somewhere in the data: a generated phone number or IP address
+    /// from a dense space can be someone's real one, and the target would hold it. The n-th
+    /// draw is seeded with n as well, so the first is what `apply` gives and every fake stays
+    /// a function of the key, the rule, the value and the data's originals (the same in every
+    /// table of one run). After [`REDRAWS`] draws the last stands, and the leak proof reports
+    /// it. Inside a JSON document or a redacted text each replaced value is drawn this way.
+    ///
+    /// # Errors
+    /// As [`Transform::apply`].
+    pub fn apply_avoiding(
+        &self,
+        key: &Key,
+        value: Option<&str>,
+        row: RowContext<'_>,
+        is_real: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<String>, TransformError> {
         let Some(value) = value else {
             return Ok(None);
         };
+        let mut attempt = 0;
+        loop {
+            let fake = self.draw(key, value, row, attempt, is_real)?;
+            attempt += 1;
+            match &fake {
+                Some(f) if self.draws() && attempt < REDRAWS && is_real(f) => {}
+                _ => return Ok(fake),
+            }
+        }
+    }
+
+    /// The `attempt`-th draw of the new value for `value` (a JSON document or a redacted
+    /// text is drawn once, each value inside it avoiding `is_real`).
+    fn draw(
+        &self,
+        key: &Key,
+        value: &str,
+        row: RowContext<'_>,
+        attempt: u32,
+        is_real: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<String>, TransformError> {
         let identity = self.identity();
-        let seed = key.mac(&[identity.as_bytes(), value.as_bytes()]);
+        let seed = if attempt == 0 {
+            key.mac(&[identity.as_bytes(), value.as_bytes()])
+        } else {
+            key.mac(&[
+                identity.as_bytes(),
+                value.as_bytes(),
+                &attempt.to_le_bytes(),
+            ])
+        };
         let mut draw = Draw::from_seed(seed);
         Ok(Some(match self {
             Transform::Null => return Ok(None),
@@ -281,10 +352,14 @@ impl Transform {
             Transform::Card => card::fake_card(value, &mut draw),
             Transform::Iban => iban::fake_iban(value, &mut draw),
             Transform::Ip => fakes::ip(value, &mut draw),
-            Transform::Text { mode, locale } => match mode {
-                TextMode::Replace => text::filler(value, *locale, &mut draw),
-                TextMode::Redact => text::redact(value, key),
-            },
+            Transform::Text {
+                mode: TextMode::Replace,
+                locale,
+            } => text::filler(value, *locale, &mut draw),
+            Transform::Text {
+                mode: TextMode::Redact,
+                ..
+            } => text::redact(value, key, is_real),
             Transform::Hash { length } => {
                 let mut out = hex(&seed);
                 out.truncate(*length);
@@ -298,7 +373,7 @@ impl Transform {
                 let mut draw = key.draw(&identity, seed_value);
                 date::shift(value, *days, &mut draw)?
             }
-            Transform::Json { paths } => json::apply(value, paths, key, row)?,
+            Transform::Json { paths } => json::apply(value, paths, key, row, is_real)?,
             Transform::Regex { pattern, replace } => {
                 pattern.replace_all(value, replace.as_str()).into_owned()
             }
@@ -369,6 +444,39 @@ mod tests {
             .map(|i| run(&t, &key(3), &format!("user{i}@x.example")))
             .collect();
         assert_eq!(fakes.len(), 20_000);
+    }
+
+    #[test]
+    fn a_fake_that_is_a_real_value_is_drawn_again_deterministically() {
+        let (k, t) = (key(9), Transform::Phone { country: None });
+        let first = run(&t, &k, "+44 7700 900123");
+        let real = |v: &str| v == first;
+        let again = t
+            .apply_avoiding(&k, Some("+44 7700 900123"), RowContext::default(), &real)
+            .unwrap()
+            .unwrap();
+        assert_ne!(again, first);
+        assert!(again.starts_with("+44"), "{again}");
+        let same = t
+            .apply_avoiding(&k, Some("+44 7700 900123"), RowContext::default(), &real)
+            .unwrap()
+            .unwrap();
+        assert_eq!(again, same);
+        // Everything real: the last draw stands (the leak proof reports it).
+        let all = t
+            .apply_avoiding(&k, Some("+44 7700 900123"), RowContext::default(), &|_| {
+                true
+            })
+            .unwrap();
+        assert!(all.is_some());
+        // A fixed transform is not drawn again.
+        let c = Transform::Constant { value: "x".into() };
+        assert_eq!(
+            c.apply_avoiding(&k, Some("a"), RowContext::default(), &|_| true)
+                .unwrap()
+                .as_deref(),
+            Some("x")
+        );
     }
 
     #[test]

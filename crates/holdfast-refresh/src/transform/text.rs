@@ -22,7 +22,7 @@ pub(super) fn filler(original: &str, _locale: Locale, d: &mut Draw) -> String {
 }
 
 /// `original` with every email, phone number and card number in it replaced by its fake.
-pub(super) fn redact(original: &str, key: &Key) -> String {
+pub(super) fn redact(original: &str, key: &Key, is_real: &dyn Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(original.len());
     let mut at = 0;
     for found in detect::find_all(original) {
@@ -38,7 +38,7 @@ pub(super) fn redact(original: &str, key: &Key) -> String {
             Kind::Card => Transform::Card,
         };
         let fake = transform
-            .apply(key, Some(value), RowContext::default())
+            .apply_avoiding(key, Some(value), RowContext::default(), is_real)
             .ok()
             .flatten()
             .unwrap_or_default();
