@@ -299,6 +299,34 @@ fn refusals_change_nothing() {
     );
 }
 
+/// MySQL cannot switch triggers off for a session: an `UPDATE` trigger on any table to
+/// rewrite refuses the run before any table changes (not when that table's turn comes).
+#[test]
+fn mariadb_an_update_trigger_is_refused_before_any_table_changes() {
+    let db = database(Engine::MySql);
+    db.execute(
+        "CREATE TRIGGER orders_audit BEFORE UPDATE ON orders FOR EACH ROW SET NEW.total = NEW.total",
+    );
+    let before = fingerprint(&db);
+    let dir = rules_dir(RULES);
+    let refused = sanitize(dir.path(), &db, &["--jobs", "4"]);
+    refused.expect(2);
+    assert!(
+        refused.stderr.contains("orders_audit on orders")
+            && refused.stderr.contains("nothing was changed"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(fingerprint(&db), before, "a refusal changed the database");
+    assert_eq!(
+        db.query_text(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'holdfast\\_refresh\\_%'"
+        ),
+        ["0"],
+        "a refusal left refresh state behind"
+    );
+}
+
 #[test]
 fn a_unique_collision_names_the_column_and_a_fixed_rule_starts_over() {
     let db = TempDatabase::new(Engine::Postgres);

@@ -29,11 +29,22 @@ pub enum RefreshError {
 }
 
 impl RefreshError {
-    /// A database error on `database` (a redacted URL), without the server's echo of values.
+    /// A database error on `database` (a redacted URL), without the server's echo of values:
+    /// the server's message with its quoted values left out, and its SQLSTATE.
     pub(crate) fn database(database: &str, error: &sqlx::Error) -> RefreshError {
+        let message = match error {
+            sqlx::Error::Database(e) => {
+                let text = without_values(e.message());
+                match e.code() {
+                    Some(code) => format!("{text} (SQLSTATE {code})"),
+                    None => text,
+                }
+            }
+            other => other.to_string(),
+        };
         RefreshError::Database {
             database: database.to_string(),
-            message: holdfast_core::redact::Redactor::global().redact(&error.to_string()),
+            message: holdfast_core::redact::Redactor::global().redact(&message),
         }
     }
 
@@ -48,6 +59,58 @@ impl RefreshError {
             other => other,
         }
     }
+}
+
+/// The words after which a quoted name is an identifier, kept in a server message; any other
+/// quoted part may be a row's value (`invalid input syntax for type integer: "…"`,
+/// `Duplicate entry '…' for key 'email'`) and is left out.
+const NAMED_BY: &[&str] = &[
+    "column",
+    "constraint",
+    "database",
+    "domain",
+    "function",
+    "index",
+    "key",
+    "relation",
+    "role",
+    "schema",
+    "table",
+    "trigger",
+    "type",
+    "user",
+];
+
+/// `message` with every quoted part that does not follow one of [`NAMED_BY`] replaced by `…`.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '\'']) {
+        let quote = rest.as_bytes()[open] as char;
+        let (before, after) = rest.split_at(open);
+        out.push_str(before);
+        let Some(close) = after[1..].find(quote) else {
+            out.push_str(after);
+            return out;
+        };
+        let quoted = &after[..close + 2];
+        let word = out
+            .trim_end()
+            .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if NAMED_BY.contains(&word.as_str()) {
+            out.push_str(quoted);
+        } else {
+            out.push(quote);
+            out.push('…');
+            out.push(quote);
+        }
+        rest = &after[close + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Classify for RefreshError {
@@ -66,5 +129,37 @@ impl Classify for RefreshError {
             RefreshError::Busy(_) | RefreshError::Resumable(_) => Some(Remedy::RunAgain),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn quoted_values_are_left_out_and_quoted_names_kept() {
+        assert_eq!(
+            without_values(r#"invalid input syntax for type integer: "ann@corp.example""#),
+            r#"invalid input syntax for type integer: "…""#
+        );
+        assert_eq!(
+            without_values("Duplicate entry 'ann@corp.example' for key 'users.email'"),
+            "Duplicate entry '…' for key 'users.email'"
+        );
+        assert_eq!(
+            without_values(r#"duplicate key value violates unique constraint "users_email_key""#),
+            r#"duplicate key value violates unique constraint "users_email_key""#
+        );
+        assert_eq!(
+            without_values(
+                r#"null value in column "email" of relation "users" violates not-null constraint"#
+            ),
+            r#"null value in column "email" of relation "users" violates not-null constraint"#
+        );
+        assert_eq!(
+            without_values("Incorrect integer value: 'x1' for column `n` at row 1"),
+            "Incorrect integer value: '…' for column `n` at row 1"
+        );
+        assert_eq!(without_values("unbalanced 'quote"), "unbalanced 'quote");
     }
 }

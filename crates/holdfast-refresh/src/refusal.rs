@@ -1,10 +1,12 @@
 //! What `sanitize --in-place` checks before it changes anything, because rewriting the wrong
 //! database destroys its data: the database's actual name equals `--expect-name`; it is not
 //! the production source named in `[refresh.production]` (by URL — host, port and database —
-//! or by name); and no other session has writes in progress in it.
+//! or by name); no other session has writes in progress in it; and (MySQL, which cannot
+//! switch triggers off for a session) no table to rewrite has an `UPDATE` trigger.
 
 use crate::config::Production;
 use crate::db::{Conn, DbUrl};
+use crate::tables::Table;
 use crate::RefreshError;
 
 fn err(url: &DbUrl) -> impl Fn(sqlx::Error) -> RefreshError + '_ {
@@ -137,6 +139,43 @@ pub async fn no_other_writers(url: &DbUrl, conn: &mut Conn) -> Result<(), Refres
         )));
     }
     Ok(())
+}
+
+/// Refuses a MySQL database in which one of `tables` has an `UPDATE` trigger: it would fire
+/// for every rewritten row and could copy the originals elsewhere. (PostgreSQL rewrites with
+/// `session_replication_role = replica`, under which user triggers do not fire.)
+///
+/// # Errors
+/// Such triggers exist, or the server cannot be asked.
+pub async fn no_update_triggers(
+    url: &DbUrl,
+    conn: &mut Conn,
+    tables: &[Table],
+) -> Result<(), RefreshError> {
+    let Conn::MySql(c) = conn else {
+        return Ok(());
+    };
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT CAST(EVENT_OBJECT_TABLE AS CHAR), CAST(TRIGGER_NAME AS CHAR) \
+         FROM information_schema.TRIGGERS \
+         WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_MANIPULATION = 'UPDATE' \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err(url))?;
+    let found: Vec<String> = rows
+        .iter()
+        .filter(|(table, _)| tables.iter().any(|t| &t.name == table))
+        .map(|(table, trigger)| format!("{trigger} on {table}"))
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(RefreshError::Refused(format!(
+        "{url}: the UPDATE trigger(s) {} would fire for every rewritten row (MySQL cannot switch them off for one session) and could copy the originals elsewhere; nothing was changed: drop them in the copy before sanitizing",
+        found.join(", ")
+    )))
 }
 
 #[cfg(test)]

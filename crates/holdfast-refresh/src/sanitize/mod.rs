@@ -110,6 +110,7 @@ pub async fn sanitize(
 
     let all = tables(&columns, rules);
     let work: Vec<Table> = all.iter().filter(|t| t.is_sanitized()).cloned().collect();
+    refusal::no_update_triggers(url, &mut conn, &work).await?;
     report.summary.tables = work.len();
     report.summary.sanitized_columns = work
         .iter()
@@ -263,6 +264,7 @@ pub async fn sanitize(
         );
         return Err(match e {
             RefreshError::Rules(m) => RefreshError::Rules(format!("{m}; {standing}")),
+            RefreshError::Refused(m) => RefreshError::Refused(format!("{m}; {standing}")),
             other => RefreshError::Resumable(format!("{other}; {standing}")),
         });
     }

@@ -5,7 +5,7 @@
 //! it (which get the same deterministic fake) are rewritten one after the other.
 //!
 //! MySQL cannot switch triggers off for a session: a table with an `UPDATE` trigger is refused
-//! before anything changes, naming the trigger (it could copy the originals elsewhere).
+//! before anything changes ([`crate::refusal::no_update_triggers`]).
 //!
 //! A table without a primary key, or whose key is sanitized (its rewritten rows would move in
 //! key order), gets a temporary `holdfast_refresh_rowid` column to walk it by; the column is
@@ -69,31 +69,6 @@ async fn has_rowid(
     Ok(n > 0)
 }
 
-/// Refuses `table` when an `UPDATE` trigger would fire for the rewrite.
-async fn no_update_triggers(
-    url: &DbUrl,
-    conn: &mut MySqlConnection,
-    table: &Table,
-) -> Result<(), RefreshError> {
-    let triggers: Vec<String> = sqlx::query_scalar(
-        "SELECT CAST(TRIGGER_NAME AS CHAR) FROM information_schema.TRIGGERS \
-         WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = ? AND EVENT_MANIPULATION = 'UPDATE'",
-    )
-    .bind(&table.name)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(err(url))?;
-    if triggers.is_empty() {
-        Ok(())
-    } else {
-        Err(RefreshError::Refused(format!(
-            "{}: the UPDATE trigger(s) {} would fire for every rewritten row (MySQL cannot switch them off for one session) and could copy the originals elsewhere; drop them in the copy before sanitizing — this table was not changed",
-            table.path(),
-            triggers.join(", ")
-        )))
-    }
-}
-
 /// Drops the walking column of `table`, if it has one.
 ///
 /// # Errors
@@ -131,7 +106,7 @@ fn after(keys: &[String], values: &[String]) -> (String, Vec<String>) {
 /// Rewrites `table` from `progress` on.
 ///
 /// # Errors
-/// The database fails, a trigger is in the way, or a rule cannot make a value; every batch
+/// The database fails or a rule cannot make a value; every batch
 /// committed before stays done.
 pub(super) async fn rewrite_table(
     url: &DbUrl,
@@ -147,7 +122,6 @@ pub(super) async fn rewrite_table(
     conn.execute("SET SESSION foreign_key_checks = 0")
         .await
         .map_err(err(url))?;
-    no_update_triggers(url, &mut conn, table).await?;
     let cols = RewriteColumns::of(table);
     let pk = primary_key(url, &mut conn, table).await?;
     let pk_sanitized = pk
