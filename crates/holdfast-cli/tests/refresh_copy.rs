@@ -5,13 +5,15 @@
 //! replaces every sanitized value deterministically (two runs, two tables), sets the sequences,
 //! and proves no original remains; a planted original in a kept column and inside a JSON
 //! document fails the proof (exit 3); an unclassified column stops the copy before anything is
-//! written; no original appears in any output.
+//! written; a copy killed with SIGKILL mid-stream is dropped and made again, clean, by the same
+//! command; no original appears in any output.
 
 mod common;
 mod refresh_fixture;
 use common::*;
 use refresh_fixture::*;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 const SCHEMA: &[&str] = &[
     "CREATE TYPE mood AS ENUM ('happy', 'sad')",
@@ -233,7 +235,7 @@ fn a_fake_that_does_not_fit_its_column_fails_naming_it() {
         failed.stderr
     );
     assert!(
-        failed.stderr.contains("drop and re-create it"),
+        failed.stderr.contains("marked unfinished") && failed.stderr.contains("starts over"),
         "{}",
         failed.stderr
     );
@@ -264,4 +266,93 @@ fn a_fake_equal_to_a_real_value_is_drawn_again() {
         !phones.contains(fake),
         "{fake} is still in the target: {phones:?}"
     );
+}
+
+/// kill -9 while the rows stream: the target holds a copy marked unfinished; the same command
+/// drops it and copies again, and the result equals an uninterrupted copy's.
+#[test]
+fn a_copy_killed_mid_stream_is_made_again_clean_by_the_same_command() {
+    let src = source();
+    src.execute("CREATE TABLE people (id int PRIMARY KEY, email text)");
+    src.execute(
+        "INSERT INTO people SELECT g, 'p' || g || '@corp.example' FROM generate_series(1, 100000) g",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("holdfast.toml"),
+        format!("{RULES}[refresh.tables.people]\nemail = \"email\"\n"),
+    )
+    .unwrap();
+    let (killed, reference) = (
+        TempDatabase::new(Engine::Postgres),
+        TempDatabase::new(Engine::Postgres),
+    );
+    let mut child = holdfast(dir.path())
+        .env("HOLDFAST_REFRESH_KEY", KEY)
+        .args([
+            "refresh",
+            "copy",
+            "--source",
+            &src.url,
+            "--target",
+            &killed.url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let streaming = format!(
+        "SELECT count(*)::text FROM pg_stat_activity WHERE datname = '{}' AND query LIKE 'COPY%FROM STDIN'",
+        killed.name()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while killed.query_text(&streaming) == ["0"] {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the copy ended before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "the copy never streamed rows");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        killed.query_text("SELECT finished::text FROM holdfast_refresh.copy"),
+        ["false"]
+    );
+
+    let again = copy(dir.path(), &src, &killed);
+    again.expect(0);
+    assert_eq!(again.json()["summary"]["restarted"], true);
+    copy(dir.path(), &src, &reference).expect(0);
+    let fingerprint = |db: &TempDatabase| {
+        db.query_text(
+            "SELECT (SELECT md5(string_agg(email, ',' ORDER BY id)) FROM people) || (SELECT md5(string_agg(email || coalesce(phone, ''), ',' ORDER BY id)) FROM users) || (SELECT count(*) FROM events)",
+        )
+    };
+    assert_eq!(fingerprint(&killed), fingerprint(&reference));
+    assert_eq!(
+        killed.query_text("SELECT finished::text FROM holdfast_refresh.copy"),
+        ["true"]
+    );
+    // A finished copy is not dropped by another run.
+    let refused = copy(dir.path(), &src, &killed);
+    refused.expect(2);
+    assert!(
+        refused.stderr.contains("finished copy"),
+        "{}",
+        refused.stderr
+    );
+    // Nor is a database whose tables no copy made.
+    let theirs = TempDatabase::new(Engine::Postgres);
+    theirs.execute("CREATE TABLE mine (id int)");
+    theirs.execute("INSERT INTO mine VALUES (1)");
+    let refused = copy(dir.path(), &src, &theirs);
+    refused.expect(2);
+    assert!(
+        refused.stderr.contains("already holds 1 tables"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(theirs.query_text("SELECT count(*)::text FROM mine"), ["1"]);
 }

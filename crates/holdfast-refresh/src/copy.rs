@@ -5,11 +5,13 @@
 //! parallel; sequences set; then the leak proof on the target.
 //!
 //! Nothing is written while a column is unclassified or a rule matches nothing: the report
-//! lists them (exit 3). A target that already holds tables is refused (exit 2): a copy only
-//! fills an empty database, so a failed copy is undone by dropping and re-creating the target.
+//! lists them (exit 3). A copy fills an empty database: a target that already holds tables is
+//! refused (exit 2), unless they are the unfinished copy of a killed or failed run, which is
+//! dropped first ([`crate::copy_target`]) — running the same command again starts over clean.
 
 use crate::catalog;
 use crate::config::RefreshConfig;
+use crate::copy_target;
 use crate::copy_text;
 use crate::db::{quote, Conn, DbUrl, Engine};
 use crate::leak::Originals;
@@ -112,19 +114,9 @@ pub async fn copy(
     let mut target_conn = PgConnection::connect(target.raw())
         .await
         .map_err(db_err(target))?;
-    let existing: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-         AND n.nspname NOT LIKE 'pg_toast%'",
-    )
-    .fetch_one(&mut target_conn)
-    .await
-    .map_err(db_err(target))?;
-    if existing > 0 {
-        return Err(RefreshError::Usage(format!(
-            "the target {target} already holds {existing} tables: refresh copy fills an empty database (drop and re-create it first)"
-        )));
-    }
+    report.summary.restarted = copy_target::prepare(target, &mut target_conn, &source.to_string())
+        .await?
+        == copy_target::Found::UnfinishedCopyDropped;
 
     let (src_raw, dst_raw, snap) = (
         source.raw().to_string(),
@@ -203,6 +195,7 @@ pub async fn copy(
     }
     report.summary.sequences = sequences.len();
     holder.execute("COMMIT").await.map_err(db_err(source))?;
+    copy_target::finish(target, &mut target_conn).await?;
 
     let proof = verify::scan(target, &work, &fakes.originals, key).await?;
     if !proof.hits.is_empty() {
@@ -218,7 +211,7 @@ fn partial(e: RefreshError, target: &DbUrl, when: &str) -> RefreshError {
     RefreshError::Database {
         database: target.to_string(),
         message: format!(
-            "{e} — the copy stopped while {when}; the target holds part of the copy: drop and re-create it, then run refresh copy again"
+            "{e} — the copy stopped while {when}; the target holds part of the copy, marked unfinished: the next refresh copy into it drops that part and starts over"
         ),
     }
 }

@@ -19,6 +19,7 @@
 pub mod catalog;
 pub mod config;
 pub mod copy;
+pub mod copy_target;
 pub mod copy_text;
 pub mod db;
 pub mod detect;

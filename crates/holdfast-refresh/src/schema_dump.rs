@@ -54,6 +54,7 @@ pub fn copy_section(
         section_flag,
         "--no-owner",
         "--no-privileges",
+        "--exclude-schema=holdfast_refresh",
     ])
     .arg(format!("--snapshot={snapshot}"))
     .arg(format!("--dbname={source}"))

@@ -116,6 +116,10 @@ pub struct TableCopy {
 /// Counts of a copy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RefreshCopySummary {
+    /// An unfinished copy from an earlier run (killed, or failed) was in the target and was
+    /// dropped before this copy began.
+    #[serde(default)]
+    pub restarted: bool,
     pub tables: usize,
     pub rows: u64,
     pub sanitized_columns: usize,

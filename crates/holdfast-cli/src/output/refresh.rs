@@ -99,6 +99,9 @@ pub fn refresh_copy_text(r: &holdfast_report::refresh::RefreshCopyReport) -> Str
         out.push_str(&refused_columns(&r.unclassified, &r.unmatched_rules));
         return out;
     }
+    if r.summary.restarted {
+        out.push_str("The unfinished copy of an earlier run was dropped first.\n");
+    }
     out.push_str(&tables_text(&r.tables));
     let s = &r.summary;
     out.push_str(&format!(
