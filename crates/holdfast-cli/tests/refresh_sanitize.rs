@@ -213,6 +213,64 @@ fn mariadb_sanitize_equals_the_postgres_fakes_and_handles_a_table_without_a_key(
     assert_eq!(db.query_text(emails), pg.query_text(emails));
 }
 
+/// `refresh copy` between MariaDB databases gives the rows the in-place rewrite gives, moves
+/// the schema (a view, and a trigger created only after the rows, so it fires for none), and a
+/// target marked unfinished is dropped and copied again.
+#[test]
+fn mariadb_copy_equals_the_in_place_sanitize_and_adds_triggers_after_the_rows() {
+    let src = database(Engine::MySql);
+    src.execute(
+        "CREATE TRIGGER bump BEFORE INSERT ON orders FOR EACH ROW SET NEW.total = NEW.total + 1000",
+    );
+    src.execute("CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 5");
+    let target = TempDatabase::new(Engine::MySql);
+    let dir = rules_dir(RULES);
+    let copy = |to: &TempDatabase| {
+        run(
+            dir.path(),
+            &[
+                "refresh", "copy", "--json", "--jobs", "2", "--source", &src.url, "--target",
+                &to.url,
+            ],
+        )
+    };
+    let done = copy(&target);
+    done.expect(0);
+    let report = done.json();
+    assert_eq!(report["summary"]["rows"], 42 + 3 + 1 + 300, "{report}");
+    assert_eq!(report["verify"]["hits"].as_array().unwrap().len(), 0);
+    assert!(leaked(&target).is_empty(), "{:?}", leaked(&target));
+
+    let in_place = database(Engine::MySql);
+    sanitize(dir.path(), &in_place, &[]).expect(0);
+    assert_eq!(fingerprint(&target), fingerprint(&in_place));
+    let totals = "SELECT CAST(total AS CHAR) FROM orders ORDER BY id";
+    assert_eq!(target.query_text(totals), src.query_text(totals));
+    assert_eq!(
+        target.query_text("SELECT CAST(TRIGGER_NAME AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"),
+        ["bump"]
+    );
+    assert_eq!(
+        target.query_text("SELECT CAST(count(*) AS CHAR) FROM big_orders"),
+        ["2"]
+    );
+
+    // A copy that did not finish (as a kill leaves it) is dropped and made again.
+    target.execute("UPDATE holdfast_refresh_copy SET finished = false");
+    target.execute("DELETE FROM events WHERE id > 10");
+    let again = copy(&target);
+    again.expect(0);
+    assert_eq!(again.json()["summary"]["restarted"], true);
+    assert_eq!(fingerprint(&target), fingerprint(&in_place));
+    let refused = copy(&target);
+    refused.expect(2);
+    assert!(
+        refused.stderr.contains("finished copy"),
+        "{}",
+        refused.stderr
+    );
+}
+
 #[test]
 fn refusals_change_nothing() {
     let db = database(Engine::Postgres);

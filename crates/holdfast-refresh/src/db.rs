@@ -105,6 +105,34 @@ pub enum Conn {
     MySql(sqlx::MySqlConnection),
 }
 
+impl Conn {
+    /// The PostgreSQL session (an error for a MySQL one).
+    ///
+    /// # Errors
+    /// The connection is MySQL's.
+    pub fn postgres(&mut self) -> Result<&mut sqlx::PgConnection, RefreshError> {
+        match self {
+            Conn::Postgres(c) => Ok(c),
+            Conn::MySql(_) => Err(RefreshError::Usage(
+                "a PostgreSQL operation on a MySQL connection".into(),
+            )),
+        }
+    }
+
+    /// The MySQL session (an error for a PostgreSQL one).
+    ///
+    /// # Errors
+    /// The connection is PostgreSQL's.
+    pub fn mysql(&mut self) -> Result<&mut sqlx::MySqlConnection, RefreshError> {
+        match self {
+            Conn::MySql(c) => Ok(c),
+            Conn::Postgres(_) => Err(RefreshError::Usage(
+                "a MySQL operation on a PostgreSQL connection".into(),
+            )),
+        }
+    }
+}
+
 /// `name` quoted as an identifier of `engine`.
 #[must_use]
 pub fn quote(engine: Engine, name: &str) -> String {

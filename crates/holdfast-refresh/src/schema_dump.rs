@@ -1,7 +1,9 @@
-//! The schema of a PostgreSQL database moved with `pg_dump --schema-only` into `psql`: the
-//! pre-data section (types, tables, sequences) before the rows, the post-data section (indexes,
-//! constraints, foreign keys, triggers) after them, so that indexes are built once over the
-//! loaded rows. Both read the source in the copy's exported snapshot.
+//! The schema of a database moved by its own dump tool into its client: PostgreSQL's
+//! `pg_dump --schema-only` into `psql` — the pre-data section (types, tables, sequences) before
+//! the rows, the post-data section (indexes, constraints, foreign keys, triggers) after them,
+//! so that indexes are built once over the loaded rows, both in the copy's exported snapshot;
+//! MySQL's `mysqldump --no-data` into `mysql` — tables, views and routines before the rows,
+//! triggers after them.
 
 use crate::RefreshError;
 use holdfast_core::redact::Redactor;
@@ -57,33 +59,116 @@ pub fn copy_section(
         "--exclude-schema=holdfast_refresh",
     ])
     .arg(format!("--snapshot={snapshot}"))
-    .arg(format!("--dbname={source}"))
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    .arg(format!("--dbname={source}"));
     if let Some(pw) = &source_pw {
         dump.env("PGPASSWORD", pw);
     }
-    let mut dump = dump.spawn().map_err(|e| {
-        RefreshError::Usage(format!(
-            "cannot run pg_dump (PostgreSQL's client tools): {e}"
-        ))
-    })?;
     let mut restore = Command::new("psql");
     restore
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
-        .arg(format!("--dbname={target}"))
-        .stdin(dump.stdout.take().map_or(Stdio::null(), Stdio::from))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .arg(format!("--dbname={target}"));
     if let Some(pw) = &target_pw {
         restore.env("PGPASSWORD", pw);
     }
+    let what = match section {
+        Section::PreData => "the schema (pre-data)",
+        Section::PostData => "the indexes and constraints (post-data)",
+    };
+    pipe(dump, restore, ("pg_dump", "psql"), what)
+}
+
+/// The `mysqldump`/`mysql` arguments that reach the database of `url` (the password goes
+/// in `MYSQL_PWD`, out of the process list).
+fn mysql_client(program: &str, url: &str, database: &str) -> Command {
+    let mut command = Command::new(program);
+    command.arg("--protocol=TCP");
+    if let Ok(u) = url::Url::parse(url) {
+        command.arg(format!("--host={}", u.host_str().unwrap_or("127.0.0.1")));
+        command.arg(format!("--port={}", u.port().unwrap_or(3306)));
+        if !u.username().is_empty() {
+            let user = percent_encoding::percent_decode_str(u.username()).decode_utf8_lossy();
+            command.arg(format!("--user={user}"));
+        }
+        if let Some(pw) = u.password() {
+            command.env(
+                "MYSQL_PWD",
+                percent_encoding::percent_decode_str(pw)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    command.arg(database);
+    command
+}
+
+/// Runs `mysqldump --no-data` on `source` for one section, piped into `mysql` on `target`:
+/// pre-data the tables (with their keys and foreign keys), views and routines; post-data the
+/// triggers, created once the rows are in so that none fires for them. `ignore` are tables left
+/// out (the refresh's own).
+///
+/// # Errors
+/// Either tool is missing or fails: the message carries its first error line, redacted.
+pub fn mysql_section(
+    source: (&str, &str),
+    target: (&str, &str),
+    section: Section,
+    ignore: &[String],
+) -> Result<(), RefreshError> {
+    let mut dump = mysql_client("mysqldump", source.0, source.1);
+    dump.args([
+        "--no-data",
+        "--skip-comments",
+        "--skip-add-drop-table",
+        "--single-transaction",
+    ]);
+    match section {
+        Section::PreData => dump.args(["--skip-triggers", "--routines", "--skip-events"]),
+        Section::PostData => dump.args([
+            "--no-create-info",
+            "--triggers",
+            "--skip-routines",
+            "--skip-events",
+        ]),
+    };
+    for table in ignore {
+        dump.arg(format!("--ignore-table={}.{table}", source.1));
+    }
+    let restore = mysql_client("mysql", target.0, target.1);
+    let what = match section {
+        Section::PreData => "the schema (tables, views, routines)",
+        Section::PostData => "the triggers",
+    };
+    pipe(dump, restore, ("mysqldump", "mysql"), what)
+}
+
+/// `dump` piped into `restore`, both checked.
+fn pipe(
+    mut dump: Command,
+    mut restore: Command,
+    names: (&str, &str),
+    what: &str,
+) -> Result<(), RefreshError> {
+    dump.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut dump = dump.spawn().map_err(|e| {
+        RefreshError::Usage(format!(
+            "cannot run {} (the database's client tools): {e}",
+            names.0
+        ))
+    })?;
+    restore
+        .stdin(dump.stdout.take().map_or(Stdio::null(), Stdio::from))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     let restored = restore.output().map_err(|e| {
-        RefreshError::Usage(format!("cannot run psql (PostgreSQL's client tools): {e}"))
+        RefreshError::Usage(format!(
+            "cannot run {} (the database's client tools): {e}",
+            names.1
+        ))
     })?;
     let dumped = dump
         .wait_with_output()
-        .map_err(|e| RefreshError::Usage(format!("pg_dump: {e}")))?;
+        .map_err(|e| RefreshError::Usage(format!("{}: {e}", names.0)))?;
     let first_line = |bytes: &[u8]| {
         let text = String::from_utf8_lossy(bytes);
         let line = text
@@ -94,19 +179,15 @@ pub fn copy_section(
             .to_string();
         Redactor::global().redact(&line)
     };
-    let what = match section {
-        Section::PreData => "the schema (pre-data)",
-        Section::PostData => "the indexes and constraints (post-data)",
-    };
     if !dumped.status.success() {
         return Err(RefreshError::Database {
-            database: "pg_dump".into(),
+            database: names.0.into(),
             message: format!("dumping {what}: {}", first_line(&dumped.stderr)),
         });
     }
     if !restored.status.success() {
         return Err(RefreshError::Database {
-            database: "psql".into(),
+            database: names.1.into(),
             message: format!("restoring {what}: {}", first_line(&restored.stderr)),
         });
     }

@@ -1,45 +1,28 @@
 //! `refresh copy` for PostgreSQL: the source read in one exported snapshot by read-only
-//! sessions, its schema created in an empty target around the rows (pre-data, rows, post-data),
-//! the originals of the sanitized columns read first (as keyed hashes, so that no fake is one
-//! of them), every table streamed `COPY … TO STDOUT` → rules → `COPY … FROM STDIN`, tables in
-//! parallel; sequences set; then the leak proof on the target.
-//!
-//! Nothing is written while a column is unclassified or a rule matches nothing: the report
-//! lists them (exit 3). A copy fills an empty database: a target that already holds tables is
-//! refused (exit 2), unless they are the unfinished copy of a killed or failed run, which is
-//! dropped first ([`crate::copy_target`]) — running the same command again starts over clean.
+//! sessions, its schema created in the target around the rows (`pg_dump --schema-only`
+//! pre-data, rows, post-data), the originals read first, every table streamed
+//! `COPY … TO STDOUT` → rules → `COPY … FROM STDIN`, tables in parallel, sequences set.
 
+use super::CopyRequest;
 use crate::catalog;
 use crate::config::RefreshConfig;
 use crate::copy_target;
 use crate::copy_text;
 use crate::db::{quote, Conn, DbUrl, Engine};
 use crate::leak::Originals;
-use crate::plan::gate;
 use crate::rewrite::{rewrite_copy_field, Fakes};
 use crate::schema_dump::{copy_section, Section};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
 use crate::verify;
 use crate::RefreshError;
-use futures_util::{StreamExt, TryStreamExt};
-use holdfast_report::refresh::{RefreshCopyReport, RefreshCopySummary, TableCopy};
-use holdfast_report::{Command, Envelope, Outcome};
+use futures_util::StreamExt;
+use holdfast_report::refresh::{RefreshCopyReport, TableCopy};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Bytes gathered before each write into the target's `COPY`.
 const SEND_BYTES: usize = 1 << 20;
-
-/// What to copy where.
-#[derive(Debug, Clone)]
-pub struct CopyRequest {
-    pub source: DbUrl,
-    pub target: DbUrl,
-    /// Tables copied at once.
-    pub jobs: usize,
-}
 
 fn db_err(url: &DbUrl) -> impl Fn(sqlx::Error) -> RefreshError + '_ {
     move |e| RefreshError::database(&url.to_string(), &e)
@@ -59,34 +42,18 @@ async fn snapshot_session(url: &DbUrl, snapshot: &str) -> Result<PgConnection, R
     Ok(c)
 }
 
-/// Copies `request.source` into `request.target` under `rules`.
+/// Copies `request.source` into `request.target` under `rules`, filling `report`.
 ///
 /// # Errors
-/// Bad input (a MySQL URL, a target that is not empty), or a database or tool failure; the
-/// message says what was written.
-pub async fn copy(
+/// A target that is not empty, or a database or tool failure; the message says what was
+/// written.
+pub(super) async fn copy(
     request: &CopyRequest,
     rules: &RefreshConfig,
     key: &Key,
-) -> Result<RefreshCopyReport, RefreshError> {
-    let started = Instant::now();
+    report: &mut RefreshCopyReport,
+) -> Result<(), RefreshError> {
     let (source, target) = (&request.source, &request.target);
-    if source.engine != Engine::Postgres || target.engine != Engine::Postgres {
-        return Err(RefreshError::Usage(
-            "refresh copy moves PostgreSQL databases; for MySQL/MariaDB restore the source into the target, then sanitize it in place".into(),
-        ));
-    }
-    let mut report = RefreshCopyReport {
-        envelope: Envelope::new(Command::RefreshCopy, Outcome::Success),
-        source: source.to_string(),
-        target: target.to_string(),
-        summary: RefreshCopySummary::default(),
-        tables: Vec::new(),
-        unclassified: Vec::new(),
-        unmatched_rules: Vec::new(),
-        verify: None,
-    };
-
     // The snapshot every reader shares, held open by this session until the end.
     let mut holder = PgConnection::connect(source.raw())
         .await
@@ -99,21 +66,14 @@ pub async fn copy(
         .fetch_one(&mut holder)
         .await
         .map_err(db_err(source))?;
-    let mut conn = Conn::Postgres(holder);
-    let columns = catalog::columns(source, &mut conn).await?;
-    let Conn::Postgres(mut holder) = conn else {
-        unreachable!("a PostgreSQL connection stays one")
-    };
+    let mut holder = Conn::Postgres(holder);
+    let columns = catalog::columns(source, &mut holder).await?;
 
-    (report.unclassified, report.unmatched_rules) = gate(&columns, rules);
-    if !report.unclassified.is_empty() || !report.unmatched_rules.is_empty() {
-        report.envelope.set_outcome(Outcome::CheckFailed);
-        return Ok(report);
+    if !super::classified(report, &columns, rules) {
+        return Ok(());
     }
 
-    let mut target_conn = PgConnection::connect(target.raw())
-        .await
-        .map_err(db_err(target))?;
+    let mut target_conn = target.connect().await?;
     report.summary.restarted = copy_target::prepare(target, &mut target_conn, &source.to_string())
         .await?
         == copy_target::Found::UnfinishedCopyDropped;
@@ -126,37 +86,25 @@ pub async fn copy(
     tokio::task::spawn_blocking(move || copy_section(&src_raw, &dst_raw, Section::PreData, &snap))
         .await
         .map_err(|e| RefreshError::Usage(e.to_string()))?
-        .map_err(|e| partial(e, target, "the schema (pre-data) was being created"))?;
+        .map_err(|e| super::partial(e, target, "the schema (pre-data) was being created"))?;
 
     let work = tables(&columns, rules);
     let fakes = Arc::new(Fakes {
         key: key.clone(),
         originals: originals(source, &snapshot, &work, key, request.jobs).await?,
     });
-    let copied: Vec<TableCopy> = futures_util::stream::iter(work.clone())
-        .map(|table| {
-            let (source, target, snapshot, fakes) = (
-                source.clone(),
-                target.clone(),
-                snapshot.clone(),
-                Arc::clone(&fakes),
-            );
-            tokio::spawn(
-                async move { copy_table(&source, &target, &snapshot, &table, &fakes).await },
-            )
-        })
-        .buffer_unordered(request.jobs.max(1))
-        .map(|joined| joined.map_err(|e| RefreshError::Usage(e.to_string()))?)
-        .try_collect()
-        .await
-        .map_err(|e| partial(e, target, "rows were being copied"))?;
-    for table in copied {
-        report.summary.rows += table.rows;
-        report.summary.sanitized_columns += table.sanitized_columns.len();
-        report.tables.push(table);
-    }
-    report.tables.sort_by(|a, b| a.table.cmp(&b.table));
-    report.summary.tables = report.tables.len();
+    let copied: Vec<TableCopy> = super::each_table(work.clone(), request.jobs, |table| {
+        let (source, target, snapshot, fakes) = (
+            source.clone(),
+            target.clone(),
+            snapshot.clone(),
+            Arc::clone(&fakes),
+        );
+        async move { copy_table(&source, &target, &snapshot, &table, &fakes).await }
+    })
+    .await
+    .map_err(|e| super::partial(e, target, "rows were being copied"))?;
+    super::count(report, copied);
 
     let (src_raw, dst_raw, snap) = (
         source.raw().to_string(),
@@ -167,17 +115,18 @@ pub async fn copy(
         .await
         .map_err(|e| RefreshError::Usage(e.to_string()))?
         .map_err(|e| {
-            partial(
+            super::partial(
                 e,
                 target,
                 "the indexes and constraints (post-data) were being created",
             )
         })?;
 
+    let target_pg = target_conn.postgres()?;
     let sequences: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT schemaname::text, sequencename::text, last_value FROM pg_sequences WHERE last_value IS NOT NULL",
     )
-    .fetch_all(&mut holder)
+    .fetch_all(holder.postgres()?)
     .await
     .map_err(db_err(source))?;
     for (schema, name, value) in &sequences {
@@ -189,31 +138,19 @@ pub async fn copy(
         sqlx::query("SELECT setval($1::regclass, $2, true)")
             .bind(&seq)
             .bind(value)
-            .execute(&mut target_conn)
+            .execute(&mut *target_pg)
             .await
             .map_err(db_err(target))?;
     }
     report.summary.sequences = sequences.len();
-    holder.execute("COMMIT").await.map_err(db_err(source))?;
+    holder
+        .postgres()?
+        .execute("COMMIT")
+        .await
+        .map_err(db_err(source))?;
     copy_target::finish(target, &mut target_conn).await?;
 
-    let proof = verify::scan(target, &work, &fakes.originals, key).await?;
-    if !proof.hits.is_empty() {
-        report.envelope.set_outcome(Outcome::CheckFailed);
-    }
-    report.verify = Some(proof);
-    report.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(report)
-}
-
-/// A failure after the target was written: what stands, and how to start over.
-fn partial(e: RefreshError, target: &DbUrl, when: &str) -> RefreshError {
-    RefreshError::Database {
-        database: target.to_string(),
-        message: format!(
-            "{e} — the copy stopped while {when}; the target holds part of the copy, marked unfinished: the next refresh copy into it drops that part and starts over"
-        ),
-    }
+    super::prove(report, target, &work, &fakes).await
 }
 
 /// The originals of the sanitized columns in `snapshot`, read before any row is copied (no
@@ -226,27 +163,15 @@ async fn originals(
     jobs: usize,
 ) -> Result<Originals, RefreshError> {
     let key = Arc::new(key.clone());
-    let read: Vec<Originals> =
-        futures_util::stream::iter(work.iter().filter(|t| t.is_sanitized()).cloned())
-            .map(|table| {
-                let (source, snapshot, key) =
-                    (source.clone(), snapshot.to_string(), Arc::clone(&key));
-                tokio::spawn(async move {
-                    let mut conn = Conn::Postgres(snapshot_session(&source, &snapshot).await?);
-                    verify::originals_in(&source, &mut conn, std::slice::from_ref(&table), &key)
-                        .await
-                })
-            })
-            .buffer_unordered(jobs.max(1))
-            .map(|joined| joined.map_err(|e| RefreshError::Usage(e.to_string()))?)
-            .try_collect()
-            .await?;
-    let mut originals = Originals::default();
-    for o in read {
-        originals.merge(o);
-    }
-    originals.seal();
-    Ok(originals)
+    let read = super::each_table(super::sanitized(work), jobs, |table| {
+        let (source, snapshot, key) = (source.clone(), snapshot.to_string(), Arc::clone(&key));
+        async move {
+            let mut conn = Conn::Postgres(snapshot_session(&source, &snapshot).await?);
+            verify::originals_in(&source, &mut conn, std::slice::from_ref(&table), &key).await
+        }
+    })
+    .await?;
+    Ok(super::merged(read))
 }
 
 /// Copies one table's rows, rewriting its sanitized columns.
@@ -326,11 +251,7 @@ async fn copy_table(
     }
     sink.finish().await.map_err(db_err(target))?;
     let _ = src.execute("COMMIT").await;
-    Ok(TableCopy {
-        table: table.path(),
-        rows,
-        sanitized_columns: table.sanitized_columns(),
-    })
+    Ok(super::table_copy(table, rows))
 }
 
 fn bytecount_newlines(bytes: &[u8]) -> u64 {
