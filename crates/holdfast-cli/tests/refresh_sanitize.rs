@@ -396,7 +396,8 @@ fn a_unique_collision_names_the_column_and_a_fixed_rule_starts_over() {
     let failed = sanitize(dir.path(), &db, &[]);
     failed.expect(2);
     assert!(
-        failed.stderr.contains("public.accounts") && failed.stderr.contains("accounts_login_key"),
+        failed.stderr.contains("public.accounts.login")
+            && failed.stderr.contains("nothing was changed"),
         "{}",
         failed.stderr
     );
@@ -404,12 +405,42 @@ fn a_unique_collision_names_the_column_and_a_fixed_rule_starts_over() {
         db.query_text("SELECT login FROM accounts ORDER BY id"),
         ["ann", "bob"]
     );
+    assert_eq!(
+        db.query_text("SELECT (to_regnamespace('holdfast_refresh') IS NULL)::text"),
+        ["true"],
+        "the check before the run left refresh state behind"
+    );
     let fixed = rules_dir(
         "[refresh]\nkey = { env = \"HOLDFAST_REFRESH_KEY\" }\n[refresh.tables.accounts]\nlogin = \"hash\"\n",
     );
     sanitize(fixed.path(), &db, &[]).expect(0);
     let logins = db.query_text("SELECT login FROM accounts ORDER BY id");
     assert!(!logins.contains(&"ann".to_string()), "{logins:?}");
+}
+
+/// A unique key over several columns is the database's to check, when the rows are written:
+/// the constraint is named and the batch rolled back.
+#[test]
+fn a_collision_under_a_unique_key_of_several_columns_names_the_constraint() {
+    let db = TempDatabase::new(Engine::Postgres);
+    db.execute(
+        "CREATE TABLE members (id int PRIMARY KEY, team int, handle text, UNIQUE (team, handle))",
+    );
+    db.execute("INSERT INTO members VALUES (1, 7, 'ann'), (2, 7, 'bob')");
+    let dir = rules_dir(
+        "[refresh]\nkey = { env = \"HOLDFAST_REFRESH_KEY\" }\n[refresh.tables.members]\nhandle = { transform = \"constant\", value = \"x\" }\n",
+    );
+    let failed = sanitize(dir.path(), &db, &[]);
+    failed.expect(2);
+    assert!(
+        failed.stderr.contains("members_team_handle_key"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(
+        db.query_text("SELECT handle FROM members ORDER BY id"),
+        ["ann", "bob"]
+    );
 }
 
 /// Ann's fake phone, found by sanitizing one database, is made another user's real phone in a

@@ -49,6 +49,8 @@ pub struct Column {
     pub max_chars: Option<usize>,
     /// The table is itself partitioned (PostgreSQL): its rows are in its partitions.
     pub partitioned: bool,
+    /// A unique key of its own (a unique index on this column alone, not partial).
+    pub unique: bool,
 }
 
 impl Column {
@@ -66,6 +68,8 @@ SELECT n.nspname AS schema_name, c.relname AS table_name, a.attname AS column_na
        COALESCE(bt.typcategory, t.typcategory)::text AS category,
        a.attgenerated::text <> '' AS generated,
        pn.nspname AS parent_schema, p.relname AS parent_table, c.relkind = 'p' AS partitioned,
+       EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisunique
+               AND x.indnkeyatts = 1 AND x.indkey[0] = a.attnum AND x.indpred IS NULL) AS is_unique,
        CASE WHEN COALESCE(bt.typname, t.typname) IN ('varchar', 'bpchar')
             THEN COALESCE(NULLIF(a.atttypmod, -1), NULLIF(t.typtypmod, -1)) - 4 END AS max_chars
 FROM pg_attribute a
@@ -85,6 +89,12 @@ const MYSQL_COLUMNS: &str = r"
 SELECT c.TABLE_SCHEMA AS schema_name, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
        CAST(c.COLUMN_TYPE AS CHAR) AS data_type, CAST(c.DATA_TYPE AS CHAR) AS base_type,
        CAST(c.EXTRA AS CHAR) AS extra,
+       CAST(EXISTS (SELECT 1 FROM information_schema.STATISTICS s
+               WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
+                 AND s.COLUMN_NAME = c.COLUMN_NAME AND s.NON_UNIQUE = 0
+                 AND (SELECT COUNT(*) FROM information_schema.STATISTICS s2
+                      WHERE s2.TABLE_SCHEMA = s.TABLE_SCHEMA AND s2.TABLE_NAME = s.TABLE_NAME
+                        AND s2.INDEX_NAME = s.INDEX_NAME) = 1) AS SIGNED) AS is_unique,
        CASE WHEN c.DATA_TYPE IN ('char', 'varchar') THEN CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED) END AS max_chars
 FROM information_schema.COLUMNS c
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
@@ -144,6 +154,7 @@ pub async fn columns(url: &DbUrl, conn: &mut Conn) -> Result<Vec<Column>, Refres
                         generated: r.try_get("generated")?,
                         partition_of: parent_schema.zip(parent_table),
                         partitioned: r.try_get("partitioned")?,
+                        unique: r.try_get("is_unique")?,
                         max_chars: r
                             .try_get::<Option<i32>, _>("max_chars")?
                             .and_then(|n| usize::try_from(n).ok()),
@@ -170,6 +181,7 @@ pub async fn columns(url: &DbUrl, conn: &mut Conn) -> Result<Vec<Column>, Refres
                         generated: extra.to_ascii_uppercase().contains("GENERATED"),
                         partition_of: None,
                         partitioned: false,
+                        unique: r.try_get::<i64, _>("is_unique")? != 0,
                         max_chars: r
                             .try_get::<Option<i64>, _>("max_chars")?
                             .and_then(|n| usize::try_from(n).ok()),

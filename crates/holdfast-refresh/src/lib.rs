@@ -34,6 +34,7 @@ mod schema_dump;
 pub mod state;
 pub mod tables;
 pub mod transform;
+pub(crate) mod unique;
 pub mod verify;
 
 pub use error::RefreshError;

@@ -174,6 +174,7 @@ mod tests {
             partition_of: None,
             partitioned: false,
             max_chars: None,
+            unique: false,
         }
     }
 

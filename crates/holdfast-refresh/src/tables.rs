@@ -16,6 +16,8 @@ pub struct TableColumn {
     pub max_chars: Option<usize>,
     /// For a date shift `by` another column: that column's position in the table's columns.
     pub entity: Option<usize>,
+    /// A unique key on its own: its fakes must differ too.
+    pub unique: bool,
 }
 
 /// A table with rows of its own (not a partitioned parent), and its written columns (not the
@@ -81,6 +83,7 @@ pub fn tables(columns: &[Column], rules: &RefreshConfig) -> Vec<Table> {
                 rule,
                 max_chars: c.max_chars,
                 entity: None,
+                unique: c.unique,
             });
         }
     }

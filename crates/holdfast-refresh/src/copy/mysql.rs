@@ -18,6 +18,7 @@ use crate::rewrite::{new_value, Fakes};
 use crate::schema_dump::{mysql_section, Section};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
+use crate::unique;
 use crate::verify;
 use crate::RefreshError;
 use futures_util::StreamExt;
@@ -135,13 +136,17 @@ pub(super) async fn copy(
             .map_err(|e| super::partial(e, target, when))
         }
     };
-    section(Section::PreData, "the schema was being created").await?;
-
     let work = tables(&columns, rules);
-    let fakes = Arc::new(Fakes {
+    let fakes = Fakes {
         key: key.clone(),
         originals: originals(source, &sessions, &work, key, jobs).await?,
-    });
+    };
+    let mut reader = take(&sessions)?;
+    let checked = unique::check(source, &mut reader, &work, &fakes).await;
+    give_back(&sessions, reader);
+    checked?;
+    let fakes = Arc::new(fakes);
+    section(Section::PreData, "the schema was being created").await?;
     let copied: Vec<TableCopy> = super::each_table(work.clone(), jobs, |table| {
         let (source, target, sessions, fakes) = (
             source.clone(),

@@ -14,6 +14,7 @@ use crate::rewrite::{rewrite_copy_field, Fakes};
 use crate::schema_dump::{copy_section, Section};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
+use crate::unique;
 use crate::verify;
 use crate::RefreshError;
 use futures_util::StreamExt;
@@ -78,6 +79,16 @@ pub(super) async fn copy(
         .await?
         == copy_target::Found::UnfinishedCopyDropped;
 
+    let work = tables(&columns, rules);
+    let fakes = Fakes {
+        key: key.clone(),
+        originals: originals(source, &snapshot, &work, key, request.jobs).await?,
+    };
+    let mut reader = Conn::Postgres(snapshot_session(source, &snapshot).await?);
+    unique::check(source, &mut reader, &work, &fakes).await?;
+    drop(reader);
+    let fakes = Arc::new(fakes);
+
     let (src_raw, dst_raw, snap) = (
         source.raw().to_string(),
         target.raw().to_string(),
@@ -88,11 +99,6 @@ pub(super) async fn copy(
         .map_err(|e| RefreshError::Usage(e.to_string()))?
         .map_err(|e| super::partial(e, target, "the schema (pre-data) was being created"))?;
 
-    let work = tables(&columns, rules);
-    let fakes = Arc::new(Fakes {
-        key: key.clone(),
-        originals: originals(source, &snapshot, &work, key, request.jobs).await?,
-    });
     let copied: Vec<TableCopy> = super::each_table(work.clone(), request.jobs, |table| {
         let (source, target, snapshot, fakes) = (
             source.clone(),

@@ -29,6 +29,7 @@ use crate::rewrite::Fakes;
 use crate::state::{self, Run, TableProgress};
 use crate::tables::{tables, Table};
 use crate::transform::Key;
+use crate::unique;
 use crate::verify;
 use crate::RefreshError;
 use futures_util::StreamExt;
@@ -133,6 +134,7 @@ pub async fn sanitize(
             recorded = None;
         }
     }
+    let fresh = recorded.is_none();
     let recorded = match recorded {
         Some(r) if r.key_id != run.key_id || r.rules_id != run.rules_id => {
             let what = if r.key_id == run.key_id {
@@ -161,25 +163,30 @@ pub async fn sanitize(
             report.summary.resumed = true;
             r
         }
-        None => {
-            state::start(url, &mut conn, &run).await?;
-            run
-        }
+        None => run,
     };
 
     // 1. The originals, before any of them is replaced (on a resume: as recorded). No fake
-    // may be one of them.
-    let originals = if recorded.originals_recorded {
-        Originals::from_hashes(state::originals(url, &mut conn).await?)
+    // may be one of them, and the fakes of a unique column must differ: checked before the
+    // run is recorded, while no row is rewritten.
+    let fakes = if recorded.originals_recorded {
+        Fakes {
+            key: key.clone(),
+            originals: Originals::from_hashes(state::originals(url, &mut conn).await?),
+        }
     } else {
-        let mut o = verify::originals_in(url, &mut conn, &work, key).await?;
-        state::record_originals(url, &mut conn, o.hashes()).await?;
-        o
+        let fakes = Fakes {
+            key: key.clone(),
+            originals: verify::originals_in(url, &mut conn, &work, key).await?,
+        };
+        unique::check(url, &mut conn, &work, &fakes).await?;
+        if fresh {
+            state::start(url, &mut conn, &recorded).await?;
+        }
+        state::record_originals(url, &mut conn, fakes.originals.sealed()).await?;
+        fakes
     };
-    let fakes = Arc::new(Fakes {
-        key: key.clone(),
-        originals,
-    });
+    let fakes = Arc::new(fakes);
 
     // 2. The rewrite, tables in parallel.
     let progress = state::progress(url, &mut conn).await?;
