@@ -40,8 +40,7 @@ fn forms(text: &str, whole: bool, out: &mut Vec<String>) {
 }
 
 fn hash(key: &Key, form: &str) -> u64 {
-    let mac = key.mac(&[b"leak-proof", form.as_bytes()]);
-    u64::from_le_bytes(mac[..8].try_into().unwrap_or_default())
+    key.leak_hash(form.as_bytes())
 }
 
 impl Originals {
@@ -160,7 +159,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The first line of an originals file.
-const FILE_MAGIC: &str = "holdfast-refresh-originals 1";
+const FILE_MAGIC: &str = "holdfast-refresh-originals 2";
 
 /// Writes `hashes` (sorted) to `path` for a later `refresh verify --originals`: a header
 /// naming the key's identity, then the hashes as little-endian 64-bit words. They are keyed:
