@@ -16,7 +16,7 @@ use crate::transform::{Key, RowContext};
 #[derive(Debug)]
 pub struct Fakes {
     pub key: Key,
-    pub originals: Originals,
+    pub originals: std::sync::Arc<Originals>,
 }
 
 /// The new value of column `column` of `table` for the original `value`. `entity` is the

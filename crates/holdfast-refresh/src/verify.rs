@@ -11,10 +11,11 @@ use crate::leak::Originals;
 use crate::tables::{tables, Table};
 use crate::transform::Key;
 use crate::RefreshError;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use holdfast_report::refresh::{LeakHit, LeakProof, RefreshVerifyReport};
 use holdfast_report::{Command, Envelope, Outcome};
 use sqlx::Row;
+use std::sync::Arc;
 
 fn db_err(url: &DbUrl) -> impl Fn(sqlx::Error) -> RefreshError + '_ {
     move |e| RefreshError::database(&url.to_string(), &e)
@@ -90,30 +91,22 @@ pub(crate) async fn each_value(
     Ok(())
 }
 
-/// Scans the text and JSON columns of `target`'s tables for `originals`.
+/// Scans the text and JSON columns of `target`'s tables for `originals`, tables in parallel
+/// (one session each, as many at once as there are cores).
 ///
 /// # Errors
 /// The target cannot be read.
 pub async fn scan(
     target: &DbUrl,
     target_tables: &[Table],
-    originals: &Originals,
+    originals: Arc<Originals>,
     key: &Key,
 ) -> Result<LeakProof, RefreshError> {
-    let mut conn = target.connect().await?;
     let mut proof = LeakProof {
         originals: originals.len(),
         ..LeakProof::default()
     };
     for table in target_tables {
-        let scanned: Vec<usize> = (0..table.columns.len())
-            .filter(|&i| {
-                matches!(
-                    table.columns[i].kind,
-                    TypeKind::Text | TypeKind::Document | TypeKind::Compound
-                )
-            })
-            .collect();
         for c in &table.columns {
             if matches!(&c.rule, Some(r) if !Originals::records(r)) {
                 proof
@@ -121,19 +114,23 @@ pub async fn scan(
                     .push(format!("{}.{}", table.path(), c.name));
             }
         }
-        let mut hits = vec![0u64; table.columns.len()];
-        let mut values = 0u64;
-        each_value(target, &mut conn, table, &scanned, |i, v| {
-            values += 1;
-            let is_json = table.columns[i].kind == TypeKind::Document;
-            if originals.hit(key, v, is_json) {
-                hits[i] += 1;
-            }
+    }
+    let parallel = std::thread::available_parallelism().map_or(2, usize::from);
+    let key = Arc::new(key.clone());
+    let scanned: Vec<TableScan> = futures_util::stream::iter(target_tables.to_vec())
+        .map(|table| {
+            let (target, originals, key) =
+                (target.clone(), Arc::clone(&originals), Arc::clone(&key));
+            tokio::spawn(async move { scan_table(&target, &table, &originals, &key).await })
         })
+        .buffered(parallel)
+        .map(|joined| joined.map_err(|e| RefreshError::Usage(e.to_string()))?)
+        .try_collect()
         .await?;
-        proof.columns_scanned += scanned.len();
-        proof.values_scanned += values;
-        for (i, n) in hits.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+    for (table, t) in target_tables.iter().zip(scanned) {
+        proof.columns_scanned += t.columns;
+        proof.values_scanned += t.values;
+        for (i, n) in t.hits.into_iter().enumerate().filter(|(_, n)| *n > 0) {
             proof.hits.push(LeakHit {
                 table: table.path(),
                 column: table.columns[i].name.clone(),
@@ -142,6 +139,48 @@ pub async fn scan(
         }
     }
     Ok(proof)
+}
+
+/// What the scan of one table found.
+struct TableScan {
+    columns: usize,
+    values: u64,
+    /// Hits per column of the table.
+    hits: Vec<u64>,
+}
+
+async fn scan_table(
+    target: &DbUrl,
+    table: &Table,
+    originals: &Originals,
+    key: &Key,
+) -> Result<TableScan, RefreshError> {
+    let scanned: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| {
+            matches!(
+                table.columns[i].kind,
+                TypeKind::Text | TypeKind::Document | TypeKind::Compound
+            )
+        })
+        .collect();
+    let mut hits = vec![0u64; table.columns.len()];
+    let mut values = 0u64;
+    if !scanned.is_empty() {
+        let mut conn = target.connect().await?;
+        each_value(target, &mut conn, table, &scanned, |i, v| {
+            values += 1;
+            let is_json = table.columns[i].kind == TypeKind::Document;
+            if originals.hit(key, v, is_json) {
+                hits[i] += 1;
+            }
+        })
+        .await?;
+    }
+    Ok(TableScan {
+        columns: scanned.len(),
+        values,
+        hits,
+    })
 }
 
 /// The originals of `source`'s sanitized columns under `rules`.
@@ -221,7 +260,7 @@ pub async fn verify(
     };
     let mut conn = target.connect().await?;
     let columns = catalog::columns(target, &mut conn).await?;
-    let proof = scan(target, &tables(&columns, rules), &originals, key).await?;
+    let proof = scan(target, &tables(&columns, rules), Arc::new(originals), key).await?;
     let outcome = if proof.hits.is_empty() {
         Outcome::Success
     } else {

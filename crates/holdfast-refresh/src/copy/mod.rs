@@ -27,6 +27,7 @@ use crate::RefreshError;
 use futures_util::{StreamExt, TryStreamExt};
 use holdfast_report::refresh::{RefreshCopyReport, RefreshCopySummary, TableCopy};
 use holdfast_report::{Command, Envelope, Outcome};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What to copy where.
@@ -167,7 +168,7 @@ async fn prove(
             t
         })
         .collect();
-    let proof = verify::scan(target, &in_target, &fakes.originals, &fakes.key).await?;
+    let proof = verify::scan(target, &in_target, Arc::clone(&fakes.originals), &fakes.key).await?;
     if !proof.hits.is_empty() {
         report.envelope.set_outcome(Outcome::CheckFailed);
     }

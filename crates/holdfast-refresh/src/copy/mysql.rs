@@ -139,7 +139,7 @@ pub(super) async fn copy(
     let work = tables(&columns, rules);
     let fakes = Fakes {
         key: key.clone(),
-        originals: originals(source, &sessions, &work, key, jobs).await?,
+        originals: Arc::new(originals(source, &sessions, &work, key, jobs).await?),
     };
     let mut reader = take(&sessions)?;
     let checked = unique::check(source, &mut reader, &work, &fakes).await;

@@ -82,7 +82,7 @@ pub(super) async fn copy(
     let work = tables(&columns, rules);
     let fakes = Fakes {
         key: key.clone(),
-        originals: originals(source, &snapshot, &work, key, request.jobs).await?,
+        originals: Arc::new(originals(source, &snapshot, &work, key, request.jobs).await?),
     };
     let mut reader = Conn::Postgres(snapshot_session(source, &snapshot).await?);
     unique::check(source, &mut reader, &work, &fakes).await?;

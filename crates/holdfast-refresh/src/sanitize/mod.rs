@@ -172,12 +172,14 @@ pub async fn sanitize(
     let fakes = if recorded.originals_recorded {
         Fakes {
             key: key.clone(),
-            originals: Originals::from_hashes(state::originals(url, &mut conn).await?),
+            originals: Arc::new(Originals::from_hashes(
+                state::originals(url, &mut conn).await?,
+            )),
         }
     } else {
         let fakes = Fakes {
             key: key.clone(),
-            originals: verify::originals_in(url, &mut conn, &work, key).await?,
+            originals: Arc::new(verify::originals_in(url, &mut conn, &work, key).await?),
         };
         unique::check(url, &mut conn, &work, &fakes).await?;
         if fresh {
@@ -295,7 +297,7 @@ pub async fn sanitize(
     }
 
     // 3. The proof.
-    let proof = verify::scan(url, &all, &fakes.originals, key).await?;
+    let proof = verify::scan(url, &all, Arc::clone(&fakes.originals), key).await?;
     let proven = proof.hits.is_empty();
     report.verify = Some(proof);
     if proven {
