@@ -136,13 +136,10 @@ impl Originals {
             if h < first || h > last {
                 return false;
             }
-            let span = u128::from(last - first);
-            let pos = if span == 0 {
-                lo
-            } else {
-                let offset = u128::from(h - first) * (hi - lo - 1) as u128 / span;
-                lo + usize::try_from(offset).unwrap_or(0)
-            };
+            let offset = (u128::from(h - first) * (hi - lo - 1) as u128)
+                .checked_div(u128::from(last - first))
+                .unwrap_or(0);
+            let pos = lo + usize::try_from(offset).unwrap_or(0);
             match v[pos].cmp(&h) {
                 std::cmp::Ordering::Equal => return true,
                 std::cmp::Ordering::Less => lo = pos + 1,
