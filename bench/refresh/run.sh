@@ -15,6 +15,7 @@
 #   HOLDFAST_BENCH_ROWS          rows over the 6 tables (default 1000000; 10000000 is ~1 GB)
 #   HOLDFAST_BENCH_JOBS          N: tables in parallel for every tool (default 2)
 #   HOLDFAST_BENCH_RUNS          repetitions (default 3)
+#   HOLDFAST_BENCH_MEMORY_ROWS   a second size, for holdfast's peak memory (default a quarter of the rows)
 #   HOLDFAST_BENCH_TOOLS_DIR     cache folder for the peer (default target/bench-tools)
 #   HOLDFAST_BENCH_NO_WRITE=1    print the table but leave BENCHMARKS.md alone
 #
@@ -50,7 +51,7 @@ main() {
     case "${1:-}" in
         --install-only) install_pganonymize; log "tools ready in $tools"; return ;;
         "") ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
         *) die "unknown argument: $1 (try --help)" ;;
     esac
     need psql; need pg_dump; need pg_restore; need python3
@@ -66,6 +67,7 @@ main() {
         --rows "${HOLDFAST_BENCH_ROWS:-1000000}" \
         --jobs "${HOLDFAST_BENCH_JOBS:-2}" \
         --runs "${HOLDFAST_BENCH_RUNS:-3}" \
+        --memory-rows "${HOLDFAST_BENCH_MEMORY_ROWS:-$(( ${HOLDFAST_BENCH_ROWS:-1000000} / 4 ))}" \
         ${HOLDFAST_BENCH_NO_WRITE:+--no-write}
 }
 
