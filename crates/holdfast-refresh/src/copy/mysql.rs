@@ -65,7 +65,7 @@ async fn snapshot_sessions(source: &DbUrl, n: usize) -> Result<Vec<Conn>, Refres
             .await
             .map_err(|e| {
                 RefreshError::database(&source.to_string(), &e).context(
-                    "several read sessions share one view only under a brief global read lock, which needs the RELOAD privilege; grant it, or copy with --jobs 1",
+                    "several read sessions share one view only under a brief global read lock, which needs the RELOAD privilege; grant it, or copy with one job (one read session)",
                 )
             })?;
         lock = Some(holder);
