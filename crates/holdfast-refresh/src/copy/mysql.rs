@@ -276,8 +276,16 @@ fn rewrite_row(
     fakes: &Fakes,
 ) -> Result<Vec<Value>, String> {
     let raw: Vec<Option<&[u8]>> = (0..table.columns.len())
-        .map(|i| row.try_get_unchecked::<Option<&[u8]>, _>(i).ok().flatten())
-        .collect();
+        .map(|i| {
+            row.try_get_unchecked::<Option<&[u8]>, _>(i).map_err(|e| {
+                format!(
+                    "{}.{}: the value cannot be read ({e})",
+                    table.path(),
+                    table.columns[i].name
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
     let text = |i: usize| -> Result<Option<&str>, String> {
         raw[i]
             .map(|b| {
