@@ -271,6 +271,74 @@ fn mariadb_copy_equals_the_in_place_sanitize_and_adds_triggers_after_the_rows() 
     );
 }
 
+/// kill -9 while a MariaDB copy writes rows: the same command drops the unfinished copy and
+/// makes it again, equal to an uninterrupted one.
+#[test]
+fn mariadb_copy_killed_mid_stream_is_made_again_by_the_same_command() {
+    let src = TempDatabase::new(Engine::MySql);
+    src.execute("CREATE TABLE people (id int PRIMARY KEY, email varchar(200), note varchar(20))");
+    src.execute(
+        "INSERT INTO people SELECT seq, CONCAT('p', seq, '@corp.example'), 'n' FROM seq_1_to_150000",
+    );
+    let dir = rules_dir(
+        "[refresh]\nkey = { env = \"HOLDFAST_REFRESH_KEY\" }\n[refresh.tables.people]\nemail = \"email\"\nnote = { keep = \"constant\" }\n",
+    );
+    let (killed, reference) = (
+        TempDatabase::new(Engine::MySql),
+        TempDatabase::new(Engine::MySql),
+    );
+    let mut child = holdfast(dir.path())
+        .env("HOLDFAST_REFRESH_KEY", KEY)
+        .args([
+            "refresh",
+            "copy",
+            "--source",
+            &src.url,
+            "--target",
+            &killed.url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let inserting = format!(
+        "SELECT CAST(count(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'INSERT INTO%'",
+        killed.name()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if killed.query_text(&inserting) != ["0"] {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the copy ended before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "the copy never wrote rows");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        killed.query_text("SELECT CAST(finished AS CHAR) FROM holdfast_refresh_copy"),
+        ["0"]
+    );
+    let copy = |to: &TempDatabase| {
+        run(
+            dir.path(),
+            &[
+                "refresh", "copy", "--json", "--source", &src.url, "--target", &to.url,
+            ],
+        )
+    };
+    let again = copy(&killed);
+    again.expect(0);
+    assert_eq!(again.json()["summary"]["restarted"], true);
+    copy(&reference).expect(0);
+    let all = "SELECT CAST(CONCAT(count(*), ':', SUM(CRC32(CONCAT(id, ':', email)))) AS CHAR) FROM people";
+    assert_eq!(killed.query_text(all), reference.query_text(all));
+}
+
 #[test]
 fn refusals_change_nothing() {
     let db = database(Engine::Postgres);
