@@ -13,7 +13,6 @@ mod refresh_fixture;
 use common::*;
 use refresh_fixture::*;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 const SCHEMA: &[&str] = &[
     "CREATE TYPE mood AS ENUM ('happy', 'sad')",
@@ -287,35 +286,11 @@ fn a_copy_killed_mid_stream_is_made_again_clean_by_the_same_command() {
         TempDatabase::new(Engine::Postgres),
         TempDatabase::new(Engine::Postgres),
     );
-    let mut child = holdfast(dir.path())
-        .env("HOLDFAST_REFRESH_KEY", KEY)
-        .args([
-            "refresh",
-            "copy",
-            "--source",
-            &src.url,
-            "--target",
-            &killed.url,
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let streaming = format!(
         "SELECT count(*)::text FROM pg_stat_activity WHERE datname = '{}' AND query LIKE 'COPY%FROM STDIN'",
         killed.name()
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while killed.query_text(&streaming) == ["0"] {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the copy ended before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "the copy never streamed rows");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_copy_while_writing(dir.path(), &src.url, &killed, &streaming);
     assert_eq!(
         killed.query_text("SELECT finished::text FROM holdfast_refresh.copy"),
         ["false"]

@@ -287,38 +287,11 @@ fn mariadb_copy_killed_mid_stream_is_made_again_by_the_same_command() {
         TempDatabase::new(Engine::MySql),
         TempDatabase::new(Engine::MySql),
     );
-    let mut child = holdfast(dir.path())
-        .env("HOLDFAST_REFRESH_KEY", KEY)
-        .args([
-            "refresh",
-            "copy",
-            "--source",
-            &src.url,
-            "--target",
-            &killed.url,
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let inserting = format!(
         "SELECT CAST(count(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'INSERT INTO%'",
         killed.name()
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if killed.query_text(&inserting) != ["0"] {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the copy ended before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "the copy never wrote rows");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_copy_while_writing(dir.path(), &src.url, &killed, &inserting);
     assert_eq!(
         killed.query_text("SELECT CAST(finished AS CHAR) FROM holdfast_refresh_copy"),
         ["0"]

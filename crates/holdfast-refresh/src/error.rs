@@ -89,19 +89,25 @@ fn without_values(message: &str) -> String {
         let quote = rest.as_bytes()[open] as char;
         let (before, after) = rest.split_at(open);
         out.push_str(before);
-        let Some(close) = after[1..].find(quote) else {
-            out.push_str(after);
-            return out;
-        };
-        let quoted = &after[..close + 2];
         let word = out
             .trim_end()
             .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_')
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
-        if NAMED_BY.contains(&word.as_str()) {
-            out.push_str(quoted);
+        let named = NAMED_BY.contains(&word.as_str());
+        let body = &after[1..];
+        let close = if named {
+            body.find(quote)
+        } else {
+            value_end(body, quote)
+        };
+        let Some(close) = close else {
+            out.push_str(after);
+            return out;
+        };
+        if named {
+            out.push_str(&after[..close + 2]);
         } else {
             out.push(quote);
             out.push('…');
@@ -111,6 +117,22 @@ fn without_values(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where a quoted value that began just before `body` ends. A value may hold the quote itself
+/// (`'O'Brien'`): it ends at a quote followed by the message's next clause (` for …`,
+/// ` at …`, a comma) or by nothing, else at the last quote.
+fn value_end(body: &str, quote: char) -> Option<usize> {
+    body.match_indices(quote)
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let next = &body[i + 1..];
+            next.is_empty()
+                || next.starts_with(" for ")
+                || next.starts_with(" at ")
+                || next.starts_with(',')
+        })
+        .or_else(|| body.rfind(quote))
 }
 
 impl Classify for RefreshError {
@@ -161,5 +183,13 @@ mod tests {
             "Incorrect integer value: '…' for column `n` at row 1"
         );
         assert_eq!(without_values("unbalanced 'quote"), "unbalanced 'quote");
+        assert_eq!(
+            without_values("Duplicate entry 'O'Brien-7' for key 'u'"),
+            "Duplicate entry '…' for key 'u'"
+        );
+        assert_eq!(
+            without_values(r#"invalid input syntax for type integer: "say "hi" now""#),
+            r#"invalid input syntax for type integer: "…""#
+        );
     }
 }

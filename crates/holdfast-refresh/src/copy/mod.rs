@@ -135,19 +135,21 @@ where
         .await
 }
 
-/// The sanitized ones of `work`.
-fn sanitized(work: &[Table]) -> impl Iterator<Item = Table> + '_ {
-    work.iter().filter(|t| t.is_sanitized()).cloned()
-}
-
-/// Each table's originals as one sealed set.
-fn merged(read: Vec<Originals>) -> Originals {
+/// The originals of the sanitized tables of `work`, read before any row is copied (no fake
+/// may be one of them), `jobs` tables at once, each by `read` in the copy's consistent view;
+/// one sealed set.
+async fn originals<F, Fut>(work: &[Table], jobs: usize, read: F) -> Result<Originals, RefreshError>
+where
+    F: Fn(Table) -> Fut,
+    Fut: std::future::Future<Output = Result<Originals, RefreshError>> + Send + 'static,
+{
+    let sanitized = work.iter().filter(|t| t.is_sanitized()).cloned();
     let mut originals = Originals::default();
-    for o in read {
+    for o in each_table(sanitized, jobs, read).await? {
         originals.merge(o);
     }
     originals.seal();
-    originals
+    Ok(originals)
 }
 
 /// The leak proof of the finished copy, into `report` (a hit: exit 3).

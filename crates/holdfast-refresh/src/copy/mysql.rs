@@ -13,7 +13,6 @@ use crate::catalog;
 use crate::config::RefreshConfig;
 use crate::copy_target;
 use crate::db::{quote, Conn, DbUrl, Engine};
-use crate::leak::Originals;
 use crate::rewrite::{new_value, Fakes};
 use crate::schema_dump::{mysql_section, Section};
 use crate::tables::{tables, Table};
@@ -139,7 +138,24 @@ pub(super) async fn copy(
     let work = tables(&columns, rules);
     let fakes = Fakes {
         key: key.clone(),
-        originals: Arc::new(originals(source, &sessions, &work, key, jobs).await?),
+        originals: Arc::new(
+            super::originals(&work, jobs, |table| {
+                let (source, sessions, key) = (source.clone(), Arc::clone(&sessions), key.clone());
+                async move {
+                    let mut conn = take(&sessions)?;
+                    let read = verify::originals_in(
+                        &source,
+                        &mut conn,
+                        std::slice::from_ref(&table),
+                        &key,
+                    )
+                    .await;
+                    give_back(&sessions, conn);
+                    read
+                }
+            })
+            .await?,
+        ),
     };
     let mut reader = take(&sessions)?;
     let checked = unique::check(source, &mut reader, &work, &fakes).await;
@@ -169,30 +185,6 @@ pub(super) async fn copy(
     section(Section::PostData, "the triggers were being created").await?;
     copy_target::finish(target, &mut target_conn).await?;
     super::prove(report, target, &work, &fakes).await
-}
-
-/// The originals of the sanitized columns, read in the sessions' view before any row is
-/// copied (no fake may be one of them), tables in parallel.
-async fn originals(
-    source: &DbUrl,
-    sessions: &Sessions,
-    work: &[Table],
-    key: &Key,
-    jobs: usize,
-) -> Result<Originals, RefreshError> {
-    let key = Arc::new(key.clone());
-    let read = super::each_table(super::sanitized(work), jobs, |table| {
-        let (source, sessions, key) = (source.clone(), Arc::clone(sessions), Arc::clone(&key));
-        async move {
-            let mut conn = take(&sessions)?;
-            let read =
-                verify::originals_in(&source, &mut conn, std::slice::from_ref(&table), &key).await;
-            give_back(&sessions, conn);
-            read
-        }
-    })
-    .await?;
-    Ok(super::merged(read))
 }
 
 /// A value on its way to the target.

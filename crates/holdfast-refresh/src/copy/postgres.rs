@@ -9,7 +9,6 @@ use crate::config::RefreshConfig;
 use crate::copy_target;
 use crate::copy_text;
 use crate::db::{quote, Conn, DbUrl, Engine};
-use crate::leak::Originals;
 use crate::rewrite::{rewrite_copy_field, Fakes};
 use crate::schema_dump::{copy_section, Section};
 use crate::tables::{tables, Table};
@@ -82,7 +81,17 @@ pub(super) async fn copy(
     let work = tables(&columns, rules);
     let fakes = Fakes {
         key: key.clone(),
-        originals: Arc::new(originals(source, &snapshot, &work, key, request.jobs).await?),
+        originals: Arc::new(
+            super::originals(&work, request.jobs, |table| {
+                let (source, snapshot, key) = (source.clone(), snapshot.clone(), key.clone());
+                async move {
+                    let mut conn = Conn::Postgres(snapshot_session(&source, &snapshot).await?);
+                    verify::originals_in(&source, &mut conn, std::slice::from_ref(&table), &key)
+                        .await
+                }
+            })
+            .await?,
+        ),
     };
     let mut reader = Conn::Postgres(snapshot_session(source, &snapshot).await?);
     unique::check(source, &mut reader, &work, &fakes).await?;
@@ -157,27 +166,6 @@ pub(super) async fn copy(
     copy_target::finish(target, &mut target_conn).await?;
 
     super::prove(report, target, &work, &fakes).await
-}
-
-/// The originals of the sanitized columns in `snapshot`, read before any row is copied (no
-/// fake may be one of them), tables in parallel.
-async fn originals(
-    source: &DbUrl,
-    snapshot: &str,
-    work: &[Table],
-    key: &Key,
-    jobs: usize,
-) -> Result<Originals, RefreshError> {
-    let key = Arc::new(key.clone());
-    let read = super::each_table(super::sanitized(work), jobs, |table| {
-        let (source, snapshot, key) = (source.clone(), snapshot.to_string(), Arc::clone(&key));
-        async move {
-            let mut conn = Conn::Postgres(snapshot_session(&source, &snapshot).await?);
-            verify::originals_in(&source, &mut conn, std::slice::from_ref(&table), &key).await
-        }
-    })
-    .await?;
-    Ok(super::merged(read))
 }
 
 /// Copies one table's rows, rewriting its sanitized columns.
